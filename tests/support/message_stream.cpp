@@ -271,4 +271,59 @@ StreamResult run_responses(std::string_view raw, const Splits& splits, Method me
   return result;
 }
 
+bool same_result(const StreamResult& a, const StreamResult& b) {
+  if (a.after != b.after || a.error != b.error || a.messages.size() != b.messages.size())
+    return false;
+  for (std::size_t i = 0; i < a.messages.size(); ++i) {
+    const Message &x = a.messages[i], &y = b.messages[i];
+    if (x.method != y.method || x.target != y.target || x.status != y.status ||
+        x.reason != y.reason || x.version != y.version || x.headers != y.headers ||
+        x.body != y.body || x.trailers != y.trailers || x.extensions != y.extensions ||
+        x.keep_alive != y.keep_alive || x.framing != y.framing)
+      return false;
+  }
+  return true;
+}
+
+std::vector<std::pair<std::string, Splits>> feedings(std::size_t n) {
+  std::vector<std::pair<std::string, Splits>> out;
+  out.emplace_back("one piece", Splits{});
+  if (n <= 16384) out.emplace_back("byte at a time", every_byte(n));
+  if (n <= 4096)
+    for (std::size_t k = 1; k < n; ++k)
+      out.emplace_back("split at " + std::to_string(k), Splits{k});
+  for (unsigned seed = 1; seed <= 3; ++seed)
+    out.emplace_back("random pieces seed " + std::to_string(seed),
+                     random_splits(n, seed, n <= 65536 ? 7 : 4096));
+  return out;
+}
+
+StreamResult run_requests_all_feedings(std::string_view raw, bool& consistent, std::string* differs,
+                                       RequestParser::Policy policy, RequestParser::Limits limits) {
+  StreamResult base = run_requests(raw, {}, policy, limits);
+  consistent = true;
+  for (const auto& [name, splits] : feedings(raw.size())) {
+    if (!same_result(base, run_requests(raw, splits, policy, limits))) {
+      consistent = false;
+      if (differs) *differs = name;
+      break;
+    }
+  }
+  return base;
+}
+
+StreamResult run_responses_all_feedings(std::string_view raw, Method method, bool eof,
+                                        bool& consistent, std::string* differs) {
+  StreamResult base = run_responses(raw, {}, method, eof);
+  consistent = true;
+  for (const auto& [name, splits] : feedings(raw.size())) {
+    if (!same_result(base, run_responses(raw, splits, method, eof))) {
+      consistent = false;
+      if (differs) *differs = name;
+      break;
+    }
+  }
+  return base;
+}
+
 }  // namespace httpfs::test

@@ -62,4 +62,20 @@ inline StreamResult run_requests(std::string_view raw, const Splits& splits) {
 StreamResult run_responses(std::string_view raw, const Splits& splits, http::Method request_method,
                            bool eof_after_raw);
 
+// True when two runs produced the same messages, the same ending and the same error.
+bool same_result(const StreamResult& a, const StreamResult& b);
+
+// Every way of cutting `n` bytes a test should try: one piece, byte at a time, every
+// two-piece split (small inputs), random pieces.
+std::vector<std::pair<std::string, Splits>> feedings(std::size_t n);
+
+// Runs every feeding; returns the one-piece result and sets `consistent` to whether every
+// other feeding gave the same result (the name of the first that did not goes to `differs`).
+StreamResult run_requests_all_feedings(
+    std::string_view raw, bool& consistent, std::string* differs,
+    http::RequestParser::Policy policy = http::RequestParser::Policy{},
+    http::RequestParser::Limits limits = http::RequestParser::Limits{});
+StreamResult run_responses_all_feedings(std::string_view raw, http::Method method, bool eof,
+                                        bool& consistent, std::string* differs);
+
 }  // namespace httpfs::test

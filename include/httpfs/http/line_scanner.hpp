@@ -12,8 +12,11 @@
 #pragma once
 
 #include <cstddef>
-#include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace httpfs::http {
 
@@ -28,63 +31,73 @@ class LineScanner {
                std::size_t& begin, std::size_t& end) noexcept {
     const std::size_t n = data.size();
     const char* d = data.data();
-    const void* lf_ptr = scan_ < n ? std::memchr(d + scan_, '\n', n - scan_) : nullptr;
-    const bool complete = lf_ptr != nullptr;
-    const std::size_t lf =
-        complete ? static_cast<std::size_t>(static_cast<const char*>(lf_ptr) - d) : n;
-    const bool crlf = complete && lf > line_start_ && d[lf - 1] == '\r';
-    // Content of the line: up to the CR of a CRLF, up to a bare LF, or all received bytes.
-    const std::size_t content_end = crlf ? lf - 1 : lf;
-    // A CR is certainly bare when a byte other than LF follows it.
-    const std::size_t judged_end = complete ? content_end : (n > line_start_ ? n - 1 : n);
+    const std::size_t p = find_cr_or_lf(d, scan_, n);
 
-    std::size_t cr = kNone;
-    if (cr_scan_ < judged_end) {
-      const void* p = std::memchr(d + cr_scan_, '\r', judged_end - cr_scan_);
-      if (p != nullptr)
-        cr = static_cast<std::size_t>(static_cast<const char*>(p) - d);
-      else
-        cr_scan_ = judged_end;
+    // What the bytes say: where the line's content ends, how many head bytes it holds, and
+    // the structural fault (if any) with its position.
+    std::size_t content_end, head_end, fault = kNone;
+    Outcome fault_kind = Outcome::NeedMore;
+    bool complete = false;
+    if (p == n) {  // no CR or LF yet
+      content_end = head_end = n;
+    } else if (d[p] == '\n') {
+      content_end = p, head_end = p + 1, fault = p, fault_kind = Outcome::BareLf;
+    } else if (p + 1 == n) {  // a final CR: maybe the start of CRLF
+      content_end = p, head_end = n;
+    } else if (d[p + 1] == '\n') {
+      content_end = p, head_end = p + 2, complete = true;
+    } else {  // the CR is content, and bare
+      content_end = p + 1, head_end = p + 1, fault = p, fault_kind = Outcome::BareCr;
     }
-    const std::size_t line_pos = line_start_ + line_limit;  // first byte past the line limit
-    const std::size_t line_over = content_end > line_pos ? line_pos : kNone;
-    const std::size_t head_end = complete ? lf + 1 : n;  // head bytes present in this line
-    const std::size_t head_over = head_end > head_limit ? head_limit : kNone;
-    const std::size_t bare_lf = complete && !crlf ? lf : kNone;
 
     // Lowest position wins; at equal positions a limit wins (in a byte-at-a-time feed, the
     // byte that breaks a limit is seen before anything that follows it).
-    std::size_t first = kNone;
+    const std::size_t line_pos = line_start_ + line_limit;  // first byte past the line limit
     Outcome outcome = Outcome::NeedMore;
-    auto consider = [&](std::size_t pos, Outcome o) {
-      if (pos < first) first = pos, outcome = o;
-    };
-    consider(line_over, Outcome::LineTooLong);
-    consider(head_over, Outcome::HeadTooLarge);
-    consider(cr, Outcome::BareCr);
-    consider(bare_lf, Outcome::BareLf);
-    if (first != kNone) return outcome;
+    std::size_t first = kNone;
+    if (content_end > line_pos) first = line_pos, outcome = Outcome::LineTooLong;
+    if (head_end > head_limit && head_limit < first)
+      first = head_limit, outcome = Outcome::HeadTooLarge;
+    if (fault < first) outcome = fault_kind;
+    if (outcome != Outcome::NeedMore) return outcome;
 
     if (!complete) {
-      scan_ = n;
+      scan_ = content_end;  // a final CR is looked at again with the next byte
       return Outcome::NeedMore;
     }
     begin = line_start_;
     end = content_end;
-    line_start_ = scan_ = cr_scan_ = lf + 1;
+    line_start_ = scan_ = p + 2;
     return Outcome::Line;
   }
 
   // Offset of the first byte not yet part of a complete line.
   std::size_t line_start() const noexcept { return line_start_; }
-  void reset() noexcept { line_start_ = scan_ = cr_scan_ = 0; }
+  void reset() noexcept { line_start_ = scan_ = 0; }
 
  private:
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
+  // Offset of the first CR or LF in d[from, n), or n. Never reads outside [from, n).
+  static std::size_t find_cr_or_lf(const char* d, std::size_t from, std::size_t n) noexcept {
+    std::size_t i = from;
+#if defined(__SSE2__)
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i lf = _mm_set1_epi8('\n');
+    for (; i + 16 <= n; i += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+      int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+      if (mask != 0)
+        return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+#endif
+    for (; i < n; ++i)
+      if (d[i] == '\r' || d[i] == '\n') return i;
+    return n;
+  }
+
   std::size_t line_start_ = 0;  // start of the line being assembled
-  std::size_t scan_ = 0;        // bytes in [line_start_, scan_) hold no LF
-  std::size_t cr_scan_ = 0;     // bytes in [line_start_, cr_scan_) hold no CR
+  std::size_t scan_ = 0;        // bytes in [line_start_, scan_) hold no CR and no LF
 };
 
 }  // namespace httpfs::http

@@ -105,35 +105,6 @@ void check_response(const Message& got, const json& want) {
   if (want.contains("trailers")) check_fields("trailers", got.trailers, want["trailers"]);
 }
 
-bool same_result(const StreamResult& a, const StreamResult& b) {
-  if (a.after != b.after || a.error != b.error || a.messages.size() != b.messages.size())
-    return false;
-  for (std::size_t i = 0; i < a.messages.size(); ++i) {
-    const Message &x = a.messages[i], &y = b.messages[i];
-    if (x.method != y.method || x.target != y.target || x.status != y.status ||
-        x.reason != y.reason || x.version != y.version || x.headers != y.headers ||
-        x.body != y.body || x.trailers != y.trailers || x.extensions != y.extensions ||
-        x.keep_alive != y.keep_alive || x.framing != y.framing)
-      return false;
-  }
-  return true;
-}
-
-// The ways one vector's bytes are cut. Byte-at-a-time and all two-piece splits for inputs up
-// to a few KiB; random pieces for all (the large generated ones included).
-std::vector<std::pair<std::string, Splits>> feedings(std::size_t n) {
-  std::vector<std::pair<std::string, Splits>> out;
-  out.emplace_back("one piece", Splits{});
-  if (n <= 16384) out.emplace_back("byte at a time", every_byte(n));
-  if (n <= 4096)
-    for (std::size_t k = 1; k < n; ++k)
-      out.emplace_back("split at " + std::to_string(k), Splits{k});
-  for (unsigned seed = 1; seed <= 3; ++seed)
-    out.emplace_back("random pieces seed " + std::to_string(seed),
-                     random_splits(n, seed, n <= 65536 ? 7 : 4096));
-  return out;
-}
-
 std::string after_verdict(const StreamResult& r) {
   return std::string(after_name(r.after));
 }

@@ -1,0 +1,26 @@
+#include "httpfs/http/mime.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace httpfs::http;
+
+TEST_CASE("media types by extension") {
+  CHECK(mime_table_sorted());
+  CHECK(mime_type_for("index.html") == "text/html; charset=utf-8");
+  CHECK(mime_type_for("INDEX.HTM") == "text/html; charset=utf-8");
+  CHECK(mime_type_for("app.js") == "text/javascript; charset=utf-8");
+  CHECK(mime_type_for("mod.mjs") == "text/javascript; charset=utf-8");
+  CHECK(mime_type_for("x.wasm") == "application/wasm");
+  CHECK(mime_type_for("x.svg") == "image/svg+xml");
+  CHECK(mime_type_for("x.webp") == "image/webp");
+  CHECK(mime_type_for("x.json") == "application/json");
+  CHECK(mime_type_for("README.md") == "text/markdown; charset=utf-8");
+  CHECK(mime_type_for("notes.txt") == "text/plain; charset=utf-8");
+  CHECK(mime_type_for("style.css") == "text/css; charset=utf-8");
+  CHECK(mime_type_for("archive.tar.gz") == "application/gzip");
+  CHECK(mime_type_for("noext") == kDefaultMimeType);
+  CHECK(mime_type_for("dir.d/noext") == kDefaultMimeType);
+  CHECK(mime_type_for("x.") == kDefaultMimeType);
+  CHECK(mime_type_for(".bashrc") == kDefaultMimeType);
+  CHECK(mime_type_for("x.averyveryverylongextension") == kDefaultMimeType);
+}
