@@ -72,35 +72,41 @@ BodyDecoder::Step BodyDecoder::decode(std::string_view in) noexcept {
     const char c = in[i];
     switch (state_) {
       case State::Size: {
-        int v = chars::hex_value(c);
-        if (v >= 0) {
+        // Digits in a tight loop: a chunk line is usually a few hex digits and CRLF.
+        for (int v; (v = chars::kHexValue[static_cast<unsigned char>(in[i])]) >= 0;) {
           if (remaining_ > (kMaxChunkSize >> 4)) return fail(ParseError::ChunkSizeOverflow, i);
           if (++size_digits_ > kMaxSizeDigits) return fail(ParseError::BadChunkSize, i);
           remaining_ = (remaining_ << 4) | static_cast<std::uint64_t>(v);
-          continue;
+          if (++i == in.size()) return Step{i, {}};
         }
+        const char end = in[i];  // the first byte after the digits
         if (size_digits_ == 0) return fail(ParseError::BadChunkSize, i);
         line_bytes_ = 0;
-        if (c == '\r')
+        if (end == '\r')
           state_ = State::SizeLf;
-        else if (c == ';')
+        else if (end == ';')
           state_ = State::ExtBws;
-        else if (chars::is_ows(c))
+        else if (chars::is_ows(end))
           state_ = State::SizeBws;
         else
-          return fail(c == '\n' ? ParseError::BareLf : ParseError::BadChunkSize, i);
+          return fail(end == '\n' ? ParseError::BareLf : ParseError::BadChunkSize, i);
         continue;
       }
-      case State::SizeLf:
+      case State::SizeLf: {
         if (c != '\n') return fail(ParseError::BareCr, i);
         size_digits_ = 0;
         if (remaining_ == 0) {
           state_ = State::TrailerStart;
-        } else {
-          state_ = State::Data;
-          return Step{i + 1, {}};  // the data itself goes out through the fast path
+          continue;
         }
-        continue;
+        // Hand out the chunk's first bytes in the same step as its size line.
+        const std::size_t start = i + 1;
+        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size() - start));
+        remaining_ -= n;
+        body_bytes_ += n;
+        state_ = remaining_ == 0 ? State::DataCr : State::Data;
+        return Step{start + n, in.substr(start, n)};
+      }
       case State::DataCr:
         if (c != '\r') return fail(ParseError::BadChunkDataEnd, i);
         state_ = State::DataLf;

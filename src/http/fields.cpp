@@ -14,7 +14,8 @@ const Header* find_header(std::span<const Header> headers, std::string_view lowe
   return nullptr;
 }
 
-std::size_t find_non_field_value_byte(const char* p, const char* end) noexcept {
+std::size_t find_non_field_value_byte(const char* p, const char* end,
+                                      const char* readable_end) noexcept {
   const char* const start = p;
 #if defined(__SSE2__)
   // 16 bytes per step. A byte is bad when it is a CTL other than HTAB (0x00-0x1f as signed
@@ -23,21 +24,33 @@ std::size_t find_non_field_value_byte(const char* p, const char* end) noexcept {
   const __m128i kTab = _mm_set1_epi8('\t');
   const __m128i kDel = _mm_set1_epi8(0x7f);
   const __m128i kZero = _mm_setzero_si128();
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  auto bad_mask = [&](const char* at) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
     __m128i ctl = _mm_andnot_si128(_mm_cmplt_epi8(v, kZero), _mm_cmplt_epi8(v, k20));
     __m128i bad =
         _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, kTab), ctl), _mm_cmpeq_epi8(v, kDel));
-    int mask = _mm_movemask_epi8(bad);
-    if (mask != 0) return static_cast<std::size_t>(p - start) + __builtin_ctz(mask);
+    return static_cast<unsigned>(_mm_movemask_epi8(bad));
+  };
+  while (end - p >= 16) {
+    if (unsigned mask = bad_mask(p); mask != 0)
+      return static_cast<std::size_t>(p - start) + static_cast<std::size_t>(__builtin_ctz(mask));
     p += 16;
   }
+  if (p < end && readable_end - p >= 16) {
+    // A short tail: one load that may look past `end` (still inside the readable buffer),
+    // with the bytes past `end` masked off.
+    unsigned mask = bad_mask(p) & ((1u << (end - p)) - 1u);
+    return static_cast<std::size_t>(mask != 0 ? p - start + __builtin_ctz(mask) : end - start);
+  }
+#else
+  (void)readable_end;
 #endif
   while (p < end && chars::is_field_value(*p)) ++p;
   return static_cast<std::size_t>(p - start);
 }
 
-ParseError parse_field_line(const char* line, std::size_t len, FieldLineParts& out) noexcept {
+ParseError parse_field_line(const char* line, std::size_t len, std::size_t readable,
+                            FieldLineParts& out) noexcept {
   std::size_t i = 0;
   while (i < len && chars::is_token(line[i])) ++i;
   if (i == len) return i == 0 ? ParseError::EmptyFieldName : ParseError::MissingColon;
@@ -57,7 +70,7 @@ ParseError parse_field_line(const char* line, std::size_t len, FieldLineParts& o
   out.name_len = i;
   std::size_t v = i + 1;
   while (v < len && chars::is_ows(line[v])) ++v;
-  std::size_t bad = v + find_non_field_value_byte(line + v, line + len);
+  std::size_t bad = v + find_non_field_value_byte(line + v, line + len, line + readable);
   if (bad != len) return line[bad] == '\r' ? ParseError::BareCr : ParseError::BadFieldValue;
   std::size_t e = len;
   while (e > v && chars::is_ows(line[e - 1])) --e;
@@ -93,7 +106,7 @@ ParseError FramingFields::add(std::string_view name, std::string_view value) noe
   // Dispatch on length first: most fields are rejected by one integer compare.
   switch (name.size()) {
     case 14:
-      if (chars::iequals_lower(name, "content-length")) {
+      if (chars::iequals_lower_validated(name, "content-length")) {
         // Several Content-Length lines, even identical ones, are refused: RFC 9112 6.3
         // allows a recipient to reject them and any tolerance here is a smuggling surface.
         if (++content_length_count_ > 1) return ParseError::MultipleContentLength;
@@ -101,8 +114,14 @@ ParseError FramingFields::add(std::string_view name, std::string_view value) noe
       }
       break;
     case 17:
-      if (chars::iequals_lower(name, "transfer-encoding")) {
+      if (chars::iequals_lower_validated(name, "transfer-encoding")) {
         te_seen_ = true;
+        if (chars::iequals_lower_validated(value, "chunked")) {  // the usual value
+          ++te_elements_;
+          ++te_chunked_count_;
+          te_last_chunked_ = true;
+          return ParseError::None;
+        }
         ParseError err = ParseError::None;
         for_each_list_element(value, [&](std::string_view coding) {
           // transfer-coding = token *( OWS ";" OWS transfer-parameter )
@@ -132,7 +151,15 @@ ParseError FramingFields::add(std::string_view name, std::string_view value) noe
       }
       break;
     case 10:
-      if (chars::iequals_lower(name, "connection")) {
+      if (chars::iequals_lower_validated(name, "connection")) {
+        if (chars::iequals_lower_validated(value, "keep-alive")) {  // the usual values
+          conn_keep_alive_ = true;
+          break;
+        }
+        if (chars::iequals_lower_validated(value, "close")) {
+          conn_close_ = true;
+          break;
+        }
         for_each_list_element(value, [&](std::string_view option) {
           if (chars::iequals_lower(option, "close"))
             conn_close_ = true;

@@ -18,7 +18,7 @@ void RequestParser::reset() noexcept {
   phase_ = Phase::RequestLine;
   result_ = Result::Incomplete;
   error_ = ParseError::None;
-  method_off_ = method_len_ = target_off_ = target_len_ = 0;
+  method_off_ = method_len_ = target_off_ = target_len_ = host_off_ = host_len_ = 0;
   spans_.clear();
   framing_ = FramingFields{};
   std::vector<Header> keep = std::move(head_.headers);
@@ -71,15 +71,39 @@ RequestParser::Result RequestParser::parse(std::string_view data) noexcept {
       return fail(spans_.empty() ? ParseError::WhitespaceBeforeFirstField : ParseError::ObsFold);
     if (spans_.size() >= limits_.max_fields) return fail(ParseError::TooManyFields);
     FieldLineParts parts;
-    if (ParseError e = parse_field_line(line.data(), line.size(), parts); e != ParseError::None)
+    if (ParseError e = parse_field_line(line.data(), line.size(), data.size() - begin, parts);
+        e != ParseError::None)
       return fail(e);
     std::string_view name = line.substr(0, parts.name_len);
     std::string_view value = line.substr(parts.value_begin, parts.value_end - parts.value_begin);
     if (ParseError e = framing_.add(name, value); e != ParseError::None) return fail(e);
+    note_request_field(name, value, begin + parts.value_begin);
     spans_.push_back(FieldSpan{static_cast<std::uint32_t>(begin),
                                static_cast<std::uint32_t>(parts.name_len),
                                static_cast<std::uint32_t>(begin + parts.value_begin),
                                static_cast<std::uint32_t>(value.size())});
+  }
+}
+
+void RequestParser::note_request_field(std::string_view name, std::string_view value,
+                                       std::size_t value_off) noexcept {
+  if (name.size() == 4 && chars::iequals_lower_validated(name, "host")) {
+    if (head_.host_count++ == 0) {
+      host_off_ = static_cast<std::uint32_t>(value_off);
+      host_len_ = static_cast<std::uint32_t>(value.size());
+    }
+  } else if (name.size() == 6 && chars::iequals_lower_validated(name, "expect")) {
+    if (chars::iequals_lower_validated(value, "100-continue")) {  // the usual value
+      head_.expect_continue = true;
+      return;
+    }
+    for_each_list_element(value, [&](std::string_view e) {
+      if (chars::iequals_lower(e, "100-continue"))
+        head_.expect_continue = true;
+      else
+        head_.expect_other = true;
+      return true;
+    });
   }
 }
 
@@ -116,7 +140,8 @@ ParseError RequestParser::parse_request_line(std::string_view line, std::size_t 
     return version.empty() || version.front() == ' ' ? ParseError::BadRequestLine
                                                      : ParseError::BadVersion;
   }
-  if (ParseError e = check_target(line.substr(0, i), target); e != ParseError::None) return e;
+  head_.method = method_from_token(line.substr(0, i));
+  if (ParseError e = check_target(target); e != ParseError::None) return e;
   if (version[5] != '1') return ParseError::UnsupportedVersion;
   head_.version_minor = version[7] == '0' ? 0 : 1;  // 1.2+ is answered as 1.1
   target_off_ = static_cast<std::uint32_t>(offset + target_begin);
@@ -124,7 +149,26 @@ ParseError RequestParser::parse_request_line(std::string_view line, std::size_t 
   return ParseError::None;
 }
 
-ParseError RequestParser::check_target(std::string_view method, std::string_view target) noexcept {
+ParseError RequestParser::check_target(std::string_view target) noexcept {
+  const bool connect = head_.method == Method::Connect;
+  if (target.front() == '/' && !connect) {
+    // origin-form, the common case: one pass over the bytes.
+    head_.form = TargetForm::Origin;
+    for (std::size_t k = 0; k < target.size(); ++k) {
+      const char c = target[k];
+      if (chars::kOriginTarget[static_cast<unsigned char>(c)]) {
+        if (c == '%') {
+          if (k + 2 >= target.size() || chars::hex_value(target[k + 1]) < 0 ||
+              chars::hex_value(target[k + 2]) < 0)
+            return ParseError::BadPercentEncoding;
+          k += 2;
+        }
+        continue;
+      }
+      return c == '\r' ? ParseError::BareCr : ParseError::BadTarget;
+    }
+    return ParseError::None;
+  }
   for (std::size_t k = 0; k < target.size(); ++k) {
     char c = target[k];
     if (!chars::is_target(c)) return c == '\r' ? ParseError::BareCr : ParseError::BadTarget;
@@ -135,17 +179,9 @@ ParseError RequestParser::check_target(std::string_view method, std::string_view
       k += 2;
     }
   }
-  const bool connect = method == "CONNECT";
-  if (target.front() == '/') {
-    if (connect) return ParseError::BadTargetForm;
-    head_.form = TargetForm::Origin;
-    // '[' and ']' are only valid inside an IP-literal host, never in a path.
-    for (char c : target)
-      if (c == '[' || c == ']') return ParseError::BadTarget;
-    return ParseError::None;
-  }
+  if (target.front() == '/') return ParseError::BadTargetForm;  // CONNECT needs authority-form
   if (target == "*") {
-    if (method != "OPTIONS") return ParseError::BadTargetForm;
+    if (head_.method != Method::Options) return ParseError::BadTargetForm;
     head_.form = TargetForm::Asterisk;
     return ParseError::None;
   }
@@ -182,26 +218,13 @@ ParseError RequestParser::check_target(std::string_view method, std::string_view
 ParseError RequestParser::finish(std::string_view data) noexcept {
   RequestHead& h = head_;
   h.method_token = data.substr(method_off_, method_len_);
-  h.method = method_from_token(h.method_token);
   h.target = data.substr(target_off_, target_len_);
+  if (h.host_count > 0) h.host = data.substr(host_off_, host_len_);
   h.head_size = scanner_.line_start();
   h.headers.clear();
   h.headers.reserve(spans_.size());
-  for (const FieldSpan& s : spans_) {
-    Header hd{data.substr(s.name, s.name_len), data.substr(s.value, s.value_len)};
-    h.headers.push_back(hd);
-    if (hd.name.size() == 4 && chars::iequals_lower(hd.name, "host")) {
-      if (++h.host_count == 1) h.host = hd.value;
-    } else if (hd.name.size() == 6 && chars::iequals_lower(hd.name, "expect")) {
-      for_each_list_element(hd.value, [&](std::string_view e) {
-        if (chars::iequals_lower(e, "100-continue"))
-          h.expect_continue = true;
-        else
-          h.expect_other = true;
-        return true;
-      });
-    }
-  }
+  for (const FieldSpan& s : spans_)
+    h.headers.push_back(Header{data.substr(s.name, s.name_len), data.substr(s.value, s.value_len)});
 
   // Framing, RFC 9112 6.1 and 6.3.
   const FramingFields& f = framing_;

@@ -59,7 +59,8 @@ ResponseParser::Result ResponseParser::parse(std::string_view data, Method metho
       return fail(spans_.empty() ? ParseError::WhitespaceBeforeFirstField : ParseError::ObsFold);
     if (spans_.size() >= limits_.max_fields) return fail(ParseError::TooManyFields);
     FieldLineParts parts;
-    if (ParseError e = parse_field_line(line.data(), line.size(), parts); e != ParseError::None)
+    if (ParseError e = parse_field_line(line.data(), line.size(), data.size() - begin, parts);
+        e != ParseError::None)
       return fail(e);
     std::string_view name = line.substr(0, parts.name_len);
     std::string_view value = line.substr(parts.value_begin, parts.value_end - parts.value_begin);

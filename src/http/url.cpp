@@ -28,20 +28,6 @@ bool valid_ip_literal(std::string_view s) noexcept {
   return colons >= 2 && colons <= 7 && s.find(":::") == std::string_view::npos;
 }
 
-bool valid_reg_name(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size() || chars::hex_value(s[i + 1]) < 0 || chars::hex_value(s[i + 2]) < 0)
-        return false;
-      i += 2;
-    } else if (!chars::kRegName[static_cast<unsigned char>(c)]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::uint16_t default_port(std::string_view scheme) {
   return scheme == "https" ? 443 : 80;
 }
@@ -91,11 +77,19 @@ bool parse_authority(std::string_view text, Authority& out) noexcept {
       port = rest.substr(1);
     }
   } else {
-    std::size_t colon = text.rfind(':');
-    std::string_view host = text.substr(0, colon);
-    if (colon != std::string_view::npos) port = text.substr(colon + 1);
-    if (!valid_reg_name(host)) return false;
-    out.host = host;
+    // reg-name cannot hold ':', so the first one starts the port. One pass for the host.
+    std::size_t i = 0;
+    for (; i < text.size(); ++i) {
+      const char c = text[i];
+      if (chars::kRegName[static_cast<unsigned char>(c)]) continue;
+      if (c == ':') break;
+      if (c != '%' || i + 2 >= text.size() || chars::hex_value(text[i + 1]) < 0 ||
+          chars::hex_value(text[i + 2]) < 0)
+        return false;
+      i += 2;
+    }
+    out.host = text.substr(0, i);
+    if (i < text.size()) port = text.substr(i + 1);
   }
   // port = *DIGIT; a TCP port is at most 65535.
   if (port.size() > 5) return false;
@@ -197,7 +191,7 @@ std::optional<Url> resolve_reference(const Url& base, std::string_view ref, std:
   }
   if (ref.substr(0, 2) == "//") return parse_url(base.scheme + ":" + std::string(ref), error);
   Url out = base;
-  std::string_view base_path = base.target.substr(0, base.target.find('?'));
+  std::string_view base_path = std::string_view(base.target).substr(0, base.target.find('?'));
   std::string target;
   if (ref.empty()) {
     target = base.target;

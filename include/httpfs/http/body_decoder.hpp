@@ -106,7 +106,6 @@ class BodyDecoder {
 
   State state_ = State::Done;
   bool chunked_ = false;
-  bool size_is_last_ = false;
   ParseError error_ = ParseError::None;
   std::uint64_t remaining_ = 0;
   std::uint64_t body_bytes_ = 0;

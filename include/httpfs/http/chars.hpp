@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace httpfs::http::chars {
@@ -46,6 +47,11 @@ inline constexpr Table kTarget = detail::make(
     ":@/?"         // pchar and path/query separators
     "%"            // pct-encoded, validated separately
     "[]");         // IP-literal in absolute- and authority-form hosts
+
+// kTarget without '[' and ']': what an origin-form target (a path and query) may hold.
+inline constexpr Table kOriginTarget = detail::make(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    "-._~!$&'()*+,;=:@/?%");
 
 // unreserved (RFC 3986 2.3): never needs percent-encoding.
 inline constexpr Table kUnreserved =
@@ -99,6 +105,37 @@ inline constexpr bool iequals_lower(std::string_view s, std::string_view lower) 
     if (to_lower(s[i]) != lower[i]) return false;
   return true;
 }
+
+// The same as iequals_lower for `s` made of token or field-value bytes (validated input),
+// eight bytes at a time. OR-ing 0x20 lower-cases letters; for the other bytes of a literal
+// ('-' and digits) the only other byte with the same OR is a control byte, which validated
+// input cannot hold. `lower` must be lower-case letters, digits and '-'.
+inline bool iequals_lower_validated(std::string_view s, std::string_view lower) noexcept {
+  const std::size_t n = s.size();
+  if (n != lower.size()) return false;
+  if (n >= 8) {
+    // Overlapping 8-byte words cover any length >= 8.
+    for (std::size_t i = 0;; i += 8) {
+      if (i + 8 > n) i = n - 8;
+      std::uint64_t a, b;
+      std::memcpy(&a, s.data() + i, 8);
+      std::memcpy(&b, lower.data() + i, 8);
+      if ((a | 0x2020202020202020ull) != b) return false;
+      if (i + 8 == n) return true;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if ((s[i] | 0x20) != lower[i]) return false;
+  return true;
+}
+
+// Value of a hex digit, or -1, by table.
+inline constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  for (int i = 0; i < 256; ++i)
+    t[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(hex_value(static_cast<char>(i)));
+  return t;
+}();
 
 inline constexpr bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -33,11 +33,18 @@ struct FieldLineParts {
 // Rejects empty names, non-token name bytes, whitespace before the colon and any byte that
 // is not field content (CTL, DEL, CR, NUL) in the value. A line that starts with SP/HTAB is
 // not handled here (the caller decides between obs-fold and leading whitespace).
-ParseError parse_field_line(const char* line, std::size_t len, FieldLineParts& out) noexcept;
+// `readable` (>= len) is how many bytes from `line` on may be read: the scan loads whole
+// 16-byte words when they stay inside it.
+ParseError parse_field_line(const char* line, std::size_t len, std::size_t readable,
+                            FieldLineParts& out) noexcept;
 
 // Index of the first byte in [p, end) that is not field content, or end - p.
-// Vectorised with SSE2 where available; never reads outside [p, end).
-std::size_t find_non_field_value_byte(const char* p, const char* end) noexcept;
+// Vectorised with SSE2 where available; reads only inside [p, max(end, readable_end)).
+std::size_t find_non_field_value_byte(const char* p, const char* end,
+                                      const char* readable_end) noexcept;
+inline std::size_t find_non_field_value_byte(const char* p, const char* end) noexcept {
+  return find_non_field_value_byte(p, end, end);
+}
 
 // Calls fn(element) for each non-empty, OWS-trimmed element of a comma-separated list
 // (RFC 9110 5.6.1). Quoted strings are not split on commas inside them. Stops and returns

@@ -98,7 +98,10 @@ class RequestParser {
     return result_;
   }
   ParseError parse_request_line(std::string_view line, std::size_t offset) noexcept;
-  ParseError check_target(std::string_view method, std::string_view target) noexcept;
+  // Host and Expect, noted as each field line is parsed.
+  void note_request_field(std::string_view name, std::string_view value,
+                          std::size_t value_off) noexcept;
+  ParseError check_target(std::string_view target) noexcept;
   ParseError finish(std::string_view data) noexcept;
 
   Limits limits_{};
@@ -108,6 +111,7 @@ class RequestParser {
   Result result_ = Result::Incomplete;
   ParseError error_ = ParseError::None;
   std::uint32_t method_off_ = 0, method_len_ = 0, target_off_ = 0, target_len_ = 0;
+  std::uint32_t host_off_ = 0, host_len_ = 0;
   std::vector<FieldSpan> spans_;
   FramingFields framing_;
   RequestHead head_;
