@@ -39,9 +39,8 @@ std::string_view normalize_target(std::string_view target, TargetForm form, Requ
         target.substr(pos, slash == std::string_view::npos ? slash : slash - pos);
     if (!percent_decode(raw, decoded)) return "invalid percent-encoding";
     for (char c : decoded) {
-      auto u = static_cast<unsigned char>(c);
       if (c == '/' || c == '\\') return "encoded slash or backslash in path";
-      if (u < 0x20 || u == 0x7f) return "control character in path";
+      if (c == '\0') return "NUL in path";
     }
     if (!valid_utf8(decoded)) return "path is not valid UTF-8";
     const bool last = slash == std::string_view::npos;

@@ -2,9 +2,11 @@
 //
 // normalize_target() is the one place where a URL path becomes a file path. It decodes
 // percent-escapes exactly once and then refuses what could make a decoded path mean
-// something other than what the checks saw: NUL and control bytes, an encoded "/" or "\"
-// inside a segment, invalid or overlong UTF-8 (e.g. %c0%ae), and dot segments that climb
-// above the root. The result never contains "." or ".." segments, "\" or empty segments.
+// something other than what the checks saw: NUL, an encoded "/" or "\" inside a segment,
+// invalid or overlong UTF-8 (e.g. %c0%ae), and dot segments that climb above the root. The
+// result never contains "." or ".." segments, "\", NUL or empty segments. Other control
+// bytes are valid in file names and stay: whoever puts a path into a header or a log line
+// encodes it there (percent-encoding, log escaping).
 #pragma once
 
 #include <optional>

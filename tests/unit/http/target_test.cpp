@@ -27,6 +27,8 @@ TEST_CASE("paths are decoded once and dot segments removed") {
   CHECK(norm("/%61%20b") == "/a b");
   CHECK(norm("/%252e%252e/x") == "/%2e%2e/x");  // decoded once: a literal name "%2e%2e"
   CHECK(norm("/caf%C3%A9") == "/caf\xc3\xa9");
+  CHECK(norm("/tab%09here") == "/tab\there");  // a valid, if odd, file name
+  CHECK(norm("/a%0d%0aX") == "/a\r\nX");       // encoded again wherever it is echoed
   CHECK(norm("/x?y=1") == "/x");
   CHECK(norm("http://h:80/a/../b?q", TargetForm::Absolute) == "/b");
   CHECK(norm("http://h", TargetForm::Absolute) == "/");
@@ -54,8 +56,6 @@ TEST_CASE("traversal in any encoding is refused") {
                         "/%c0%af",
                         "/a%00.txt",
                         "/%00",
-                        "/a%0d%0aX: y",
-                        "/%7f",
                         "/%ff",
                         "/%c3"}) {
     std::string r = norm(t);
