@@ -1,0 +1,56 @@
+// The served directory, and opening paths beneath it without escaping it.
+//
+// Every path a request names is resolved here, in the kernel where possible, so there is no
+// check-then-open race: openat2(2) with RESOLVE_BENEATH refuses any resolution that leaves
+// the directory, including through symlinks swapped in mid-request. Where openat2 is
+// missing (Linux < 5.6, or a seccomp filter), a component-by-component walk from the root
+// with O_NOFOLLOW does the same in user space: it reads each symlink itself and refuses the
+// ones that lead outside.
+//
+// Symlinks that stay inside are followed. Symlinks that lead outside are refused (EXDEV)
+// unless follow_symlinks is set, which trusts whatever the directory's links point at.
+#pragma once
+
+#include <fcntl.h>
+
+#include <string>
+#include <string_view>
+
+namespace httpfs::io {
+
+class Docroot {
+ public:
+  struct Options {
+    bool follow_symlinks = false;
+    bool force_walk = false;  // use the user-space walk even where openat2 works (tests)
+  };
+
+  Docroot() = default;
+  ~Docroot();
+  Docroot(const Docroot&) = delete;
+  Docroot& operator=(const Docroot&) = delete;
+  Docroot(Docroot&& other) noexcept;
+  Docroot& operator=(Docroot&& other) noexcept;
+
+  // Opens the directory. Returns 0 or -errno (ENOTDIR when it is not a directory).
+  int open_root(const std::string& dir, Options options);
+
+  // Opens `path` ("/a/b" or "a/b"; already normalised: no "." or ".." segments) beneath the
+  // root with open(2) `flags` (O_CLOEXEC is added). "" and "/" name the root itself.
+  // Returns the fd or -errno: ENOENT, ENOTDIR, EACCES, ELOOP, EXDEV (would leave the root).
+  int open(std::string_view path, int flags, mode_t mode = 0) const;
+
+  int fd() const noexcept { return fd_; }
+  const std::string& path() const noexcept { return path_; }  // absolute, without trailing /
+  bool using_openat2() const noexcept { return openat2_; }
+
+ private:
+  int open_walk(std::string_view rel, int flags, mode_t mode) const;
+
+  int fd_ = -1;
+  std::string path_;
+  Options options_{};
+  bool openat2_ = false;
+};
+
+}  // namespace httpfs::io

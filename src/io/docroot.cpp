@@ -1,0 +1,228 @@
+#include "httpfs/io/docroot.hpp"
+
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace httpfs::io {
+
+namespace {
+
+constexpr int kMaxSymlinks = 40;  // as the kernel's MAXSYMLINKS
+
+long sys_openat2(int dirfd, const char* path, open_how* how) {
+  return syscall(SYS_openat2, dirfd, path, how, sizeof *how);
+}
+
+// "a/b" from "/a/b"; "." for the root.
+std::string relative(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  return path.empty() ? std::string(".") : std::string(path);
+}
+
+void split_into(std::string_view path, std::vector<std::string>& out) {
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    std::size_t slash = path.find('/', pos);
+    std::string_view seg = path.substr(pos, slash == std::string_view::npos ? slash : slash - pos);
+    if (!seg.empty()) out.emplace_back(seg);
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+}
+
+void close_all(std::vector<int>& fds) {
+  for (int fd : fds) ::close(fd);
+  fds.clear();
+}
+
+}  // namespace
+
+Docroot::~Docroot() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Docroot::Docroot(Docroot&& o) noexcept
+    : fd_(o.fd_), path_(std::move(o.path_)), options_(o.options_), openat2_(o.openat2_) {
+  o.fd_ = -1;
+}
+
+Docroot& Docroot::operator=(Docroot&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    path_ = std::move(o.path_);
+    options_ = o.options_;
+    openat2_ = o.openat2_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+int Docroot::open_root(const std::string& dir, Options options) {
+  int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  char* real = ::realpath(dir.c_str(), nullptr);
+  if (real == nullptr) {
+    int e = errno;
+    ::close(fd);
+    return -e;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  path_ = real;
+  std::free(real);
+  if (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+  options_ = options;
+  // Probe openat2 once: ENOSYS on old kernels, EPERM under some seccomp filters.
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH;
+  long probe = sys_openat2(fd_, ".", &how);
+  openat2_ = probe >= 0 && !options.force_walk;
+  if (probe >= 0) ::close(static_cast<int>(probe));
+  return 0;
+}
+
+int Docroot::open(std::string_view path, int flags, mode_t mode) const {
+  const std::string rel = relative(path);
+  if (rel.size() >= PATH_MAX) return -ENAMETOOLONG;
+  flags |= O_CLOEXEC;
+  if (options_.follow_symlinks) {
+    // The path has no ".." (normalised), so only the directory's own links lead elsewhere,
+    // and the operator asked to trust them.
+    int fd = ::openat(fd_, rel.c_str(), flags, mode);
+    return fd >= 0 ? fd : -errno;
+  }
+  if (!openat2_) return open_walk(rel, flags, mode);
+  open_how how{};
+  how.flags = static_cast<unsigned long long>(flags);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  for (int attempt = 0;; ++attempt) {
+    long fd = sys_openat2(fd_, rel.c_str(), &how);
+    if (fd >= 0) return static_cast<int>(fd);
+    // EAGAIN: a concurrent rename raced the resolution; the kernel asks to retry.
+    if (errno != EAGAIN || attempt == 8) return -errno;
+  }
+}
+
+int Docroot::open_walk(std::string_view rel, int flags, mode_t mode) const {
+  // `stack` holds an O_PATH fd per directory entered, root first (a dup, so closing the
+  // stack never closes fd_). Symlinks are read and their targets spliced into `todo`; ".."
+  // pops the stack and refuses to pop the root.
+  std::vector<std::string> todo;
+  if (rel != ".") split_into(rel, todo);
+  std::vector<int> stack;
+  int root = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (root < 0) return -errno;
+  stack.push_back(root);
+  // Opens the directory on top of the stack itself, and ends the walk.
+  auto open_here = [&]() {
+    int fd = ::openat(stack.back(), ".", flags, mode);
+    int e = errno;
+    close_all(stack);
+    return fd >= 0 ? fd : -e;
+  };
+  if (todo.empty()) return open_here();
+  int links = 0;
+  std::size_t i = 0;
+  while (i < todo.size()) {
+    const std::string comp = todo[i];
+    const bool last = i + 1 == todo.size();
+    if (comp == ".") {
+      ++i;
+      if (last) return open_here();
+      continue;
+    }
+    if (comp == "..") {
+      if (stack.size() == 1) {
+        close_all(stack);
+        return -EXDEV;
+      }
+      ::close(stack.back());
+      stack.pop_back();
+      ++i;
+      if (last) return open_here();
+      continue;
+    }
+    const int dir = stack.back();
+    int fd = last ? ::openat(dir, comp.c_str(), flags | O_NOFOLLOW, mode)
+                  : ::openat(dir, comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (last && fd < 0 && errno != ELOOP && !(errno == ENOTDIR && (flags & O_DIRECTORY))) {
+      int e = errno;
+      close_all(stack);
+      return -e;
+    }
+    bool is_link = false;
+    if (fd >= 0) {
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) {
+        int e = errno;
+        ::close(fd);
+        close_all(stack);
+        return -e;
+      }
+      is_link = S_ISLNK(st.st_mode);
+      if (!is_link) {
+        if (last) {
+          close_all(stack);
+          return fd;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+          ::close(fd);
+          close_all(stack);
+          return -ENOTDIR;
+        }
+        stack.push_back(fd);
+        ++i;
+        continue;
+      }
+      ::close(fd);
+    } else if (!last) {
+      int e = errno;
+      close_all(stack);
+      return -e;
+    } else {
+      // The last component refused O_NOFOLLOW: look at it without following.
+      struct stat st {};
+      if (::fstatat(dir, comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode)) {
+        close_all(stack);
+        return -ENOTDIR;
+      }
+      is_link = true;
+    }
+    // A symlink: splice its target into the walk.
+    if (++links > kMaxSymlinks) {
+      close_all(stack);
+      return -ELOOP;
+    }
+    char target[PATH_MAX];
+    ssize_t n = ::readlinkat(dir, comp.c_str(), target, sizeof target - 1);
+    if (n < 0) {
+      int e = errno;
+      close_all(stack);
+      return -e;
+    }
+    if (n == 0 || target[0] == '/') {  // absolute: outside by construction
+      close_all(stack);
+      return -EXDEV;
+    }
+    std::vector<std::string> parts;
+    split_into(std::string_view(target, static_cast<std::size_t>(n)), parts);
+    if (parts.empty()) parts.emplace_back(".");
+    todo.erase(todo.begin() + static_cast<std::ptrdiff_t>(i));
+    todo.insert(todo.begin() + static_cast<std::ptrdiff_t>(i), parts.begin(), parts.end());
+  }
+  return open_here();  // not reached: every path above returns at its last component
+}
+
+}  // namespace httpfs::io
