@@ -1,0 +1,106 @@
+#include "httpfs/net/listener.hpp"
+
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace httpfs::net {
+
+namespace {
+
+// Accepting is bounded per wake-up so that a connection flood does not starve the
+// connections already being served.
+constexpr int kAcceptBatch = 64;
+
+}  // namespace
+
+Listener* Listener::open(uv_loop_t* loop, const SocketAddress& addr, bool v6only, int backlog,
+                         Delegate* delegate, int& err) {
+  int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    err = -errno;
+    return nullptr;
+  }
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (addr.family() == AF_INET6) {
+    int v = v6only ? 1 : 0;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
+  }
+  if (::bind(fd, addr.get(), addr.length()) != 0 || ::listen(fd, backlog) != 0) {
+    err = -errno;
+    ::close(fd);
+    return nullptr;
+  }
+  auto* l = new Listener();
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  l->address_ = SocketAddress::from(reinterpret_cast<sockaddr*>(&ss), len);
+  l->fd_ = fd;
+  l->delegate_ = delegate;
+  if (int r = uv_poll_init_socket(loop, &l->poll_, fd); r != 0) {
+    err = r;
+    ::close(fd);
+    delete l;
+    return nullptr;
+  }
+  l->poll_.data = l;
+  uv_poll_start(&l->poll_, UV_READABLE, &Listener::on_poll);
+  err = 0;
+  return l;
+}
+
+void Listener::on_poll(uv_poll_t* handle, int status, int) {
+  auto* self = static_cast<Listener*>(handle->data);
+  if (status < 0) return;  // nothing sensible to do; the next wake-up retries
+  self->handle_readable();
+}
+
+void Listener::handle_readable() {
+  for (int i = 0; i < kAcceptBatch && !paused_ && !closing_; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int e = errno;
+      if (e == EAGAIN || e == EWOULDBLOCK) return;
+      if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM) continue;
+      if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        delegate_->on_accept_exhausted(e);
+        return;
+      }
+      return;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    delegate_->on_accept(fd, SocketAddress::from(reinterpret_cast<sockaddr*>(&ss), len));
+  }
+}
+
+void Listener::pause() noexcept {
+  if (paused_ || closing_) return;
+  paused_ = true;
+  uv_poll_stop(&poll_);
+}
+
+void Listener::resume() noexcept {
+  if (!paused_ || closing_) return;
+  paused_ = false;
+  uv_poll_start(&poll_, UV_READABLE, &Listener::on_poll);
+}
+
+void Listener::close() noexcept {
+  if (closing_) return;
+  closing_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), &Listener::on_close);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void Listener::on_close(uv_handle_t* handle) {
+  delete static_cast<Listener*>(handle->data);
+}
+
+}  // namespace httpfs::net
