@@ -1,0 +1,36 @@
+// One line per response in Common Log Format, through spdlog:
+//   127.0.0.1 - alice [24/Nov/2026:10:01:02 +0000] "GET /a.txt HTTP/1.1" 200 1234
+// Lines are buffered and flushed once per loop iteration (Server calls flush()), so a
+// burst of pipelined requests costs one write, and a quiet server shows each line at once.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace httpfs::server {
+
+class AccessLog {
+ public:
+  // "-": stdout, "off": disabled, anything else: a file (appended). Throws on a file that
+  // cannot be opened (option parsing time).
+  void open(const std::string& target);
+  bool enabled() const noexcept { return logger_ != nullptr; }
+
+  // `request_line` is the raw "METHOD target HTTP/x.y" (escaped here); empty logs "-".
+  void log(std::string_view host, std::string_view user, std::string_view request_line, int status,
+           std::uint64_t bytes);
+  void flush();
+
+ private:
+  std::shared_ptr<spdlog::logger> logger_;
+  std::time_t date_second_ = 0;
+  char date_[32] = {};
+  bool dirty_ = false;
+};
+
+}  // namespace httpfs::server

@@ -1,0 +1,95 @@
+// One client connection: an explicit state machine over a non-blocking socket.
+//
+//   Idle ──readable──▶ ReadingHead ──head──▶ (answer) ──▶ Writing ──sent──▶ Idle / next request
+//                          │                                  │
+//                          └──(body to read)──▶ ReadingBody ──┘
+//   any state ──error or close──▶ Lingering (read and drop leftovers, bounded) ──▶ Closing
+//
+// An idle keep-alive connection holds only this object (about 250 bytes). While a request is
+// in flight it borrows an Exchange from the server: read buffer, parser, output queue.
+//
+// Lifetime: created by the server on accept, freed only from its socket's close callback.
+// After any call that may close the connection, callers check closing() before touching it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "httpfs/net/address.hpp"
+#include "httpfs/net/poll_socket.hpp"
+#include "httpfs/server/timeout_list.hpp"
+
+namespace httpfs::http {
+struct RequestHead;
+}
+
+namespace httpfs::server {
+
+class Server;
+struct Exchange;
+
+class Connection {
+ public:
+  // Takes the accepted socket; on failure closes it and returns nullptr.
+  static Connection* create(Server& server, int fd, const net::SocketAddress& peer);
+
+  void on_timeout();
+  // Server shutdown: close now when idle, else after the response in flight.
+  void begin_shutdown();
+  void close_now();
+  bool closing() const noexcept { return state_ == State::Closing; }
+
+  TimeoutNode timeout_node;  // in exactly one of the server's timeout lists while open
+
+  static Connection* from_timeout_node(TimeoutNode* n) noexcept;
+
+ private:
+  enum class State : std::uint8_t {
+    Idle,         // between requests; no buffer held
+    ReadingHead,  // a request head is arriving
+    ReadingBody,  // a request body is arriving
+    Writing,      // responses are queued and the socket is full
+    Lingering,    // done; reading and dropping what the client still sends
+    Closing,      // closed, waiting for the close callback
+  };
+  // What the attempt to answer the next buffered request did.
+  enum class Step { Answered, NeedInput, Stop };
+
+  Connection(Server& server, const net::SocketAddress& peer) : server_(server), peer_(peer) {}
+  ~Connection();
+
+  static void on_poll(uv_poll_t* handle, int status, int events);
+  static void on_close(uv_handle_t* handle);
+
+  void handle_idle(int events);
+  void handle_reading_head(int events);
+  void handle_reading_body(int events);
+  void handle_writing(int events);
+  void handle_lingering(int events);
+
+  // Moves the connection forward as far as it can without waiting for the peer.
+  void pump();
+  Step answer_next();
+  void dispatch(const http::RequestHead& head);
+  void answer_parse_error();
+  bool feed_body();
+  bool read_input();  // false: the connection closed (EOF or error)
+  bool make_room();
+  void finish_response_batch();
+  void log_completed(std::size_t n);
+  void enter(State s);
+  void finish_connection();
+  void release_exchange();
+
+  Server& server_;
+  net::PollSocket sock_;
+  Exchange* ex_ = nullptr;
+  net::SocketAddress peer_;
+  State state_ = State::Idle;
+  bool close_after_ = false;       // close once the queued responses are sent
+  bool eof_ = false;               // the peer closed its sending side
+  bool lingering_needed_ = false;  // the peer may still be sending: linger before closing
+  std::uint32_t linger_bytes_ = 0;
+};
+
+}  // namespace httpfs::server

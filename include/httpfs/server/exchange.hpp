@@ -1,0 +1,101 @@
+// What a connection needs only while requests are in flight: the read buffer, the parser,
+// the body decoder, the output queue and the access-log records of queued responses.
+// Borrowed from the server's pool so that idle keep-alive connections hold none of it
+// (DESIGN.md: per-connection buffers held while idle dominate memory at 10k connections).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "httpfs/http/body_decoder.hpp"
+#include "httpfs/http/request_parser.hpp"
+#include "httpfs/server/options.hpp"
+#include "httpfs/server/output_queue.hpp"
+
+namespace httpfs::server {
+
+struct LogRecord {
+  std::string request_line;
+  std::string user;
+  int status = 0;
+  std::uint64_t bytes = 0;
+};
+
+struct Exchange {
+  static constexpr std::size_t kInitialBuffer = 16 * 1024;
+
+  explicit Exchange(const ServerOptions& o)
+      :  // A head may use max_head bytes; one more byte than that must fit for the parser to
+         // see that the limit is passed.
+        max_buffer(o.max_head + 1),
+        parser(http::RequestParser::Limits{o.max_request_line, o.max_field_line, o.max_head,
+                                           o.max_headers},
+               http::RequestParser::Policy{}) {}
+
+  // Read buffer. Bytes [begin, end) are received and not yet consumed; a request head is
+  // parsed from `begin`, and views into it stay valid until `begin` moves past them or the
+  // bytes are compacted (only between requests).
+  std::unique_ptr<char[]> buf;
+  std::size_t cap = 0, begin = 0, end = 0;
+  std::size_t max_buffer;
+
+  http::RequestParser parser;
+  http::BodyDecoder body;
+  bool body_pending = false;  // a request body is being read (and dropped)
+  std::uint64_t body_limit = 0;
+
+  OutputQueue out;
+  std::deque<LogRecord> logs;
+
+  std::string_view input() const noexcept { return {buf.get() + begin, end - begin}; }
+  bool has_input() const noexcept { return end > begin; }
+
+  // Makes room for reading: compacts, or grows up to max_buffer. False when full.
+  bool make_room() {
+    if (!buf) {
+      cap = std::min(kInitialBuffer, max_buffer);
+      buf = std::make_unique<char[]>(cap);
+    }
+    if (end < cap) return true;
+    if (begin > 0) {
+      // The parser keeps offsets from `begin`, so moving the bytes is safe mid-head.
+      std::memmove(buf.get(), buf.get() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+      return true;
+    }
+    if (cap >= max_buffer) return false;
+    std::size_t grown = std::min(cap * 2, max_buffer);
+    auto bigger = std::make_unique<char[]>(grown);
+    std::memcpy(bigger.get(), buf.get(), end);
+    buf = std::move(bigger);
+    cap = grown;
+    return true;
+  }
+
+  void consume(std::size_t n) noexcept {
+    begin += n;
+    if (begin == end) begin = end = 0;
+  }
+
+  // Back to a clean state for the next borrower; keeps the parser's allocations.
+  void reset() {
+    if (cap > kInitialBuffer) {
+      buf.reset();
+      cap = 0;
+    }
+    begin = end = 0;
+    parser.reset();
+    body = http::BodyDecoder::none();
+    body_pending = false;
+    body_limit = 0;
+    out.clear();
+    logs.clear();
+  }
+};
+
+}  // namespace httpfs::server

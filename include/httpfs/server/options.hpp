@@ -1,0 +1,69 @@
+// Server configuration and its command line. Every limit is a named option with a default
+// that `httpfs --help` prints.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace httpfs::server {
+
+struct ServerOptions {
+  // where
+  std::string dir = ".";
+  int port = 8080;                 // 0: any free port
+  std::vector<std::string> binds;  // empty: dual-stack wildcard ("::", else "0.0.0.0")
+
+  // what is served
+  bool show_hidden = false;      // list and serve dotfiles (".well-known" is always served)
+  bool listing = true;           // directory listings (off: 403)
+  bool follow_symlinks = false;  // follow symlinks that lead outside the directory
+  std::uint64_t cache_bytes = 64ull << 20;     // in-memory cache of small files; 0: off
+  std::uint64_t cache_file_max = 64ull << 10;  // largest file the cache holds
+  std::size_t max_listing_entries = 100000;
+
+  // limits
+  std::size_t max_request_line = 8192;  // 414 beyond
+  std::size_t max_field_line = 8192;    // 431 beyond
+  std::size_t max_head = 32768;         // 431 beyond
+  std::size_t max_headers = 100;        // 431 beyond
+  std::size_t max_ranges = 16;          // more ranges in one request: the Range is ignored
+  std::size_t max_connections = 0;      // 0: derived from the file-descriptor limit
+  std::size_t max_pipelined = 16;       // responses queued per connection before reading stops
+
+  // timeouts, milliseconds
+  std::uint64_t header_timeout_ms = 20000;     // whole request head, however it trickles in
+  std::uint64_t keepalive_timeout_ms = 30000;  // idle between requests
+  std::uint64_t body_timeout_ms = 30000;       // no progress while reading a body
+  std::uint64_t send_timeout_ms = 30000;       // no progress while sending
+  std::uint64_t linger_timeout_ms = 2000;      // reading leftovers after an error before closing
+  std::uint64_t shutdown_grace_ms = 5000;      // SIGINT/SIGTERM: time for in-flight responses
+
+  // logging
+  std::string access_log = "-";  // "-": stdout, "off": none, else a file
+  bool verbose = false;
+
+  // test hooks
+  bool force_path_walk = false;  // resolve paths in user space even where openat2 works
+};
+
+// Bad command line: the message says what is wrong; exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What the command line asks for.
+struct CommandLine {
+  enum class Action { Serve, Help, Version } action = Action::Serve;
+  ServerOptions options;
+};
+
+// Parses `httpfs [PORT] [options]`. Throws UsageError.
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+// The --help text, with every option and its default.
+std::string help_text();
+
+}  // namespace httpfs::server

@@ -1,0 +1,80 @@
+// The bytes a connection still has to send: heads and small bodies in one memory buffer,
+// cached file contents shared with the cache, and file ranges sent with sendfile(2).
+//
+// Several responses can be queued (pipelining) and leave in one sendmsg(2). Each response's
+// last piece is marked, so that flush() can report how many responses it completed (the
+// access log writes a line per completed response).
+//
+// Lifetimes: memory pieces are offsets into the queue's own buffer, valid until the queue
+// empties; external pieces hold a shared_ptr to their bytes; file pieces may own their fd,
+// which is closed when the piece is done or the queue is cleared.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace httpfs::server {
+
+class OutputQueue {
+ public:
+  enum class Flush {
+    Done,     // everything sent
+    Blocked,  // the socket is full: wait until it is writable
+    Yield,    // sent the per-call budget; more to do, let others run first
+    Error,    // the socket failed; errno in error()
+  };
+
+  OutputQueue() = default;
+  ~OutputQueue() { clear(); }
+  OutputQueue(const OutputQueue&) = delete;
+  OutputQueue& operator=(const OutputQueue&) = delete;
+
+  // Space for `n` bytes at the end of the memory buffer; commit() says how many were used.
+  char* reserve(std::size_t n);
+  void commit(std::size_t used);
+  void append(std::string_view bytes);
+  void add_external(const char* data, std::size_t len, std::shared_ptr<const void> keep);
+  void add_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd);
+  void end_response();  // the piece added last ends a response
+
+  // Writes to the non-blocking socket until done, blocked, or `budget` bytes went out.
+  // `completed` is incremented for each response fully sent.
+  Flush flush(int socket_fd, std::uint64_t budget, std::size_t& completed);
+
+  bool empty() const noexcept { return first_ == pieces_.size(); }
+  std::size_t queued_responses() const noexcept { return queued_responses_; }
+  std::size_t memory_bytes() const noexcept { return mem_.size(); }
+  bool has_file_piece() const noexcept { return files_pending_ > 0; }
+  int error() const noexcept { return error_; }
+  void clear() noexcept;
+
+ private:
+  enum class Kind : std::uint8_t { Memory, External, File };
+  struct Piece {
+    Kind kind;
+    bool ends_response = false;
+    bool owns_fd = false;
+    int fd = -1;
+    std::uint64_t offset = 0;  // Memory: into mem_; File: into the file
+    std::uint64_t length = 0;
+    const char* data = nullptr;  // External
+    std::shared_ptr<const void> keep;
+  };
+  void pop_front(std::size_t& completed);
+  void add_memory_piece(std::size_t at, std::size_t len);
+
+  std::string mem_;
+  std::vector<Piece> pieces_;
+  std::size_t first_ = 0;  // pieces before this index are done
+  std::size_t reserved_at_ = 0;
+  std::size_t queued_responses_ = 0;
+  std::size_t files_pending_ = 0;
+  int error_ = 0;
+};
+
+}  // namespace httpfs::server

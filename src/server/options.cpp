@@ -1,0 +1,220 @@
+#include "httpfs/server/options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string_view>
+
+namespace httpfs::server {
+
+namespace {
+
+std::uint64_t parse_count(std::string_view opt, std::string_view v, std::uint64_t max) {
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n > max)
+    throw UsageError(std::string(opt) + ": expected a whole number up to " + std::to_string(max) +
+                     ", got '" + std::string(v) + "'");
+  return n;
+}
+
+// Sizes accept a K, M or G suffix (binary).
+std::uint64_t parse_size(std::string_view opt, std::string_view v) {
+  std::uint64_t mult = 1;
+  if (!v.empty()) {
+    switch (v.back()) {
+      case 'k':
+      case 'K':
+        mult = 1ull << 10;
+        break;
+      case 'm':
+      case 'M':
+        mult = 1ull << 20;
+        break;
+      case 'g':
+      case 'G':
+        mult = 1ull << 30;
+        break;
+      default:
+        break;
+    }
+    if (mult != 1) v.remove_suffix(1);
+  }
+  std::uint64_t n = parse_count(opt, v, (1ull << 50));
+  return n * mult;
+}
+
+// Seconds, possibly fractional ("0.5"), to milliseconds.
+std::uint64_t parse_seconds(std::string_view opt, std::string_view v) {
+  double d = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc() || p != v.data() + v.size() || !(d > 0) || d > 86400 * 365)
+    throw UsageError(std::string(opt) + ": expected a positive number of seconds, got '" +
+                     std::string(v) + "'");
+  return static_cast<std::uint64_t>(std::llround(d * 1000));
+}
+
+int parse_port(std::string_view opt, std::string_view v) {
+  return static_cast<int>(parse_count(opt, v, 65535));
+}
+
+}  // namespace
+
+std::string help_text() {
+  ServerOptions d;
+  auto secs = [](std::uint64_t ms) {
+    std::string s = std::to_string(ms / 1000);
+    if (ms % 1000) s += "." + std::to_string(ms % 1000 / 100);
+    return s;
+  };
+  return std::string(
+             "Usage: httpfs [PORT] [options]\n"
+             "Serve a directory over HTTP/1.1.\n"
+             "\n"
+             "  -p, --port PORT           port to listen on; 0 picks a free one (default ") +
+         std::to_string(d.port) + ")\n" +
+         "  -b, --bind ADDR           address to bind, repeatable (default: all IPv6 and IPv4\n"
+         "                            addresses, dual stack)\n"
+         "  -d, --dir DIR             directory to serve (default: the current directory)\n"
+         "  -v, --verbose             debug logging: one line per connection event\n"
+         "      --access-log FILE     access log in Common Log Format: '-' for stdout, 'off'\n"
+         "                            for none (default: -)\n"
+         "      --show-hidden         list and serve dotfiles (default: hidden, except\n"
+         "                            .well-known)\n"
+         "      --no-listing          refuse directory listings with 403\n"
+         "      --follow-symlinks     follow symlinks that lead outside the directory\n"
+         "                            (default: refused; links inside are always followed)\n"
+         "      --cache-size SIZE     memory for caching small files, 0 to disable (default " +
+         std::to_string(d.cache_bytes >> 20) + "M)\n" +
+         "      --cache-file-max SIZE largest file the cache holds (default " +
+         std::to_string(d.cache_file_max >> 10) + "K)\n" +
+         "\n"
+         "Limits:\n"
+         "      --max-request-line N  bytes in the request line; 414 beyond (default " +
+         std::to_string(d.max_request_line) + ")\n" +
+         "      --max-field-line N    bytes in one header field line; 431 beyond (default " +
+         std::to_string(d.max_field_line) + ")\n" +
+         "      --max-head N          bytes in the whole request head; 431 beyond (default " +
+         std::to_string(d.max_head) + ")\n" +
+         "      --max-headers N       header fields per request; 431 beyond (default " +
+         std::to_string(d.max_headers) + ")\n" +
+         "      --max-ranges N        ranges per request; more and Range is ignored (default " +
+         std::to_string(d.max_ranges) + ")\n" +
+         "      --max-connections N   open connections; beyond, the oldest idle one is closed\n"
+         "                            or new ones wait (default: file-descriptor limit - 64)\n"
+         "      --max-pipelined N     responses queued per connection before it stops\n"
+         "                            reading (default " +
+         std::to_string(d.max_pipelined) + ")\n" +
+         "      --max-listing N       entries shown in one directory listing (default " +
+         std::to_string(d.max_listing_entries) + ")\n" +
+         "\n"
+         "Timeouts (seconds):\n"
+         "      --header-timeout S    to receive a whole request head (default " +
+         secs(d.header_timeout_ms) + ")\n" +
+         "      --keepalive-timeout S idle time between requests (default " +
+         secs(d.keepalive_timeout_ms) + ")\n" +
+         "      --body-timeout S      without progress while receiving a body (default " +
+         secs(d.body_timeout_ms) + ")\n" +
+         "      --send-timeout S      without progress while sending (default " +
+         secs(d.send_timeout_ms) + ")\n" +
+         "      --linger-timeout S    reading leftovers after an error (default " +
+         secs(d.linger_timeout_ms) + ")\n" +
+         "      --shutdown-grace S    on SIGINT/SIGTERM, time left to in-flight responses\n"
+         "                            (default " +
+         secs(d.shutdown_grace_ms) + ")\n" +
+         "\n"
+         "  -h, --help                this text\n"
+         "      --version             the version\n";
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  CommandLine cl;
+  ServerOptions& o = cl.options;
+  bool port_given = false;
+
+  using Setter = std::function<void(std::string_view opt, std::string_view value)>;
+  const std::map<std::string_view, Setter> with_value = {
+      {"--port",
+       [&](auto opt, auto v) {
+         o.port = parse_port(opt, v);
+         port_given = true;
+       }},
+      {"--bind", [&](auto, auto v) { o.binds.emplace_back(v); }},
+      {"--dir", [&](auto, auto v) { o.dir = std::string(v); }},
+      {"--access-log", [&](auto, auto v) { o.access_log = std::string(v); }},
+      {"--cache-size", [&](auto opt, auto v) { o.cache_bytes = parse_size(opt, v); }},
+      {"--cache-file-max", [&](auto opt, auto v) { o.cache_file_max = parse_size(opt, v); }},
+      {"--max-request-line",
+       [&](auto opt, auto v) { o.max_request_line = parse_count(opt, v, 1 << 20); }},
+      {"--max-field-line",
+       [&](auto opt, auto v) { o.max_field_line = parse_count(opt, v, 1 << 20); }},
+      {"--max-head", [&](auto opt, auto v) { o.max_head = parse_count(opt, v, 1 << 22); }},
+      {"--max-headers", [&](auto opt, auto v) { o.max_headers = parse_count(opt, v, 10000); }},
+      {"--max-ranges", [&](auto opt, auto v) { o.max_ranges = parse_count(opt, v, 10000); }},
+      {"--max-connections",
+       [&](auto opt, auto v) { o.max_connections = parse_count(opt, v, 10000000); }},
+      {"--max-pipelined", [&](auto opt, auto v) { o.max_pipelined = parse_count(opt, v, 100000); }},
+      {"--max-listing",
+       [&](auto opt, auto v) { o.max_listing_entries = parse_count(opt, v, 100000000); }},
+      {"--header-timeout", [&](auto opt, auto v) { o.header_timeout_ms = parse_seconds(opt, v); }},
+      {"--keepalive-timeout",
+       [&](auto opt, auto v) { o.keepalive_timeout_ms = parse_seconds(opt, v); }},
+      {"--body-timeout", [&](auto opt, auto v) { o.body_timeout_ms = parse_seconds(opt, v); }},
+      {"--send-timeout", [&](auto opt, auto v) { o.send_timeout_ms = parse_seconds(opt, v); }},
+      {"--linger-timeout", [&](auto opt, auto v) { o.linger_timeout_ms = parse_seconds(opt, v); }},
+      {"--shutdown-grace", [&](auto opt, auto v) { o.shutdown_grace_ms = parse_seconds(opt, v); }},
+  };
+  const std::map<std::string_view, std::function<void()>> flags = {
+      {"--verbose", [&] { o.verbose = true; }},
+      {"--show-hidden", [&] { o.show_hidden = true; }},
+      {"--no-listing", [&] { o.listing = false; }},
+      {"--follow-symlinks", [&] { o.follow_symlinks = true; }},
+      {"--force-path-walk", [&] { o.force_path_walk = true; }},
+      {"--help", [&] { cl.action = CommandLine::Action::Help; }},
+      {"--version", [&] { cl.action = CommandLine::Action::Version; }},
+  };
+  const std::map<char, std::string_view> short_names = {
+      {'p', "--port"}, {'b', "--bind"}, {'d', "--dir"}, {'v', "--verbose"}, {'h', "--help"}};
+
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string_view name = arg, value;
+    bool inline_value = false;
+    if (arg.size() == 2 && arg[0] == '-' && arg[1] != '-') {
+      auto it = short_names.find(arg[1]);
+      if (it == short_names.end()) throw UsageError("unknown option " + std::string(arg));
+      name = it->second;
+    } else if (arg.substr(0, 2) == "--") {
+      if (std::size_t eq = arg.find('='); eq != std::string_view::npos) {
+        name = arg.substr(0, eq);
+        value = arg.substr(eq + 1);
+        inline_value = true;
+      }
+    } else {
+      // The one positional argument: the port (httpfs 5678).
+      if (port_given) throw UsageError("unexpected argument '" + std::string(arg) + "'");
+      o.port = parse_port("PORT", arg);
+      port_given = true;
+      continue;
+    }
+    if (auto f = flags.find(name); f != flags.end()) {
+      if (inline_value) throw UsageError(std::string(name) + " takes no value");
+      f->second();
+      continue;
+    }
+    auto s = with_value.find(name);
+    if (s == with_value.end()) throw UsageError("unknown option " + std::string(name));
+    if (!inline_value) {
+      if (i + 1 >= argc) throw UsageError(std::string(name) + " needs a value");
+      value = argv[++i];
+    }
+    s->second(name, value);
+  }
+  if (o.max_head < o.max_request_line)
+    throw UsageError("--max-head must be at least --max-request-line");
+  if (o.max_pipelined == 0) throw UsageError("--max-pipelined must be at least 1");
+  return cl;
+}
+
+}  // namespace httpfs::server

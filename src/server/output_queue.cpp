@@ -1,0 +1,181 @@
+#include "httpfs/server/output_queue.hpp"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace httpfs::server {
+
+namespace {
+
+constexpr int kMaxIov = 64;
+// One sendfile(2) call at most this much: bounded work per call, and the loop re-checks the
+// budget between calls.
+constexpr std::uint64_t kSendfileChunk = 4ull << 20;
+
+}  // namespace
+
+char* OutputQueue::reserve(std::size_t n) {
+  reserved_at_ = mem_.size();
+  mem_.resize(reserved_at_ + n);
+  return mem_.data() + reserved_at_;
+}
+
+void OutputQueue::commit(std::size_t used) {
+  mem_.resize(reserved_at_ + used);
+  add_memory_piece(reserved_at_, used);
+}
+
+void OutputQueue::append(std::string_view bytes) {
+  std::size_t at = mem_.size();
+  mem_.append(bytes);
+  add_memory_piece(at, bytes.size());
+}
+
+void OutputQueue::add_memory_piece(std::size_t at, std::size_t len) {
+  if (len == 0) return;
+  if (!empty()) {
+    Piece& last = pieces_.back();
+    // Extend the last memory piece when these bytes follow it in the same response.
+    if (last.kind == Kind::Memory && !last.ends_response && last.offset + last.length == at) {
+      last.length += len;
+      return;
+    }
+  }
+  pieces_.push_back(Piece{Kind::Memory, false, false, -1, at, len, nullptr, nullptr});
+}
+
+void OutputQueue::add_external(const char* data, std::size_t len,
+                               std::shared_ptr<const void> keep) {
+  if (len == 0) return;
+  pieces_.push_back(Piece{Kind::External, false, false, -1, 0, len, data, std::move(keep)});
+}
+
+void OutputQueue::add_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) {
+  if (length == 0) {
+    if (owns_fd) ::close(fd);
+    return;
+  }
+  pieces_.push_back(Piece{Kind::File, false, owns_fd, fd, offset, length, nullptr, nullptr});
+  ++files_pending_;
+}
+
+void OutputQueue::end_response() {
+  if (empty()) {
+    // A response with no bytes at all cannot happen (there is always a head), but keep the
+    // count right if it does.
+    pieces_.push_back(Piece{Kind::Memory, false, false, -1, mem_.size(), 0, nullptr, nullptr});
+  }
+  pieces_.back().ends_response = true;
+  ++queued_responses_;
+}
+
+void OutputQueue::pop_front(std::size_t& completed) {
+  Piece& p = pieces_[first_];
+  if (p.kind == Kind::File) {
+    --files_pending_;
+    if (p.owns_fd) ::close(p.fd);
+  }
+  if (p.ends_response) {
+    ++completed;
+    --queued_responses_;
+  }
+  p.keep.reset();
+  ++first_;
+  if (first_ == pieces_.size()) {
+    pieces_.clear();
+    first_ = 0;
+    mem_.clear();
+  }
+}
+
+OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_t& completed) {
+  std::uint64_t sent_total = 0;
+  while (!empty()) {
+    if (sent_total >= budget) return Flush::Yield;
+    Piece& front = pieces_[first_];
+    if (front.kind == Kind::File) {
+      off_t off = static_cast<off_t>(front.offset);
+      std::size_t want = static_cast<std::size_t>(std::min(front.length, kSendfileChunk));
+      ssize_t n = ::sendfile(sock, front.fd, &off, want);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return Flush::Blocked;
+        if (errno == EINTR) continue;
+        error_ = errno;
+        return Flush::Error;
+      }
+      if (n == 0) {  // the file shrank under us: the promised length cannot be kept
+        error_ = EIO;
+        return Flush::Error;
+      }
+      front.offset += static_cast<std::uint64_t>(n);
+      front.length -= static_cast<std::uint64_t>(n);
+      sent_total += static_cast<std::uint64_t>(n);
+      if (front.length == 0) pop_front(completed);
+      continue;
+    }
+    // Gather consecutive memory and external pieces into one sendmsg(2).
+    iovec iov[kMaxIov];
+    int count = 0;
+    std::size_t i = first_;
+    for (; i < pieces_.size() && count < kMaxIov && pieces_[i].kind != Kind::File; ++i) {
+      const Piece& p = pieces_[i];
+      if (p.length == 0) continue;
+      const char* base = p.kind == Kind::Memory ? mem_.data() + p.offset : p.data;
+      iov[count++] = iovec{const_cast<char*>(base), static_cast<std::size_t>(p.length)};
+    }
+    if (count == 0) {  // only empty pieces (response markers)
+      while (!empty() && pieces_[first_].kind != Kind::File && pieces_[first_].length == 0)
+        pop_front(completed);
+      continue;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    // MSG_MORE when a file follows: the head and the first file bytes share a segment.
+    int flags = MSG_NOSIGNAL;
+    if (i < pieces_.size() && pieces_[i].kind == Kind::File) flags |= MSG_MORE;
+    ssize_t n = ::sendmsg(sock, &msg, flags);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return Flush::Blocked;
+      if (errno == EINTR) continue;
+      error_ = errno;
+      return Flush::Error;
+    }
+    auto left = static_cast<std::uint64_t>(n);
+    sent_total += left;
+    while (!empty() && pieces_[first_].kind != Kind::File) {
+      Piece& p = pieces_[first_];
+      if (p.length > left) {
+        p.length -= left;
+        if (p.kind == Kind::Memory)
+          p.offset += left;
+        else
+          p.data += left;
+        break;
+      }
+      left -= p.length;
+      p.length = 0;
+      pop_front(completed);
+    }
+  }
+  return Flush::Done;
+}
+
+void OutputQueue::clear() noexcept {
+  for (std::size_t i = first_; i < pieces_.size(); ++i)
+    if (pieces_[i].kind == Kind::File && pieces_[i].owns_fd) ::close(pieces_[i].fd);
+  pieces_.clear();
+  first_ = 0;
+  mem_.clear();
+  queued_responses_ = 0;
+  files_pending_ = 0;
+  error_ = 0;
+}
+
+}  // namespace httpfs::server

@@ -1,0 +1,304 @@
+#include "httpfs/server/server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+
+#include "httpfs/http/date.hpp"
+#include "httpfs/io/file_cache.hpp"
+#include "httpfs/net/errors.hpp"
+#include "httpfs/server/connection.hpp"
+#include "httpfs/server/exchange.hpp"
+
+namespace httpfs::server {
+
+namespace {
+
+// Descriptors kept free for files, the cache, logs and the listeners themselves.
+constexpr std::size_t kReservedFds = 64;
+constexpr std::size_t kMaxSpareExchanges = 64;
+constexpr std::uint64_t kAcceptRetryMs = 100;
+
+// Raises the soft file-descriptor limit to the hard one and returns it.
+std::size_t fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? 1 << 20 : static_cast<std::size_t>(rl.rlim_cur);
+}
+
+}  // namespace
+
+Server::Server(uv_loop_t* loop, ServerOptions options)
+    : keepalive_timeouts(options.keepalive_timeout_ms),
+      header_timeouts(options.header_timeout_ms),
+      body_timeouts(options.body_timeout_ms),
+      send_timeouts(options.send_timeout_ms),
+      linger_timeouts(options.linger_timeout_ms),
+      loop_(loop),
+      options_(std::move(options)) {}
+
+Server::~Server() {
+  // The notify poll was closed with the other handles; the descriptor can go now.
+  if (cache_) cache_->stop();
+}
+
+std::string Server::start() {
+  if (int r =
+          docroot_.open_root(options_.dir, {options_.follow_symlinks, options_.force_path_walk});
+      r < 0)
+    return "cannot serve '" + options_.dir + "': " + net::errno_text(r);
+  try {
+    access_log_.open(options_.access_log);
+  } catch (const std::exception& e) {
+    return "cannot open the access log '" + options_.access_log + "': " + e.what();
+  }
+  if (options_.cache_bytes > 0) {
+    cache_ = std::make_unique<io::FileCache>(options_.cache_bytes, options_.cache_file_max);
+    if (std::string err = cache_->start(docroot_); !err.empty()) {
+      spdlog::warn("file cache disabled: {}", err);
+      cache_.reset();
+    }
+  }
+
+  const std::size_t limit = fd_limit();
+  max_connections_ = options_.max_connections != 0
+                         ? options_.max_connections
+                         : (limit > kReservedFds * 2 ? limit - kReservedFds : limit / 2);
+
+  // Addresses: each -b, or the dual-stack wildcard (IPv4 only where IPv6 is off).
+  std::vector<std::string> binds = options_.binds;
+  const bool wildcard = binds.empty();
+  if (wildcard) binds = {"::"};
+  int port = options_.port;
+  for (const std::string& b : binds) {
+    auto addr = net::SocketAddress::parse(b, static_cast<std::uint16_t>(port));
+    if (!addr) return "cannot bind '" + b + "': not a numeric IPv4 or IPv6 address";
+    int err = 0;
+    net::Listener* l = net::Listener::open(loop_, *addr, /*v6only=*/!wildcard, 4096, this, err);
+    if (l == nullptr && wildcard) {
+      addr = net::SocketAddress::parse("0.0.0.0", static_cast<std::uint16_t>(port));
+      l = net::Listener::open(loop_, *addr, false, 4096, this, err);
+    }
+    if (l == nullptr) {
+      for (net::Listener* open : listeners_) open->close();
+      listeners_.clear();
+      return "cannot listen on " + b + " port " + std::to_string(port) + ": " +
+             net::errno_text(err < 0 ? -err : err);
+    }
+    listeners_.push_back(l);
+    port = l->address().port();  // -p 0: every address gets the port the first one got
+  }
+
+  uv_timer_init(loop_, &sweep_timer_);
+  uv_timer_init(loop_, &retry_timer_);
+  uv_timer_init(loop_, &grace_timer_);
+  uv_signal_init(loop_, &sigint_);
+  uv_signal_init(loop_, &sigterm_);
+  uv_check_init(loop_, &check_);
+  if (cache_) {
+    uv_poll_init(loop_, &notify_poll_, cache_->notify_fd());
+    notify_poll_.data = this;
+    ++open_handles_;
+    uv_poll_start(&notify_poll_, UV_READABLE, &Server::on_notify);
+  }
+  for (uv_handle_t* h :
+       {reinterpret_cast<uv_handle_t*>(&sweep_timer_),
+        reinterpret_cast<uv_handle_t*>(&retry_timer_),
+        reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
+        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_)}) {
+    h->data = this;
+    ++open_handles_;
+  }
+  // The sweep runs often enough for the shortest timeout to be honoured within a quarter.
+  std::uint64_t shortest =
+      std::min({options_.header_timeout_ms, options_.keepalive_timeout_ms, options_.body_timeout_ms,
+                options_.send_timeout_ms, options_.linger_timeout_ms});
+  std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 50, 1000);
+  uv_timer_start(&sweep_timer_, &Server::on_sweep, period, period);
+  uv_signal_start(&sigint_, &Server::on_signal, SIGINT);
+  uv_signal_start(&sigterm_, &Server::on_signal, SIGTERM);
+  uv_check_start(&check_, &Server::on_check);
+  return {};
+}
+
+std::vector<std::string> Server::urls() const {
+  std::vector<std::string> out;
+  for (const net::Listener* l : listeners_) out.push_back(l->address().url());
+  return out;
+}
+
+std::string_view Server::http_date() {
+  std::time_t now = std::time(nullptr);
+  if (now != date_second_) {
+    date_second_ = now;
+    http::format_http_date(now, date_);
+  }
+  return {date_, http::kHttpDateLength};
+}
+
+// ---- connections
+
+void Server::on_accept(int fd, const net::SocketAddress& peer) {
+  if (shutting_down_) {
+    ::close(fd);
+    return;
+  }
+  if (Connection::create(*this, fd, peer) == nullptr) {
+    spdlog::warn("cannot watch a new connection from {}", peer.host());
+    return;
+  }
+  ++connections_;
+  if (connections_ >= max_connections_) {
+    // Full. The oldest idle keep-alive connection makes room (THREATS.md row 24); with none,
+    // new connections wait in the listen backlog until one closes.
+    if (TimeoutNode* idle = keepalive_timeouts.front()) {
+      spdlog::debug("connection limit {} reached: closing the oldest idle connection",
+                    max_connections_);
+      Connection::from_timeout_node(idle)->close_now();
+    } else {
+      pause_accepting();
+    }
+  }
+}
+
+void Server::on_accept_exhausted(int err) {
+  // Out of descriptors: stop polling the listener (it would wake the loop at once, forever)
+  // and try again shortly, or as soon as a connection closes. An idle connection is
+  // sacrificed so that the server keeps making progress.
+  if (!accepting_paused_) spdlog::warn("accept: {}; pausing new connections", net::errno_text(err));
+  pause_accepting();
+  if (TimeoutNode* idle = keepalive_timeouts.front())
+    Connection::from_timeout_node(idle)->close_now();
+  uv_timer_start(&retry_timer_, &Server::on_retry, kAcceptRetryMs, 0);
+}
+
+void Server::on_connection_closed() noexcept {
+  --connections_;
+  if (accepting_paused_ && !shutting_down_ && connections_ < max_connections_) resume_accepting();
+  maybe_finish_shutdown();
+}
+
+void Server::pause_accepting() {
+  accepting_paused_ = true;
+  for (net::Listener* l : listeners_) l->pause();
+}
+
+void Server::resume_accepting() {
+  if (shutting_down_) return;
+  accepting_paused_ = false;
+  for (net::Listener* l : listeners_) l->resume();
+}
+
+Exchange* Server::acquire_exchange() {
+  if (spare_exchanges_.empty()) return new Exchange(options_);
+  Exchange* ex = spare_exchanges_.back().release();
+  spare_exchanges_.pop_back();
+  return ex;
+}
+
+void Server::release_exchange(Exchange* ex) noexcept {
+  ex->reset();
+  if (spare_exchanges_.size() < kMaxSpareExchanges)
+    spare_exchanges_.emplace_back(ex);
+  else
+    delete ex;
+}
+
+template <typename Fn>
+void Server::for_each_connection(Fn&& fn) {
+  // Collected first: fn may close connections, which unlinks them from these lists.
+  std::vector<Connection*> all;
+  all.reserve(connections_);
+  for (TimeoutList* list :
+       {&keepalive_timeouts, &header_timeouts, &body_timeouts, &send_timeouts, &linger_timeouts})
+    for (TimeoutNode* n = list->front(); n != nullptr; n = n->next)
+      all.push_back(Connection::from_timeout_node(n));
+  for (Connection* c : all) fn(c);
+}
+
+// ---- timers, signals, shutdown
+
+void Server::on_sweep(uv_timer_t* t) {
+  static_cast<Server*>(t->data)->sweep();
+}
+
+void Server::sweep() {
+  const std::uint64_t now = uv_now(loop_);
+  for (TimeoutList* list :
+       {&keepalive_timeouts, &header_timeouts, &body_timeouts, &send_timeouts, &linger_timeouts}) {
+    while (TimeoutNode* n = list->pop_expired(now)) Connection::from_timeout_node(n)->on_timeout();
+  }
+}
+
+void Server::on_retry(uv_timer_t* t) {
+  static_cast<Server*>(t->data)->resume_accepting();
+}
+
+void Server::on_signal(uv_signal_t* s, int signum) {
+  auto* self = static_cast<Server*>(s->data);
+  if (self->shutting_down_) {
+    spdlog::info("second signal: closing every connection now");
+    self->for_each_connection([](Connection* c) { c->close_now(); });
+    return;
+  }
+  spdlog::info("{}: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  self->shutdown();
+}
+
+void Server::on_check(uv_check_t* c) {
+  static_cast<Server*>(c->data)->access_log_.flush();
+}
+
+void Server::on_notify(uv_poll_t* p, int status, int) {
+  auto* self = static_cast<Server*>(p->data);
+  if (status == 0 && self->cache_) self->cache_->on_notify();
+}
+
+void Server::shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  for (net::Listener* l : listeners_) l->close();
+  listeners_.clear();
+  for_each_connection([](Connection* c) { c->begin_shutdown(); });
+  if (!handles_closed_)
+    uv_timer_start(&grace_timer_, &Server::on_grace, options_.shutdown_grace_ms, 0);
+  maybe_finish_shutdown();
+}
+
+void Server::on_grace(uv_timer_t* t) {
+  auto* self = static_cast<Server*>(t->data);
+  if (self->connections_ > 0)
+    spdlog::info("grace period over: closing {} connection(s)", self->connections_);
+  self->for_each_connection([](Connection* c) { c->close_now(); });
+}
+
+void Server::maybe_finish_shutdown() {
+  if (shutting_down_ && connections_ == 0) close_handles();
+}
+
+void Server::close_handles() {
+  if (handles_closed_ || open_handles_ == 0) return;
+  handles_closed_ = true;
+  access_log_.flush();
+  for (uv_handle_t* h :
+       {reinterpret_cast<uv_handle_t*>(&sweep_timer_),
+        reinterpret_cast<uv_handle_t*>(&retry_timer_),
+        reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
+        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_)})
+    uv_close(h, &Server::on_handle_closed);
+  if (cache_) uv_close(reinterpret_cast<uv_handle_t*>(&notify_poll_), &Server::on_handle_closed);
+}
+
+void Server::on_handle_closed(uv_handle_t* h) {
+  --static_cast<Server*>(h->data)->open_handles_;
+}
+
+}  // namespace httpfs::server
