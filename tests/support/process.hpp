@@ -1,0 +1,81 @@
+// Real processes for integration tests: spawn, capture output, signal, wait.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace httpfs::test {
+
+// A scratch directory removed (recursively) when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+  // Writes a file (creating parent directories).
+  void write(const std::string& rel, const std::string& content) const;
+  void mkdir(const std::string& rel) const;
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);
+bool file_exists(const std::string& path);
+// Deterministic pseudo-random bytes.
+std::string random_bytes(std::size_t n, unsigned seed);
+
+class Process {
+ public:
+  // Starts argv[0] (a path) with argv; stdout and stderr go to files read by out()/err().
+  // `stdin_data` is written to the child's stdin when given (then closed).
+  Process(std::vector<std::string> argv, const std::vector<std::string>& env = {},
+          std::optional<std::string> stdin_data = std::nullopt);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const;
+  // Exit status (the code, or 128 + signal), or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  bool running();
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string out_path_, err_path_;
+  TempDir dir_;
+};
+
+// Runs a command to completion (with a timeout); returns exit status, stdout, stderr.
+struct RunResult {
+  int status = -1;
+  std::string out, err;
+};
+RunResult run(std::vector<std::string> argv,
+              std::chrono::milliseconds timeout = std::chrono::seconds(60),
+              std::optional<std::string> stdin_data = std::nullopt,
+              const std::vector<std::string>& env = {});
+
+// Absolute path of a built binary, from $HTTPFS_BIN_DIR (set by meson) or ./build.
+std::string binary(const std::string& name);
+
+// Resident set size of a process, in KiB (from /proc).
+long rss_kib(pid_t pid);
+// Number of open file descriptors of a process.
+int fd_count(pid_t pid);
+// CPU time (user + system) a process has used, in milliseconds.
+long cpu_ms(pid_t pid);
+
+}  // namespace httpfs::test
