@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "httpfs/http/date.hpp"
+#include "httpfs/io/file_etag.hpp"
+
 namespace httpfs::io {
 
 namespace {
@@ -162,6 +165,8 @@ std::shared_ptr<const FileCache::Entry> FileCache::insert(std::string_view key,
   struct stat after {};
   if (::fstat(fd, &after) != 0 || !same_file(st, after)) return nullptr;
   e->st = st;
+  e->etag = file_etag(st);
+  e->last_modified = http::format_http_date(st.st_mtim.tv_sec);
   e->validated_at = now;
   drop(key);
   while (bytes_ + e->content.size() > capacity_ && !lru_.empty()) drop(lru_.back()->key);

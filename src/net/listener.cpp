@@ -16,7 +16,7 @@ constexpr int kAcceptBatch = 64;
 }  // namespace
 
 Listener* Listener::open(uv_loop_t* loop, const SocketAddress& addr, bool v6only, int backlog,
-                         Delegate* delegate, int& err) {
+                         int defer_accept_seconds, Delegate* delegate, int& err) {
   int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     err = -errno;
@@ -24,9 +24,17 @@ Listener* Listener::open(uv_loop_t* loop, const SocketAddress& addr, bool v6only
   }
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // Accepted sockets inherit TCP_NODELAY: one setsockopt here instead of one per connection.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (addr.family() == AF_INET6) {
     int v = v6only ? 1 : 0;
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
+  }
+  if (defer_accept_seconds > 0) {
+    // Hand over connections only once their first bytes have arrived: the request is read at
+    // once, and a short connection never needs a poll registration.
+    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_seconds,
+                 sizeof defer_accept_seconds);
   }
   if (::bind(fd, addr.get(), addr.length()) != 0 || ::listen(fd, backlog) != 0) {
     err = -errno;
@@ -73,8 +81,6 @@ void Listener::handle_readable() {
       }
       return;
     }
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     delegate_->on_accept(fd, SocketAddress::from(reinterpret_cast<sockaddr*>(&ss), len));
   }
 }

@@ -43,15 +43,13 @@ std::string_view first_line(std::string_view in) {
 
 Connection* Connection::create(Server& server, int fd, const net::SocketAddress& peer) {
   auto* c = new Connection(server, peer);
-  if (c->sock_.init(server.loop(), fd, c, &Connection::on_poll) != 0) {
-    ::close(fd);
-    delete c;
-    return nullptr;
-  }
+  c->sock_.init(server.loop(), fd, c, &Connection::on_poll);
   c->timeout_node.owner = c;
-  c->sock_.want(true, false);
   // A new connection that says nothing is on the header clock, not the keep-alive one.
   server.header_timeouts.arm(c->timeout_node, server.now());
+  // The request has usually arrived by the time the connection is accepted: answer it now,
+  // and only set up polling if there is something to wait for.
+  c->handle_idle(0);
   return c;
 }
 
@@ -101,14 +99,20 @@ void Connection::handle_idle(int) {
   if (ex_ == nullptr) ex_ = server_.acquire_exchange();
   if (!read_input()) return;
   if (!ex_->has_input()) {
-    // Nothing after all (or only the end of the stream, handled by read_input).
-    if (!close_after_)
-      release_exchange();
-    else
+    // Nothing yet (or only the end of the stream, handled by read_input).
+    if (close_after_) {
       finish_connection();
+      return;
+    }
+    release_exchange();
+    if (!sock_.want(true, false)) close_now();
     return;
   }
-  enter(State::ReadingHead);
+  // A request has begun: its head is on the clock from now. What to wait for next (if
+  // anything) is for pump() to say; a request answered at once never needs polling.
+  state_ = State::ReadingHead;
+  if (timeout_node.list != &server_.header_timeouts)
+    server_.header_timeouts.arm(timeout_node, server_.now());
   pump();
 }
 
@@ -238,6 +242,7 @@ void Connection::dispatch(const http::RequestHead& h) {
     const bool small = h.framing == http::BodyFraming::Chunked || h.content_length <= kMaxDiscard;
     if (h.expect_continue || !small) {
       reply.close_connection();
+      lingering_needed_ = true;  // the unread body may still be on its way
     } else {
       ex_->body = h.framing == http::BodyFraming::Chunked
                       ? http::BodyDecoder::chunked()
@@ -379,29 +384,27 @@ void Connection::enter(State s) {
     case State::Idle:
       release_exchange();
       server_.keepalive_timeouts.arm(timeout_node, now);
-      sock_.want(!eof_, false);
-      if (eof_) close_now();
+      if (eof_ || !sock_.want(true, false)) close_now();
       break;
     case State::ReadingHead:
       // The head deadline runs from the request's first byte (or, for a new connection,
       // from the accept), whatever the trickle rate: it is never pushed back by progress.
       if (before != State::ReadingHead && timeout_node.list != &server_.header_timeouts)
         server_.header_timeouts.arm(timeout_node, now);
-      sock_.want(!eof_, false);
-      if (eof_) close_now();  // a partial request and no more bytes coming
+      // eof_: a partial request and no more bytes coming.
+      if (eof_ || !sock_.want(true, false)) close_now();
       break;
     case State::ReadingBody:
       server_.body_timeouts.arm(timeout_node, now);
-      sock_.want(!eof_, false);
-      if (eof_) close_now();
+      if (eof_ || !sock_.want(true, false)) close_now();
       break;
     case State::Writing:
       server_.send_timeouts.arm(timeout_node, now);
-      sock_.want(false, true);
+      if (!sock_.want(false, true)) close_now();
       break;
     case State::Lingering:
       server_.linger_timeouts.arm(timeout_node, now);
-      sock_.want(true, false);
+      if (!sock_.want(true, false)) close_now();
       break;
     case State::Closing:
       break;
@@ -411,14 +414,10 @@ void Connection::enter(State s) {
 void Connection::finish_connection() {
   // Closing with unread bytes in the kernel's receive queue makes it send RST, and an RST
   // can destroy the response still on its way to the peer. So when the peer may still be
-  // sending, half-close, then read and drop what comes until it closes or the linger
-  // clock runs out (THREATS.md row 25).
-  bool linger = lingering_needed_ && !eof_;
-  if (!linger && !eof_) {
-    char probe;
-    ssize_t n = ::recv(sock_.fd(), &probe, 1, MSG_DONTWAIT | MSG_PEEK);
-    linger = n > 0;
-  }
+  // sending (an error cut its request short, or it sent more than was answered), half-close,
+  // then read and drop what comes until it closes or the linger clock runs out (THREATS.md
+  // row 25). A peer that asked for the close itself is not expected to send more.
+  const bool linger = !eof_ && (lingering_needed_ || (ex_ != nullptr && ex_->has_input()));
   release_exchange();
   if (!linger) {
     close_now();
@@ -443,7 +442,9 @@ void Connection::close_now() {
     release_exchange();
   }
   state_ = State::Closing;
-  sock_.close(&Connection::on_close);
+  // Without a poll handle there is no close callback: the server frees the connection after
+  // this loop iteration, when no member function of it is running any more.
+  if (!sock_.close(&Connection::on_close)) server_.retire(this);
 }
 
 void Connection::on_timeout() {

@@ -19,6 +19,7 @@
 #include "httpfs/http/status.hpp"
 #include "httpfs/io/dir_listing.hpp"
 #include "httpfs/io/file_cache.hpp"
+#include "httpfs/io/file_etag.hpp"
 #include "httpfs/net/errors.hpp"
 
 namespace httpfs::server {
@@ -101,10 +102,19 @@ void reply_errno(Reply& reply, int err, std::string_view what) {
 void serve_file(const FileContext& ctx, const http::RequestHead& req, std::string_view path,
                 const Source& src, const struct stat& st, Reply& reply) {
   const auto size = static_cast<std::uint64_t>(st.st_size);
-  const std::string etag = make_etag(st);
-  char last_modified[http::kHttpDateLength];
-  http::format_http_date(st.st_mtim.tv_sec, last_modified);
-  const std::string_view lm(last_modified, sizeof last_modified);
+  // A cache entry carries its validators; for a file read from disk they are made here.
+  std::string etag_buf;
+  char lm_buf[http::kHttpDateLength];
+  std::string_view etag, lm;
+  if (src.entry) {
+    etag = src.entry->etag;
+    lm = src.entry->last_modified;
+  } else {
+    etag_buf = io::file_etag(st);
+    etag = etag_buf;
+    http::format_http_date(st.st_mtim.tv_sec, lm_buf);
+    lm = std::string_view(lm_buf, sizeof lm_buf);
+  }
   const http::Validators v{true, etag, st.st_mtim.tv_sec};
   const std::string_view type = http::mime_type_for(path);
 
@@ -285,16 +295,6 @@ bool is_hidden_path(std::string_view path) noexcept {
     pos += 2;
   }
   return false;
-}
-
-std::string make_etag(const struct stat& st) {
-  char buf[64];
-  const std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
-                                 static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-  std::snprintf(buf, sizeof buf, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
-                static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
-                mtime_ns);
-  return buf;
 }
 
 void serve_get(const FileContext& ctx, const http::RequestHead& req, const http::RequestPath& path,

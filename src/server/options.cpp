@@ -106,6 +106,8 @@ std::string help_text() {
          "      --max-pipelined N     responses queued per connection before it stops\n"
          "                            reading (default " +
          std::to_string(d.max_pipelined) + ")\n" +
+         "      --no-defer-accept     accept connections before they send anything (default:\n"
+         "                            TCP_DEFER_ACCEPT, the kernel holds silent connections)\n"
          "      --max-listing N       entries shown in one directory listing (default " +
          std::to_string(d.max_listing_entries) + ")\n" +
          "\n"
@@ -171,6 +173,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--no-listing", [&] { o.listing = false; }},
       {"--follow-symlinks", [&] { o.follow_symlinks = true; }},
       {"--force-path-walk", [&] { o.force_path_walk = true; }},
+      {"--no-defer-accept", [&] { o.defer_accept = false; }},
       {"--help", [&] { cl.action = CommandLine::Action::Help; }},
       {"--version", [&] { cl.action = CommandLine::Action::Version; }},
   };

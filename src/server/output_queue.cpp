@@ -20,20 +20,33 @@ constexpr std::uint64_t kSendfileChunk = 4ull << 20;
 
 }  // namespace
 
+void OutputQueue::grow(std::size_t need) {
+  if (need <= mem_cap_) return;
+  std::size_t cap = std::max<std::size_t>(mem_cap_ * 2, 4096);
+  while (cap < need) cap *= 2;
+  auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+  if (mem_size_ > 0) std::memcpy(bigger.get(), mem_.get(), mem_size_);
+  mem_ = std::move(bigger);
+  mem_cap_ = cap;
+}
+
 char* OutputQueue::reserve(std::size_t n) {
-  reserved_at_ = mem_.size();
-  mem_.resize(reserved_at_ + n);
-  return mem_.data() + reserved_at_;
+  reserved_at_ = mem_size_;
+  grow(mem_size_ + n);
+  mem_size_ += n;
+  return mem_.get() + reserved_at_;
 }
 
 void OutputQueue::commit(std::size_t used) {
-  mem_.resize(reserved_at_ + used);
+  mem_size_ = reserved_at_ + used;
   add_memory_piece(reserved_at_, used);
 }
 
 void OutputQueue::append(std::string_view bytes) {
-  std::size_t at = mem_.size();
-  mem_.append(bytes);
+  std::size_t at = mem_size_;
+  grow(mem_size_ + bytes.size());
+  if (!bytes.empty()) std::memcpy(mem_.get() + at, bytes.data(), bytes.size());
+  mem_size_ += bytes.size();
   add_memory_piece(at, bytes.size());
 }
 
@@ -69,7 +82,7 @@ void OutputQueue::end_response() {
   if (empty()) {
     // A response with no bytes at all cannot happen (there is always a head), but keep the
     // count right if it does.
-    pieces_.push_back(Piece{Kind::Memory, false, false, -1, mem_.size(), 0, nullptr, nullptr});
+    pieces_.push_back(Piece{Kind::Memory, false, false, -1, mem_size_, 0, nullptr, nullptr});
   }
   pieces_.back().ends_response = true;
   ++queued_responses_;
@@ -90,7 +103,7 @@ void OutputQueue::pop_front(std::size_t& completed) {
   if (first_ == pieces_.size()) {
     pieces_.clear();
     first_ = 0;
-    mem_.clear();
+    mem_size_ = 0;
   }
 }
 
@@ -126,7 +139,7 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
     for (; i < pieces_.size() && count < kMaxIov && pieces_[i].kind != Kind::File; ++i) {
       const Piece& p = pieces_[i];
       if (p.length == 0) continue;
-      const char* base = p.kind == Kind::Memory ? mem_.data() + p.offset : p.data;
+      const char* base = p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
       iov[count++] = iovec{const_cast<char*>(base), static_cast<std::size_t>(p.length)};
     }
     if (count == 0) {  // only empty pieces (response markers)
@@ -172,7 +185,11 @@ void OutputQueue::clear() noexcept {
     if (pieces_[i].kind == Kind::File && pieces_[i].owns_fd) ::close(pieces_[i].fd);
   pieces_.clear();
   first_ = 0;
-  mem_.clear();
+  mem_size_ = 0;
+  if (mem_cap_ > 64 * 1024) {  // a big listing or batch: do not keep its memory pooled
+    mem_.reset();
+    mem_cap_ = 0;
+  }
   queued_responses_ = 0;
   files_pending_ = 0;
   error_ = 0;

@@ -46,6 +46,7 @@ Server::Server(uv_loop_t* loop, ServerOptions options)
       options_(std::move(options)) {}
 
 Server::~Server() {
+  for (Connection* c : retired_) delete c;
   // The notify poll was closed with the other handles; the descriptor can go now.
   if (cache_) cache_->stop();
 }
@@ -78,14 +79,20 @@ std::string Server::start() {
   const bool wildcard = binds.empty();
   if (wildcard) binds = {"::"};
   int port = options_.port;
+  // A connection that says nothing waits in the kernel up to the header timeout.
+  const int defer =
+      options_.defer_accept
+          ? static_cast<int>(std::max<std::uint64_t>(1, options_.header_timeout_ms / 1000))
+          : 0;
   for (const std::string& b : binds) {
     auto addr = net::SocketAddress::parse(b, static_cast<std::uint16_t>(port));
     if (!addr) return "cannot bind '" + b + "': not a numeric IPv4 or IPv6 address";
     int err = 0;
-    net::Listener* l = net::Listener::open(loop_, *addr, /*v6only=*/!wildcard, 4096, this, err);
+    net::Listener* l =
+        net::Listener::open(loop_, *addr, /*v6only=*/!wildcard, 4096, defer, this, err);
     if (l == nullptr && wildcard) {
       addr = net::SocketAddress::parse("0.0.0.0", static_cast<std::uint16_t>(port));
-      l = net::Listener::open(loop_, *addr, false, 4096, this, err);
+      l = net::Listener::open(loop_, *addr, false, 4096, defer, this, err);
     }
     if (l == nullptr) {
       for (net::Listener* open : listeners_) open->close();
@@ -254,7 +261,15 @@ void Server::on_signal(uv_signal_t* s, int signum) {
 }
 
 void Server::on_check(uv_check_t* c) {
-  static_cast<Server*>(c->data)->access_log_.flush();
+  auto* self = static_cast<Server*>(c->data);
+  self->access_log_.flush();
+  // Connections closed during this iteration without a handle to wait for.
+  std::vector<Connection*> dead;
+  dead.swap(self->retired_);
+  for (Connection* conn : dead) {
+    delete conn;
+    self->on_connection_closed();
+  }
 }
 
 void Server::on_notify(uv_poll_t* p, int status, int) {

@@ -37,6 +37,8 @@ class FileCache {
     std::string file;  // the file's own path ("/dir/index.html")
     std::string content;
     struct stat st {};
+    std::string etag;  // precomputed validators: the same for every hit
+    std::string last_modified;
     std::uint64_t validated_at = 0;  // loop time (ms) of the last stat check
   };
 

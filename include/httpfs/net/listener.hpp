@@ -1,5 +1,5 @@
 // A listening TCP socket on the loop. Accepts in batches and hands each new socket (already
-// non-blocking, close-on-exec, TCP_NODELAY) to its delegate.
+// non-blocking, close-on-exec, TCP_NODELAY inherited from the listener) to its delegate.
 //
 // When accept(2) runs out of file descriptors the delegate is told, and is expected to
 // pause() the listener until descriptors free up: polling a listening socket that cannot be
@@ -27,10 +27,10 @@ class Listener {
   };
 
   // Binds and listens. `v6only` matters only for IPv6 addresses: false makes a wildcard
-  // IPv6 socket also take IPv4 connections. Returns nullptr and sets `err` (-errno) on
-  // failure.
+  // IPv6 socket also take IPv4 connections. `defer_accept_seconds` > 0 sets
+  // TCP_DEFER_ACCEPT. Returns nullptr and sets `err` (-errno) on failure.
   static Listener* open(uv_loop_t* loop, const SocketAddress& addr, bool v6only, int backlog,
-                        Delegate* delegate, int& err);
+                        int defer_accept_seconds, Delegate* delegate, int& err);
 
   const SocketAddress& address() const noexcept { return address_; }
   void pause() noexcept;

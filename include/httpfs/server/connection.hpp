@@ -8,7 +8,8 @@
 // An idle keep-alive connection holds only this object (about 250 bytes). While a request is
 // in flight it borrows an Exchange from the server: read buffer, parser, output queue.
 //
-// Lifetime: created by the server on accept, freed only from its socket's close callback.
+// Lifetime: created by the server on accept; freed from its socket's close callback, or, when
+// it never needed a poll handle, by the server after the loop iteration (Server::retire).
 // After any call that may close the connection, callers check closing() before touching it.
 #pragma once
 
@@ -55,6 +56,7 @@ class Connection {
   // What the attempt to answer the next buffered request did.
   enum class Step { Answered, NeedInput, Stop };
 
+  friend class Server;  // frees retired connections
   Connection(Server& server, const net::SocketAddress& peer) : server_(server), peer_(peer) {}
   ~Connection();
 

@@ -30,10 +30,6 @@ struct FileContext {
 // (RFC 8615), which is served like any directory.
 bool is_hidden_path(std::string_view path) noexcept;
 
-// The strong entity-tag of a file: inode, size and modification time in nanoseconds, so a
-// replaced file gets a new tag even with the same size and second.
-std::string make_etag(const struct stat& st);
-
 void serve_get(const FileContext& ctx, const http::RequestHead& request,
                const http::RequestPath& path, Reply& reply);
 

@@ -31,6 +31,7 @@ struct ServerOptions {
   std::size_t max_ranges = 16;          // more ranges in one request: the Range is ignored
   std::size_t max_connections = 0;      // 0: derived from the file-descriptor limit
   std::size_t max_pipelined = 16;       // responses queued per connection before reading stops
+  bool defer_accept = true;             // TCP_DEFER_ACCEPT: accept once the first bytes arrived
 
   // timeouts, milliseconds
   std::uint64_t header_timeout_ms = 20000;     // whole request head, however it trickles in

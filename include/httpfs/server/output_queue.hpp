@@ -48,7 +48,7 @@ class OutputQueue {
 
   bool empty() const noexcept { return first_ == pieces_.size(); }
   std::size_t queued_responses() const noexcept { return queued_responses_; }
-  std::size_t memory_bytes() const noexcept { return mem_.size(); }
+  std::size_t memory_bytes() const noexcept { return mem_size_; }
   bool has_file_piece() const noexcept { return files_pending_ > 0; }
   int error() const noexcept { return error_; }
   void clear() noexcept;
@@ -68,7 +68,12 @@ class OutputQueue {
   void pop_front(std::size_t& completed);
   void add_memory_piece(std::size_t at, std::size_t len);
 
-  std::string mem_;
+  // Heads and small bodies. A plain buffer, not a std::string: reserve() must not zero-fill
+  // the head space it hands out for every response.
+  std::unique_ptr<char[]> mem_;
+  std::size_t mem_size_ = 0;
+  std::size_t mem_cap_ = 0;
+  void grow(std::size_t need);
   std::vector<Piece> pieces_;
   std::size_t first_ = 0;  // pieces before this index are done
   std::size_t reserved_at_ = 0;

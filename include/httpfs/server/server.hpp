@@ -60,6 +60,8 @@ class Server final : public net::Listener::Delegate {
   Exchange* acquire_exchange();
   void release_exchange(Exchange* ex) noexcept;
   void on_connection_closed() noexcept;
+  // A closed connection without a poll handle: freed in this loop iteration's check phase.
+  void retire(Connection* c) { retired_.push_back(c); }
   std::size_t connection_count() const noexcept { return connections_; }
 
   // net::Listener::Delegate
@@ -89,6 +91,7 @@ class Server final : public net::Listener::Delegate {
   AccessLog access_log_;
   std::vector<net::Listener*> listeners_;
   std::vector<std::unique_ptr<Exchange>> spare_exchanges_;
+  std::vector<Connection*> retired_;
 
   uv_timer_t sweep_timer_{};
   uv_timer_t retry_timer_{};
