@@ -17,6 +17,12 @@
 #include "httpfs/server/reply.hpp"
 #include "httpfs/server/server.hpp"
 
+// Debug lines format the peer's address: only when debug logging is on.
+#define HTTPFS_DEBUG(...)                                                     \
+  do {                                                                        \
+    if (spdlog::should_log(spdlog::level::debug)) spdlog::debug(__VA_ARGS__); \
+  } while (0)
+
 namespace httpfs::server {
 
 namespace {
@@ -45,6 +51,7 @@ Connection* Connection::create(Server& server, int fd, const net::SocketAddress&
   auto* c = new Connection(server, peer);
   c->sock_.init(server.loop(), fd, c, &Connection::on_poll);
   c->timeout_node.owner = c;
+  HTTPFS_DEBUG("{}: connected", peer.host());
   // A new connection that says nothing is on the header clock, not the keep-alive one.
   server.header_timeouts.arm(c->timeout_node, server.now());
   // The request has usually arrived by the time the connection is accepted: answer it now,
@@ -167,7 +174,7 @@ void Connection::pump() {
       OutputQueue::Flush r = ex_->out.flush(sock_.fd(), kFlushBudget, completed);
       log_completed(completed);
       if (r == OutputQueue::Flush::Error) {
-        spdlog::debug("{}: send failed: {}", peer_.host(), net::errno_text(ex_->out.error()));
+        HTTPFS_DEBUG("{}: send failed: {}", peer_.host(), net::errno_text(ex_->out.error()));
         close_now();
         return;
       }
@@ -220,6 +227,7 @@ Connection::Step Connection::answer_next() {
   }
   const http::RequestHead& head = ex_->parser.head();
   const std::size_t head_size = head.head_size;
+  ++requests_;
   dispatch(head);
   // The head's views point into the buffer: nothing past this line may use them.
   ex_->consume(head_size);
@@ -262,7 +270,7 @@ void Connection::dispatch(const http::RequestHead& h) {
   } else {
     http::RequestPath path;
     if (std::string_view why = http::normalize_target(h.target, h.form, path); !why.empty()) {
-      spdlog::debug("{}: bad target: {}", peer_.host(), why);
+      HTTPFS_DEBUG("{}: bad target: {}", peer_.host(), why);
       reply_error(reply, http::status::kBadRequest, why);
     } else {
       switch (h.method) {
@@ -304,8 +312,8 @@ void Connection::dispatch(const http::RequestHead& h) {
 void Connection::answer_parse_error() {
   const http::ParseError e = ex_->parser.error();
   const int status = http::error_status(e) != 0 ? http::error_status(e) : 400;
-  spdlog::debug("{}: malformed request ({}): {}", peer_.host(), http::error_name(e),
-                http::error_message(e));
+  HTTPFS_DEBUG("{}: malformed request ({}): {}", peer_.host(), http::error_name(e),
+               http::error_message(e));
   ReplyContext ctx;
   ctx.date = server_.http_date();
   ctx.keep_alive = false;  // framing is in doubt: nothing after this is read as a request
@@ -360,7 +368,7 @@ bool Connection::read_input() {
     return true;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
-  spdlog::debug("{}: read failed: {}", peer_.host(), net::errno_text(errno));
+  HTTPFS_DEBUG("{}: read failed: {}", peer_.host(), net::errno_text(errno));
   close_now();
   return false;
 }
@@ -435,6 +443,7 @@ void Connection::release_exchange() {
 
 void Connection::close_now() {
   if (state_ == State::Closing) return;
+  HTTPFS_DEBUG("{}: closed after {} request(s)", peer_.host(), requests_);
   TimeoutList::unlink(timeout_node);
   if (ex_ != nullptr) {
     // Responses queued but never completed still get their log line.
@@ -451,7 +460,7 @@ void Connection::on_timeout() {
   switch (state_) {
     case State::ReadingHead:
       if (ex_ != nullptr && ex_->has_input()) {
-        spdlog::debug("{}: request head not complete in time", peer_.host());
+        HTTPFS_DEBUG("{}: request head not complete in time", peer_.host());
         ReplyContext ctx;
         ctx.date = server_.http_date();
         ctx.keep_alive = false;
@@ -469,11 +478,11 @@ void Connection::on_timeout() {
       close_now();
       return;
     case State::ReadingBody:
-      spdlog::debug("{}: request body stalled", peer_.host());
+      HTTPFS_DEBUG("{}: request body stalled", peer_.host());
       close_now();
       return;
     case State::Writing:
-      spdlog::debug("{}: peer stopped reading", peer_.host());
+      HTTPFS_DEBUG("{}: peer stopped reading", peer_.host());
       close_now();
       return;
     case State::Idle:

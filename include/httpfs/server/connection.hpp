@@ -92,6 +92,7 @@ class Connection {
   bool eof_ = false;               // the peer closed its sending side
   bool lingering_needed_ = false;  // the peer may still be sending: linger before closing
   std::uint32_t linger_bytes_ = 0;
+  std::uint32_t requests_ = 0;  // answered on this connection, for the debug log
 };
 
 }  // namespace httpfs::server
