@@ -3,7 +3,7 @@
 # Debian 12 packages for building, testing and the real peers the tests talk to.
 HTTPFS_PACKAGES=(
   meson ninja-build pkg-config g++ python3
-  libuv1-dev libspdlog-dev libfmt-dev libssl-dev
+  libuv1-dev libspdlog-dev libfmt-dev libssl-dev libcrypt-dev
   doctest-dev nlohmann-json3-dev libhttp-parser-dev
   curl nginx-light openssl
 )

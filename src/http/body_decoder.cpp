@@ -43,6 +43,13 @@ BodyDecoder BodyDecoder::chunked(Limits limits, Options options) {
   return d;
 }
 
+void BodyDecoder::skip_raw_data(std::uint64_t n) noexcept {
+  if (state_ != State::Data || n > remaining_) return;
+  remaining_ -= n;
+  body_bytes_ += n;
+  if (remaining_ == 0) state_ = chunked_ ? State::DataCr : State::Done;
+}
+
 std::vector<Header> BodyDecoder::trailers() const {
   std::vector<Header> out;
   std::string_view text = trailer_text_;

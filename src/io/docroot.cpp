@@ -225,4 +225,35 @@ int Docroot::open_walk(std::string_view rel, int flags, mode_t mode) const {
   return open_here();  // not reached: every path above returns at its last component
 }
 
+int Docroot::open_parent(std::string_view path, bool create, std::string& name) const {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  const std::size_t slash = path.rfind('/');
+  const std::string_view parent =
+      slash == std::string_view::npos ? std::string_view{} : path.substr(0, slash);
+  name = std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+  int fd = open(parent, O_PATH | O_DIRECTORY);
+  if (fd != -ENOENT || !create) return fd;
+  // Create what is missing, one component at a time, each step confined like any open.
+  std::string prefix;
+  std::size_t pos = 0;
+  while (pos < parent.size()) {
+    while (pos < parent.size() && parent[pos] == '/') ++pos;
+    if (pos >= parent.size()) break;
+    std::size_t next = parent.find('/', pos);
+    std::string_view comp =
+        parent.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
+    int dir = open(prefix, O_PATH | O_DIRECTORY);
+    if (dir < 0) return dir;
+    const std::string c(comp);
+    int r = ::mkdirat(dir, c.c_str(), 0755);
+    int e = errno;
+    ::close(dir);
+    if (r != 0 && e != EEXIST) return -e;
+    prefix += "/";
+    prefix += c;
+    pos = next == std::string_view::npos ? parent.size() : next + 1;
+  }
+  return open(parent, O_PATH | O_DIRECTORY);
+}
+
 }  // namespace httpfs::io

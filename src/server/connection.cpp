@@ -1,5 +1,6 @@
 #include "httpfs/server/connection.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,13 +10,17 @@
 
 #include "httpfs/http/method.hpp"
 #include "httpfs/http/parse_error.hpp"
+#include "httpfs/http/percent.hpp"
 #include "httpfs/http/status.hpp"
 #include "httpfs/http/target.hpp"
+#include "httpfs/io/file_etag.hpp"
 #include "httpfs/net/errors.hpp"
+#include "httpfs/server/auth.hpp"
 #include "httpfs/server/exchange.hpp"
 #include "httpfs/server/file_handler.hpp"
 #include "httpfs/server/reply.hpp"
 #include "httpfs/server/server.hpp"
+#include "httpfs/server/upload_handler.hpp"
 
 // Debug lines format the peer's address: only when debug logging is on.
 #define HTTPFS_DEBUG(...)                                                     \
@@ -34,10 +39,11 @@ constexpr std::size_t kMaxQueuedMemory = 256 * 1024;
 // A request body nobody asked for (a GET with content, an error answer) is read and dropped
 // up to this size; a bigger one ends the connection instead.
 constexpr std::uint64_t kMaxDiscard = 64 * 1024;
+// splice(2) for uploads: worth it for runs of at least this much, through a pipe this big.
+constexpr std::uint64_t kSpliceMinimum = 64 * 1024;
+constexpr std::uint64_t kPipeSize = 1 << 20;
 // After the last response, leftovers are read and dropped up to this much.
 constexpr std::size_t kMaxLinger = 1 << 20;
-
-constexpr std::string_view kAllowRead = "GET, HEAD, OPTIONS";
 
 // The first line of what a client sent, for the log of a request that did not parse.
 std::string_view first_line(std::string_view in) {
@@ -88,6 +94,7 @@ void Connection::on_poll(uv_poll_t* handle, int status, int events) {
     case State::Lingering:
       c->handle_lingering(events);
       break;
+    case State::Committing:  // nothing is polled while committing
     case State::Closing:
       break;
   }
@@ -129,6 +136,7 @@ void Connection::handle_reading_head(int) {
 }
 
 void Connection::handle_reading_body(int) {
+  if (ex_->upload && splice_body()) return;
   if (!read_input()) return;
   server_.body_timeouts.arm(timeout_node, server_.now());  // progress
   pump();
@@ -193,6 +201,10 @@ void Connection::pump() {
     }
     if (step == Step::Answered) continue;  // stopped by a batch limit: answer the rest
     if (step == Step::Stop) return;
+    if (step == Step::Busy) {
+      enter(State::Committing);
+      return;
+    }
     if (ex_->body_pending) {
       enter(State::ReadingBody);
       return;
@@ -207,8 +219,14 @@ void Connection::pump() {
 }
 
 Connection::Step Connection::answer_next() {
+  if (commit_ != nullptr) return Step::Busy;  // answers wait for the upload in front of them
   if (ex_->body_pending) {
     if (!feed_body()) return closing() ? Step::Stop : Step::NeedInput;
+  }
+  if (close_after_) return Step::Answered;  // a failed body: its answer is queued
+  if (ex_->upload) {
+    begin_commit();
+    return commit_ != nullptr ? Step::Busy : Step::Answered;
   }
   if (!ex_->has_input()) return Step::NeedInput;
   switch (ex_->parser.parse(ex_->input())) {
@@ -233,6 +251,10 @@ Connection::Step Connection::answer_next() {
   ex_->consume(head_size);
   ex_->parser.reset();
   if (ex_->body_pending && !feed_body()) return closing() ? Step::Stop : Step::NeedInput;
+  if (ex_->upload && !close_after_) {
+    begin_commit();
+    if (commit_ != nullptr) return Step::Busy;
+  }
   return Step::Answered;
 }
 
@@ -243,23 +265,36 @@ void Connection::dispatch(const http::RequestHead& h) {
   ctx.http10 = h.version_minor == 0;
   ctx.keep_alive = h.keep_alive && !server_.shutting_down();
   Reply reply(ex_->out, ctx);
+  const ServerOptions& options = server_.options();
+  const bool upload_method = h.method == http::Method::Put || h.method == http::Method::Post;
 
-  // A body this server does not want is dropped, if small; a large one, or one the client
-  // is waiting for permission to send (Expect: 100-continue), ends the connection instead.
   if (h.framing != http::BodyFraming::None) {
-    const bool small = h.framing == http::BodyFraming::Chunked || h.content_length <= kMaxDiscard;
-    if (h.expect_continue || !small) {
+    if (upload_method) {
+      // Unless the upload is accepted (below), its body is never read: the answer says so
+      // and the connection ends, lingering so that the client sees the answer.
       reply.close_connection();
-      lingering_needed_ = true;  // the unread body may still be on its way
+      lingering_needed_ = true;
     } else {
-      ex_->body = h.framing == http::BodyFraming::Chunked
-                      ? http::BodyDecoder::chunked()
-                      : http::BodyDecoder::length(h.content_length);
-      ex_->body_pending = true;
-      ex_->body_limit = kMaxDiscard;
+      // A body this server does not want is dropped, if small; a large one, or one the
+      // client is waiting for permission to send (Expect: 100-continue), ends the
+      // connection instead.
+      const bool small = h.framing == http::BodyFraming::Chunked || h.content_length <= kMaxDiscard;
+      if (h.expect_continue || !small) {
+        reply.close_connection();
+        lingering_needed_ = true;
+      } else {
+        ex_->body = h.framing == http::BodyFraming::Chunked
+                        ? http::BodyDecoder::chunked()
+                        : http::BodyDecoder::length(h.content_length);
+        ex_->body_pending = true;
+        ex_->body_limit = kMaxDiscard;
+      }
     }
   }
 
+  std::string user;
+  const bool write = upload_method || h.method == http::Method::Delete;
+  Authenticator& auth = server_.authenticator();
   if (h.method == http::Method::Connect) {
     reply.close_connection();  // what follows would be tunnel data
     reply_error(reply, http::status::kNotImplemented, "This server does not open tunnels.");
@@ -267,28 +302,42 @@ void Connection::dispatch(const http::RequestHead& h) {
     reply_error(reply, http::status::kNotImplemented, "This method is not known to the server.");
   } else if (h.expect_other) {
     reply_error(reply, http::status::kExpectationFailed, "Only 100-continue can be expected.");
+  } else if (auth.enabled() && (write || options.auth_all) &&
+             !auth.check(
+                 h.find("authorization") ? h.find("authorization")->value : std::string_view{},
+                 user)) {
+    HTTPFS_DEBUG("{}: credentials missing or wrong", peer_.host());
+    reply_error(reply, http::status::kUnauthorized, "Credentials are required.", "WWW-Authenticate",
+                Authenticator::kChallenge);
   } else {
     http::RequestPath path;
     if (std::string_view why = http::normalize_target(h.target, h.form, path); !why.empty()) {
       HTTPFS_DEBUG("{}: bad target: {}", peer_.host(), why);
       reply_error(reply, http::status::kBadRequest, why);
     } else {
+      const UploadContext uctx{server_.docroot(), options};
       switch (h.method) {
         case http::Method::Get:
         case http::Method::Head:
-          serve_get(
-              FileContext{server_.docroot(), server_.options(), server_.cache(), server_.now()}, h,
-              path, reply);
+          serve_get(FileContext{server_.docroot(), options, server_.cache(), server_.now()}, h,
+                    path, reply);
+          break;
+        case http::Method::Put:
+        case http::Method::Post:
+          if (begin_upload(h, path, user, reply)) return;  // answered after the body
+          break;
+        case http::Method::Delete:
+          answer_delete(uctx, h, path, reply);
           break;
         case http::Method::Options:
           reply.begin(http::status::kNoContent);
-          reply.header("Allow", kAllowRead);
+          reply.header("Allow", allowed_methods(options));
           reply.end_head(0);
           reply.finish();
           break;
         default:
           reply_error(reply, http::status::kMethodNotAllowed, "This method is not served here.",
-                      "Allow", kAllowRead);
+                      "Allow", allowed_methods(options));
           break;
       }
     }
@@ -297,16 +346,55 @@ void Connection::dispatch(const http::RequestHead& h) {
     close_after_ = true;
     ex_->body_pending = false;  // not worth reading: the connection ends after the answer
   }
-  if (server_.access_log().enabled()) {
-    std::string line;
-    line.reserve(h.method_token.size() + h.target.size() + 10);
-    line.append(h.method_token)
-        .append(" ")
-        .append(h.target)
-        .append(h.version_minor ? " HTTP/1.1" : " HTTP/1.0");
-    ex_->logs.push_back(LogRecord{
-        std::move(line), {}, reply.status(), reply.head_only() ? 0 : reply.content_length()});
+  if (server_.access_log().enabled())
+    ex_->logs.push_back(LogRecord{request_line(h), std::move(user), reply.status(),
+                                  reply.head_only() ? 0 : reply.content_length()});
+}
+
+bool Connection::begin_upload(const http::RequestHead& h, const http::RequestPath& path,
+                              const std::string& user, Reply& reply) {
+  UploadStart start = start_upload(UploadContext{server_.docroot(), server_.options()}, h, path);
+  if (start.status != 0) {
+    HTTPFS_DEBUG("{}: upload to {} refused: {}", peer_.host(), path.path, start.detail);
+    reply_error(reply, start.status, start.detail, start.extra_name, start.extra_value);
+    return false;
   }
+  auto up = std::make_unique<Upload>();
+  up->sink = std::move(start.sink);
+  up->sink->set_early_writeback(server_.options().durable);
+  up->expected_sha256 = std::move(start.expected_sha256);
+  if (up->expected_sha256) up->sha = std::make_unique<io::Sha256>();
+  up->path = std::move(start.path);
+  up->if_match = std::move(start.if_match);
+  up->request_line = server_.access_log().enabled() ? request_line(h) : std::string();
+  up->user = user;
+  up->declared = h.framing == http::BodyFraming::Length ? h.content_length : 0;
+  up->chunked = h.framing == http::BodyFraming::Chunked;
+  up->existed = start.existed;
+  up->no_replace = start.no_replace;
+  up->http10 = h.version_minor == 0;
+  up->keep_alive = h.keep_alive;
+  ex_->upload = std::move(up);
+  // The body is read: no linger needed on its account after all.
+  lingering_needed_ = false;
+  ex_->body = h.framing == http::BodyFraming::Chunked ? http::BodyDecoder::chunked()
+                                                      : http::BodyDecoder::length(h.content_length);
+  ex_->body_pending = h.framing != http::BodyFraming::None;
+  ex_->body_limit = server_.options().max_body;
+  ex_->grow_to(Exchange::kUploadBuffer);
+  // RFC 9110 10.1.1: tell a waiting client to go on (HTTP/1.0 clients are not waiting).
+  if (h.expect_continue && h.version_minor == 1) ex_->out.append("HTTP/1.1 100 Continue\r\n\r\n");
+  return true;
+}
+
+std::string Connection::request_line(const http::RequestHead& h) {
+  std::string line;
+  line.reserve(h.method_token.size() + h.target.size() + 10);
+  line.append(h.method_token)
+      .append(" ")
+      .append(h.target)
+      .append(h.version_minor ? " HTTP/1.1" : " HTTP/1.0");
+  return line;
 }
 
 void Connection::answer_parse_error() {
@@ -328,15 +416,44 @@ void Connection::answer_parse_error() {
 }
 
 bool Connection::feed_body() {
-  // Drops body bytes from the buffer. True when the body is complete.
+  // Body bytes from the buffer go to the upload's file, or are dropped. True when the body
+  // is complete (or failed: then close_after_ is set and the answer is queued).
+  Upload* up = ex_->upload.get();
   while (ex_->has_input() && !ex_->body.done() && !ex_->body.failed()) {
     http::BodyDecoder::Step s = ex_->body.decode(ex_->input());
     ex_->consume(s.consumed);
     if (s.consumed == 0) break;
+    if (up == nullptr || s.data.empty()) continue;
+    if (ex_->body.body_bytes() > ex_->body_limit) break;
+    if (up->sha) up->sha->update(s.data);
+    if (int r = up->sink->write(s.data); r < 0) {
+      // The disk said no (ENOSPC, EDQUOT, EFBIG, EIO): a server-side fault.
+      fail_upload(net::status_from_errno(r), "cannot write: " + net::errno_text(r),
+                  /*server=*/true);
+      return true;
+    }
   }
-  if (ex_->body.failed() || ex_->body.body_bytes() > ex_->body_limit) {
-    // Broken framing or too much to drop: nothing more on this connection can be trusted.
+  if (ex_->body.failed()) {
+    // Broken framing: nothing more on this connection can be trusted.
+    if (up != nullptr) {
+      fail_upload(
+          http::status::kBadRequest,
+          std::string("malformed body: ") + std::string(http::error_message(ex_->body.error())),
+          false);
+      return true;
+    }
     ex_->body_pending = false;
+    close_after_ = true;
+    lingering_needed_ = true;
+    return true;
+  }
+  if (ex_->body.body_bytes() > ex_->body_limit) {
+    if (up != nullptr) {
+      fail_upload(http::status::kContentTooLarge,
+                  "more than " + std::to_string(ex_->body_limit) + " bytes", false);
+      return true;
+    }
+    ex_->body_pending = false;  // too much to drop: the connection ends
     close_after_ = true;
     lingering_needed_ = true;
     return true;
@@ -344,6 +461,191 @@ bool Connection::feed_body() {
   if (!ex_->body.done()) return false;
   ex_->body_pending = false;
   return true;
+}
+
+void Connection::fail_upload(int status, const std::string& why, bool server_fault) {
+  Upload& up = *ex_->upload;
+  const std::uint64_t at = ex_->body.body_bytes();
+  if (server_fault)
+    spdlog::warn("{} {}: upload failed at byte {}: {}", peer_.host(), up.path, at, why);
+  else
+    spdlog::info("{} {}: upload refused at byte {}: {}", peer_.host(), up.path, at, why);
+  up.sink->abort();
+  ReplyContext ctx;
+  ctx.date = server_.http_date();
+  ctx.http10 = up.http10;
+  ctx.keep_alive = false;  // the rest of the body is not read
+  Reply reply(ex_->out, ctx);
+  reply_error(reply, status, "The upload failed: " + why + ". Nothing was written.");
+  if (server_.access_log().enabled())
+    ex_->logs.push_back(
+        LogRecord{std::move(up.request_line), up.user, reply.status(), reply.content_length()});
+  ex_->upload.reset();
+  ex_->body_pending = false;
+  close_after_ = true;
+  lingering_needed_ = true;
+}
+
+void Connection::abandon_upload(const char* why) {
+  // The client went away or stalled: no answer can be sent, but the event is worth a line.
+  if (ex_ == nullptr || !ex_->upload) return;
+  Upload& up = *ex_->upload;
+  spdlog::info("{} {}: upload aborted at byte {}{}: {}", peer_.host(), up.path,
+               ex_->body.body_bytes(),
+               up.declared ? " of " + std::to_string(up.declared) : std::string(), why);
+  ex_->upload.reset();  // removes the temporary file
+  ex_->body_pending = false;
+}
+
+bool Connection::splice_body() {
+  // Moves body bytes socket -> pipe -> file with splice(2): they never pass through user
+  // space. Only when nothing needs to see them (no Content-Digest) and nothing is buffered
+  // ahead of them; chunk framing and small remainders take the ordinary read path.
+  Upload& up = *ex_->upload;
+  if (up.sha || ex_->has_input() || ex_->body.raw_data_available() < kSpliceMinimum) return false;
+  if (up.pipe_w < 0) {
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;  // fall back to read(2)
+    up.pipe_r = fds[0];
+    up.pipe_w = fds[1];
+    ::fcntl(up.pipe_w, F_SETPIPE_SZ, static_cast<int>(kPipeSize));
+  }
+  std::uint64_t moved = 0;
+  while (moved < kFlushBudget) {
+    const std::uint64_t want = std::min<std::uint64_t>(ex_->body.raw_data_available(), kPipeSize);
+    if (want == 0) break;
+    ssize_t n = ::splice(sock_.fd(), nullptr, up.pipe_w, nullptr, static_cast<std::size_t>(want),
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      HTTPFS_DEBUG("{}: splice from the socket failed: {}", peer_.host(), net::errno_text(errno));
+      close_now();
+      return true;
+    }
+    if (n == 0) {  // the client closed mid-body
+      close_now();
+      return true;
+    }
+    for (std::size_t left = static_cast<std::size_t>(n); left > 0;) {
+      long m = up.sink->splice_from(up.pipe_r, left);
+      if (m <= 0) {
+        int err = m < 0 ? static_cast<int>(-m) : EIO;
+        ex_->body.skip_raw_data(static_cast<std::uint64_t>(n) - left);
+        fail_upload(net::status_from_errno(err), "cannot write: " + net::errno_text(err), true);
+        pump();
+        return true;
+      }
+      left -= static_cast<std::size_t>(m);
+    }
+    ex_->body.skip_raw_data(static_cast<std::uint64_t>(n));
+    moved += static_cast<std::uint64_t>(n);
+    if (ex_->body.body_bytes() > ex_->body_limit) {
+      fail_upload(http::status::kContentTooLarge,
+                  "more than " + std::to_string(ex_->body_limit) + " bytes", false);
+      pump();
+      return true;
+    }
+  }
+  if (moved > 0) server_.body_timeouts.arm(timeout_node, server_.now());  // progress
+  if (ex_->body.done()) ex_->body_pending = false;
+  if (!ex_->body_pending || ex_->body.raw_data_available() == 0) {
+    pump();  // the body ended, or chunk framing follows: the ordinary path takes over
+    return true;
+  }
+  return true;
+}
+
+// ---- committing an upload (off the loop thread)
+
+// Lifetime: created by begin_commit(), freed in on_commit_done() after the work request's
+// callback; `owner` is cleared if the connection closes first.
+struct CommitJob {
+  uv_work_t req{};
+  Connection* owner = nullptr;
+  std::unique_ptr<io::FileSink> sink;
+  std::string if_match;
+  bool durable = true;
+  bool no_replace = false;
+  int result = 0;
+  struct stat st {};
+};
+
+void Connection::begin_commit() {
+  Upload& up = *ex_->upload;
+  if (up.expected_sha256) {
+    io::Sha256::Digest d = up.sha->finish();
+    if (std::string_view(reinterpret_cast<const char*>(d.data()), d.size()) !=
+        *up.expected_sha256) {
+      fail_upload(http::status::kBadRequest, "the body does not match its Content-Digest", false);
+      return;
+    }
+  }
+  auto* job = new CommitJob();
+  job->req.data = job;
+  job->owner = this;
+  job->sink = std::move(up.sink);
+  job->if_match = up.if_match;
+  job->durable = server_.options().durable;
+  job->no_replace = up.no_replace;
+  commit_ = job;
+  uv_queue_work(server_.loop(), &job->req, &Connection::on_commit_work,
+                &Connection::on_commit_after);
+}
+
+void Connection::on_commit_work(uv_work_t* req) {
+  auto* job = static_cast<CommitJob*>(req->data);
+  job->result = job->sink->commit(job->durable, job->no_replace, job->if_match, job->st);
+}
+
+void Connection::on_commit_after(uv_work_t* req, int) {
+  auto* job = static_cast<CommitJob*>(req->data);
+  if (job->owner != nullptr) job->owner->handle_committed(*job);
+  if (job->result != 0) job->sink->abort();
+  delete job;
+}
+
+void Connection::handle_committed(CommitJob& job) {
+  commit_ = nullptr;
+  Upload& up = *ex_->upload;
+  ReplyContext ctx;
+  ctx.date = server_.http_date();
+  ctx.http10 = up.http10;
+  ctx.keep_alive = up.keep_alive && !server_.shutting_down() && !close_after_;
+  Reply reply(ex_->out, ctx);
+  if (job.result == 0) {
+    const std::string etag = io::file_etag(job.st);
+    if (up.existed) {
+      reply.begin(http::status::kNoContent);
+      reply.header("ETag", etag);
+      reply.end_head(0);
+    } else {
+      static constexpr std::string_view kCreated = "File Created\n";
+      reply.begin(http::status::kCreated);
+      reply.header("Location", http::percent_encode_path(up.path));
+      reply.header("ETag", etag);
+      reply.header("Content-Type", "text/plain; charset=utf-8");
+      reply.end_head(kCreated.size());
+      reply.body(kCreated);
+    }
+    reply.finish();
+  } else if (job.result == -EEXIST || job.result == -ESTALE) {
+    // Another writer got there first (If-None-Match: *), or changed the file (If-Match).
+    reply_error(reply, http::status::kPreconditionFailed,
+                "The file changed while this upload was received.");
+  } else {
+    spdlog::warn("{} {}: cannot commit the upload: {}", peer_.host(), up.path,
+                 net::errno_text(job.result));
+    reply_error(reply, net::status_from_errno(job.result),
+                "The upload could not be saved. Nothing was changed.");
+  }
+  if (!reply.keep_alive()) close_after_ = true;
+  if (server_.access_log().enabled())
+    ex_->logs.push_back(
+        LogRecord{std::move(up.request_line), up.user, reply.status(), reply.content_length()});
+  ex_->upload.reset();
+  state_ = State::Writing;  // so that pump() files the connection under the right clock
+  pump();
 }
 
 // ---- input
@@ -410,6 +712,12 @@ void Connection::enter(State s) {
       server_.send_timeouts.arm(timeout_node, now);
       if (!sock_.want(false, true)) close_now();
       break;
+    case State::Committing:
+      // Server-side work: no clock runs out on it, and nothing is read meanwhile (the
+      // requests behind it wait in the kernel). The list keeps it known to shutdown.
+      server_.busy_connections.arm(timeout_node, now);
+      sock_.want(false, false);
+      break;
     case State::Lingering:
       server_.linger_timeouts.arm(timeout_node, now);
       if (!sock_.want(true, false)) close_now();
@@ -443,6 +751,10 @@ void Connection::release_exchange() {
 
 void Connection::close_now() {
   if (state_ == State::Closing) return;
+  // A commit in flight finishes without us (the body arrived whole: it is kept).
+  if (commit_ != nullptr) commit_->owner = nullptr;
+  commit_ = nullptr;
+  abandon_upload("connection closed");
   HTTPFS_DEBUG("{}: closed after {} request(s)", peer_.host(), requests_);
   TimeoutList::unlink(timeout_node);
   if (ex_ != nullptr) {
@@ -479,7 +791,11 @@ void Connection::on_timeout() {
       return;
     case State::ReadingBody:
       HTTPFS_DEBUG("{}: request body stalled", peer_.host());
+      abandon_upload("no data within the body timeout");
       close_now();
+      return;
+    case State::Committing:
+      server_.busy_connections.arm(timeout_node, server_.now());  // not a client's fault
       return;
     case State::Writing:
       HTTPFS_DEBUG("{}: peer stopped reading", peer_.host());
@@ -502,6 +818,7 @@ void Connection::begin_shutdown() {
       return;
     case State::ReadingBody:
     case State::Writing:
+    case State::Committing:
       close_after_ = true;  // finish what is in flight, then close
       return;
     case State::Closing:

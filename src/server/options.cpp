@@ -90,6 +90,18 @@ std::string help_text() {
          "      --cache-file-max SIZE largest file the cache holds (default " +
          std::to_string(d.cache_file_max >> 10) + "K)\n" +
          "\n"
+         "Writes (PUT and POST to a path create or replace a file; DELETE removes one):\n"
+         "      --read-only           refuse writes with 403\n"
+         "      --max-body SIZE       largest upload; 413 beyond (default " +
+         std::to_string(d.max_body >> 30) + "G)\n" +
+         "      --no-create-dirs      a missing parent directory is 409 (default: created)\n"
+         "      --no-fsync            answer before the upload is flushed to disk (default:\n"
+         "                            data and directory are fsync'ed first)\n"
+         "      --auth USER:PASS      HTTP Basic credentials required for writes\n"
+         "                            (repeatable)\n"
+         "      --auth-file FILE      user:crypt-hash lines (openssl passwd -6), for writes\n"
+         "      --auth-all            require the credentials for reads too\n"
+         "\n"
          "Limits:\n"
          "      --max-request-line N  bytes in the request line; 414 beyond (default " +
          std::to_string(d.max_request_line) + ")\n" +
@@ -144,6 +156,14 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
        }},
       {"--bind", [&](auto, auto v) { o.binds.emplace_back(v); }},
       {"--dir", [&](auto, auto v) { o.dir = std::string(v); }},
+      {"--auth",
+       [&](auto, auto v) {
+         if (v.find(':') == std::string_view::npos || v.front() == ':')
+           throw UsageError("--auth: expected USER:PASSWORD");
+         o.auth.emplace_back(v);
+       }},
+      {"--auth-file", [&](auto, auto v) { o.auth_file = std::string(v); }},
+      {"--max-body", [&](auto opt, auto v) { o.max_body = parse_size(opt, v); }},
       {"--access-log", [&](auto, auto v) { o.access_log = std::string(v); }},
       {"--cache-size", [&](auto opt, auto v) { o.cache_bytes = parse_size(opt, v); }},
       {"--cache-file-max", [&](auto opt, auto v) { o.cache_file_max = parse_size(opt, v); }},
@@ -174,6 +194,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--follow-symlinks", [&] { o.follow_symlinks = true; }},
       {"--force-path-walk", [&] { o.force_path_walk = true; }},
       {"--no-defer-accept", [&] { o.defer_accept = false; }},
+      {"--read-only", [&] { o.read_only = true; }},
+      {"--no-create-dirs", [&] { o.create_dirs = false; }},
+      {"--no-fsync", [&] { o.durable = false; }},
+      {"--auth-all", [&] { o.auth_all = true; }},
       {"--help", [&] { cl.action = CommandLine::Action::Help; }},
       {"--version", [&] { cl.action = CommandLine::Action::Version; }},
   };
@@ -217,6 +241,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   if (o.max_head < o.max_request_line)
     throw UsageError("--max-head must be at least --max-request-line");
   if (o.max_pipelined == 0) throw UsageError("--max-pipelined must be at least 1");
+  if (o.auth_all && o.auth.empty() && o.auth_file.empty())
+    throw UsageError("--auth-all needs --auth or --auth-file");
   return cl;
 }
 

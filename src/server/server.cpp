@@ -9,6 +9,7 @@
 
 #include "httpfs/http/date.hpp"
 #include "httpfs/io/file_cache.hpp"
+#include "httpfs/io/file_sink.hpp"
 #include "httpfs/net/errors.hpp"
 #include "httpfs/server/connection.hpp"
 #include "httpfs/server/exchange.hpp"
@@ -42,6 +43,7 @@ Server::Server(uv_loop_t* loop, ServerOptions options)
       body_timeouts(options.body_timeout_ms),
       send_timeouts(options.send_timeout_ms),
       linger_timeouts(options.linger_timeout_ms),
+      busy_connections(std::uint64_t{1} << 62),
       loop_(loop),
       options_(std::move(options)) {}
 
@@ -60,6 +62,17 @@ std::string Server::start() {
     access_log_.open(options_.access_log);
   } catch (const std::exception& e) {
     return "cannot open the access log '" + options_.access_log + "': " + e.what();
+  }
+  try {
+    for (const std::string& a : options_.auth) auth_.add_plain(a);
+    if (!options_.auth_file.empty()) auth_.load_file(options_.auth_file);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  // Temporary files of uploads cut short by a crash of an earlier process.
+  if (!options_.read_only) {
+    if (std::size_t n = io::sweep_stale_temps(docroot_, 100000); n > 0)
+      spdlog::info("removed {} temporary file(s) of interrupted uploads", n);
   }
   if (options_.cache_bytes > 0) {
     cache_ = std::make_unique<io::FileCache>(options_.cache_bytes, options_.cache_file_max);

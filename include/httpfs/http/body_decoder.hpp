@@ -59,9 +59,13 @@ class BodyDecoder {
   std::uint64_t body_bytes() const noexcept { return body_bytes_; }
   // For Content-Length bodies: bytes still expected.
   std::uint64_t remaining() const noexcept { return remaining_; }
-  // Size of the chunk being read, when in chunk data (for zero-copy paths such as splice).
-  std::uint64_t chunk_remaining() const noexcept { return chunked_ ? remaining_ : 0; }
-  bool in_chunk_data() const noexcept { return state_ == State::Data; }
+  // Body bytes that may be consumed raw, without going through decode(): the rest of a
+  // Content-Length body, or of the current chunk. For zero-copy paths (splice(2)).
+  std::uint64_t raw_data_available() const noexcept {
+    return state_ == State::Data ? remaining_ : 0;
+  }
+  // Accounts for `n` (<= raw_data_available()) body bytes consumed outside decode().
+  void skip_raw_data(std::uint64_t n) noexcept;
 
   // Trailer fields (views into an internal string: valid while the decoder lives).
   std::vector<Header> trailers() const;

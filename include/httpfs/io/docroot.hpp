@@ -40,6 +40,12 @@ class Docroot {
   // Returns the fd or -errno: ENOENT, ENOTDIR, EACCES, ELOOP, EXDEV (would leave the root).
   int open(std::string_view path, int flags, mode_t mode = 0) const;
 
+  // Opens the directory that would hold `path` ("/a/b/file": the directory "/a/b") as
+  // O_PATH|O_DIRECTORY, creating missing directories beneath the root (mode 0755) when
+  // `create`. Sets `name` to the last component. Returns the fd or -errno: ENOENT (missing and
+  // not created), ENOTDIR (a component is a file), EXDEV/ELOOP (leads outside).
+  int open_parent(std::string_view path, bool create, std::string& name) const;
+
   int fd() const noexcept { return fd_; }
   const std::string& path() const noexcept { return path_; }  // absolute, without trailing /
   bool using_openat2() const noexcept { return openat2_; }

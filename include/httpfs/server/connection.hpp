@@ -22,12 +22,15 @@
 
 namespace httpfs::http {
 struct RequestHead;
-}
+struct RequestPath;
+}  // namespace httpfs::http
 
 namespace httpfs::server {
 
 class Server;
+class Reply;
 struct Exchange;
+struct CommitJob;
 
 class Connection {
  public:
@@ -50,11 +53,12 @@ class Connection {
     ReadingHead,  // a request head is arriving
     ReadingBody,  // a request body is arriving
     Writing,      // responses are queued and the socket is full
+    Committing,   // an upload is being made durable and renamed, off the loop thread
     Lingering,    // done; reading and dropping what the client still sends
     Closing,      // closed, waiting for the close callback
   };
   // What the attempt to answer the next buffered request did.
-  enum class Step { Answered, NeedInput, Stop };
+  enum class Step { Answered, NeedInput, Busy, Stop };
 
   friend class Server;  // frees retired connections
   Connection(Server& server, const net::SocketAddress& peer) : server_(server), peer_(peer) {}
@@ -68,13 +72,23 @@ class Connection {
   void handle_reading_body(int events);
   void handle_writing(int events);
   void handle_lingering(int events);
+  void handle_committed(CommitJob& job);  // the Committing state's one event
 
   // Moves the connection forward as far as it can without waiting for the peer.
   void pump();
   Step answer_next();
   void dispatch(const http::RequestHead& head);
+  bool begin_upload(const http::RequestHead& head, const http::RequestPath& path,
+                    const std::string& user, Reply& reply);
+  void fail_upload(int status, const std::string& why, bool server_fault);
+  void abandon_upload(const char* why);
+  void begin_commit();
+  static void on_commit_work(uv_work_t* req);
+  static void on_commit_after(uv_work_t* req, int status);
+  static std::string request_line(const http::RequestHead& head);
   void answer_parse_error();
   bool feed_body();
+  bool splice_body();
   bool read_input();  // false: the connection closed (EOF or error)
   bool make_room();
   void finish_response_batch();
@@ -86,6 +100,7 @@ class Connection {
   Server& server_;
   net::PollSocket sock_;
   Exchange* ex_ = nullptr;
+  CommitJob* commit_ = nullptr;  // an upload being committed on the thread pool
   net::SocketAddress peer_;
   State state_ = State::Idle;
   bool close_after_ = false;       // close once the queued responses are sent

@@ -4,15 +4,20 @@
 // (DESIGN.md: per-connection buffers held while idle dominate memory at 10k connections).
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "httpfs/http/body_decoder.hpp"
 #include "httpfs/http/request_parser.hpp"
+#include "httpfs/io/file_sink.hpp"
+#include "httpfs/io/sha256.hpp"
 #include "httpfs/server/options.hpp"
 #include "httpfs/server/output_queue.hpp"
 
@@ -25,8 +30,36 @@ struct LogRecord {
   std::uint64_t bytes = 0;
 };
 
+// An upload whose body is being received (or committed).
+struct Upload {
+  std::unique_ptr<io::FileSink> sink;
+  std::unique_ptr<io::Sha256> sha;  // only when a Content-Digest was sent
+  std::optional<std::string> expected_sha256;
+  std::string path;          // normalised target path
+  std::string if_match;      // checked again right before the rename
+  std::string request_line;  // for the access log
+  std::string user;
+  std::uint64_t declared = 0;  // Content-Length, 0 for chunked
+  bool chunked = false;
+  bool existed = false;
+  bool no_replace = false;
+  bool http10 = false;
+  bool keep_alive = true;
+  int pipe_r = -1, pipe_w = -1;  // for splice(2), made on first use
+
+  Upload() = default;
+  Upload(const Upload&) = delete;
+  Upload& operator=(const Upload&) = delete;
+  ~Upload() {
+    if (pipe_r >= 0) ::close(pipe_r);
+    if (pipe_w >= 0) ::close(pipe_w);
+  }
+};
+
 struct Exchange {
   static constexpr std::size_t kInitialBuffer = 16 * 1024;
+  // Uploads read in larger steps: fewer read(2) and write(2) calls per byte.
+  static constexpr std::size_t kUploadBuffer = 256 * 1024;
 
   explicit Exchange(const ServerOptions& o)
       :  // A head may use max_head bytes; one more byte than that must fit for the parser to
@@ -45,8 +78,9 @@ struct Exchange {
 
   http::RequestParser parser;
   http::BodyDecoder body;
-  bool body_pending = false;  // a request body is being read (and dropped)
+  bool body_pending = false;  // a request body is being read (into `upload`, or dropped)
   std::uint64_t body_limit = 0;
+  std::unique_ptr<Upload> upload;
 
   OutputQueue out;
   std::deque<LogRecord> logs;
@@ -77,6 +111,17 @@ struct Exchange {
     return true;
   }
 
+  // Grows the buffer to `n` bytes (keeping what it holds), e.g. for an upload.
+  void grow_to(std::size_t n) {
+    if (cap >= n) return;
+    auto bigger = std::make_unique<char[]>(n);
+    if (end > begin) std::memcpy(bigger.get(), buf.get() + begin, end - begin);
+    end -= begin;
+    begin = 0;
+    buf = std::move(bigger);
+    cap = n;
+  }
+
   void consume(std::size_t n) noexcept {
     begin += n;
     if (begin == end) begin = end = 0;
@@ -93,6 +138,7 @@ struct Exchange {
     body = http::BodyDecoder::none();
     body_pending = false;
     body_limit = 0;
+    upload.reset();  // an unfinished upload is discarded: its temporary file goes
     out.clear();
     logs.clear();
   }

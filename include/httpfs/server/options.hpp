@@ -23,6 +23,15 @@ struct ServerOptions {
   std::uint64_t cache_file_max = 64ull << 10;  // largest file the cache holds
   std::size_t max_listing_entries = 100000;
 
+  // writes
+  bool read_only = false;               // refuse PUT, POST and DELETE with 403
+  bool create_dirs = true;              // PUT creates missing parent directories
+  bool durable = true;                  // fsync an upload and its directory before answering
+  std::vector<std::string> auth;        // USER:PASSWORD, for writes
+  std::string auth_file;                // user:crypt-hash lines, for writes
+  bool auth_all = false;                // credentials for reads too
+  std::uint64_t max_body = 8ull << 30;  // largest upload; 413 beyond
+
   // limits
   std::size_t max_request_line = 8192;  // 414 beyond
   std::size_t max_field_line = 8192;    // 431 beyond

@@ -17,6 +17,7 @@
 #include "httpfs/io/docroot.hpp"
 #include "httpfs/net/listener.hpp"
 #include "httpfs/server/access_log.hpp"
+#include "httpfs/server/auth.hpp"
 #include "httpfs/server/options.hpp"
 #include "httpfs/server/timeout_list.hpp"
 
@@ -56,6 +57,10 @@ class Server final : public net::Listener::Delegate {
   std::string_view http_date();
 
   TimeoutList keepalive_timeouts, header_timeouts, body_timeouts, send_timeouts, linger_timeouts;
+  // Connections doing server-side work (committing an upload): never timed out, listed so
+  // that shutdown finds them.
+  TimeoutList busy_connections;
+  Authenticator& authenticator() noexcept { return auth_; }
 
   Exchange* acquire_exchange();
   void release_exchange(Exchange* ex) noexcept;
@@ -89,6 +94,7 @@ class Server final : public net::Listener::Delegate {
   io::Docroot docroot_;
   std::unique_ptr<io::FileCache> cache_;
   AccessLog access_log_;
+  Authenticator auth_;
   std::vector<net::Listener*> listeners_;
   std::vector<std::unique_ptr<Exchange>> spare_exchanges_;
   std::vector<Connection*> retired_;

@@ -1,0 +1,70 @@
+// An upload on its way to disk: written to a temporary file in the target's directory and
+// given the target's name only when complete, so the old file (if any) stays whole and
+// readable until the rename, and a failed upload leaves nothing behind.
+//
+// The temporary file is unnamed (O_TMPFILE) where the file system supports it: a crash
+// mid-upload then leaves nothing at all. Elsewhere it is a dotfile named
+// ".httpfs-tmp-<pid>-<n>", which sweep_stale_temps() removes at the next start.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "httpfs/io/docroot.hpp"
+
+namespace httpfs::io {
+
+inline constexpr std::string_view kTempPrefix = ".httpfs-tmp-";
+
+class FileSink {
+ public:
+  FileSink() = default;
+  ~FileSink();
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+
+  // Takes `dir_fd` (the target's directory) and creates the temporary file there for the
+  // final name `name`. Returns 0 or -errno.
+  int open(int dir_fd, std::string name, mode_t mode = 0644);
+  // Appends all of `bytes`. Returns 0 or -errno (ENOSPC, EDQUOT, EFBIG, EIO, ...).
+  int write(std::string_view bytes);
+  // Moves up to `max` bytes from the pipe `pipe_fd` into the file with splice(2).
+  // Returns the bytes moved (0 when the pipe is empty) or -errno.
+  long splice_from(int pipe_fd, std::size_t max);
+  std::uint64_t size() const noexcept { return size_; }
+  // For durable uploads: asks the kernel to start writing out what has arrived, a few MiB at
+  // a time (sync_file_range, which does not wait), so that the fsync at commit has little
+  // left to do and disk writes overlap the network.
+  void set_early_writeback(bool on) noexcept { early_writeback_ = on; }
+  bool is_open() const noexcept { return fd_ >= 0; }
+
+  // Blocking, safe on a worker thread: fsync the data (when `durable`), give the file its
+  // name (replacing an existing file, or failing with EEXIST when `no_replace`), and fsync
+  // the directory (when `durable`). With `if_match` (an If-Match field value), the file now
+  // at the name must still match it: -ESTALE otherwise. Fills `st` with the committed file's
+  // stat. 0 or -errno.
+  int commit(bool durable, bool no_replace, std::string_view if_match, struct stat& st);
+  // Discards the upload: closes and removes the temporary file. Idempotent.
+  void abort() noexcept;
+
+ private:
+  int dir_fd_ = -1;
+  int fd_ = -1;
+  std::string name_;
+  std::string temp_name_;  // empty for an unnamed (O_TMPFILE) file
+  std::uint64_t size_ = 0;
+  std::uint64_t flushed_ = 0;  // bytes already handed to writeback
+  bool early_writeback_ = false;
+  void maybe_start_writeback() noexcept;
+};
+
+// Removes ".httpfs-tmp-<pid>-*" files left by a process that is gone (killed mid-commit, or
+// mid-upload where O_TMPFILE is missing), walking at most `max_dirs` directories beneath the
+// root without following symlinks. Returns how many were removed.
+std::size_t sweep_stale_temps(const Docroot& root, std::size_t max_dirs);
+
+}  // namespace httpfs::io

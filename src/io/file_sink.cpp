@@ -1,0 +1,186 @@
+#include "httpfs/io/file_sink.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+
+#include "httpfs/http/conditional.hpp"
+#include "httpfs/io/file_etag.hpp"
+
+namespace httpfs::io {
+
+namespace {
+
+std::atomic<unsigned> g_counter{0};
+constexpr std::uint64_t kWritebackStep = 8ull << 20;
+
+std::string temp_name() {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%d-%u", std::string(kTempPrefix).c_str(),
+                static_cast<int>(::getpid()), g_counter.fetch_add(1));
+  return buf;
+}
+
+}  // namespace
+
+FileSink::~FileSink() {
+  abort();
+}
+
+int FileSink::open(int dir_fd, std::string name, mode_t mode) {
+  dir_fd_ = dir_fd;
+  name_ = std::move(name);
+  fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  if (fd_ >= 0) return 0;
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return -errno;
+  // No O_TMPFILE on this file system: a named, hidden temporary file.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    temp_name_ = temp_name();
+    fd_ = ::openat(dir_fd_, temp_name_.c_str(),
+                   O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd_ >= 0) return 0;
+    if (errno != EEXIST) break;
+  }
+  temp_name_.clear();
+  return -errno;
+}
+
+int FileSink::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    size_ += static_cast<std::uint64_t>(n);
+  }
+  maybe_start_writeback();
+  return 0;
+}
+
+void FileSink::maybe_start_writeback() noexcept {
+  if (!early_writeback_ || size_ - flushed_ < kWritebackStep) return;
+  const std::uint64_t upto = size_ / kWritebackStep * kWritebackStep;
+  ::sync_file_range(fd_, static_cast<off64_t>(flushed_), static_cast<off64_t>(upto - flushed_),
+                    SYNC_FILE_RANGE_WRITE);
+  flushed_ = upto;
+}
+
+long FileSink::splice_from(int pipe_fd, std::size_t max) {
+  for (;;) {
+    ssize_t n = ::splice(pipe_fd, nullptr, fd_, nullptr, max, SPLICE_F_MOVE);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    size_ += static_cast<std::uint64_t>(n);
+    maybe_start_writeback();
+    return n;
+  }
+}
+
+int FileSink::commit(bool durable, bool no_replace, std::string_view if_match, struct stat& st) {
+  if (durable && ::fsync(fd_) != 0) return -errno;
+  if (!if_match.empty()) {
+    // Checked again here, as close to the rename as it gets: another writer may have
+    // replaced the file while this upload was arriving.
+    struct stat cur {};
+    if (::fstatat(dir_fd_, name_.c_str(), &cur, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !http::etag_list_matches(if_match, file_etag(cur), /*strong=*/true))
+      return -ESTALE;
+  }
+  if (::fstat(fd_, &st) != 0) return -errno;
+  if (temp_name_.empty()) {
+    // Unnamed: link it into the directory under a temporary name, or straight under the
+    // final one when it must not replace anything (linkat never replaces: atomic create).
+    char proc[64];
+    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd_);
+    std::string linked = no_replace ? name_ : temp_name();
+    int r = ::linkat(AT_FDCWD, proc, dir_fd_, linked.c_str(), AT_SYMLINK_FOLLOW);
+    if (r != 0 && errno == ENOENT) {
+      // /proc is not mounted: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, try it anyway.
+      r = ::linkat(fd_, "", dir_fd_, linked.c_str(), AT_EMPTY_PATH);
+    }
+    if (r != 0) return -errno;
+    if (!no_replace) {
+      temp_name_ = linked;
+      if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) return -errno;
+    }
+  } else if (no_replace) {
+    if (::linkat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str(), 0) != 0) return -errno;
+    ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
+  } else if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) {
+    return -errno;
+  }
+  temp_name_.clear();  // the file has its name now: nothing to remove any more
+  if (durable) {
+    // The directory entry too, so the new name survives a crash.
+    int d = ::openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d >= 0) {
+      ::fsync(d);
+      ::close(d);
+    }
+  }
+  ::close(fd_);
+  fd_ = -1;
+  ::close(dir_fd_);
+  dir_fd_ = -1;
+  return 0;
+}
+
+void FileSink::abort() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_name_.empty() && dir_fd_ >= 0) ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
+  temp_name_.clear();
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+  dir_fd_ = -1;
+}
+
+std::size_t sweep_stale_temps(const Docroot& root, std::size_t max_dirs) {
+  std::size_t removed = 0, visited = 0;
+  std::deque<int> dirs;
+  int first = ::openat(root.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (first < 0) return 0;
+  dirs.push_back(first);
+  while (!dirs.empty()) {
+    int dfd = dirs.front();
+    dirs.pop_front();
+    DIR* d = ::fdopendir(dfd);
+    if (d == nullptr) {
+      ::close(dfd);
+      continue;
+    }
+    ++visited;
+    while (dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
+        if (visited + dirs.size() < max_dirs) {
+          int sub = ::openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (sub >= 0) dirs.push_back(sub);
+        }
+        if (e->d_type == DT_DIR) continue;
+      }
+      if (name.substr(0, kTempPrefix.size()) != kTempPrefix) continue;
+      long pid = std::strtol(e->d_name + kTempPrefix.size(), nullptr, 10);
+      // A temporary file of a live process is an upload in progress (another instance).
+      if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
+      if (pid == ::getpid()) continue;
+      if (::unlinkat(dfd, e->d_name, 0) == 0) ++removed;
+    }
+    ::closedir(d);
+  }
+  for (int fd : dirs) ::close(fd);
+  return removed;
+}
+
+}  // namespace httpfs::io
