@@ -179,14 +179,14 @@ void Connection::pump() {
     // 2. Send.
     if (!ex_->out.empty()) {
       std::size_t completed = 0;
-      OutputQueue::Flush r = ex_->out.flush(sock_.fd(), kFlushBudget, completed);
+      net::OutputQueue::Flush r = ex_->out.flush(sock_.fd(), kFlushBudget, completed);
       log_completed(completed);
-      if (r == OutputQueue::Flush::Error) {
+      if (r == net::OutputQueue::Flush::Error) {
         HTTPFS_DEBUG("{}: send failed: {}", peer_.host(), net::errno_text(ex_->out.error()));
         close_now();
         return;
       }
-      if (r != OutputQueue::Flush::Done) {
+      if (r != net::OutputQueue::Flush::Done) {
         // Each wake-up here means the peer read something: the send clock starts again. A
         // peer that stops reading lets it run out.
         enter(State::Writing);

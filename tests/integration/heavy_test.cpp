@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "../support/http_client.hpp"
+#include "../support/scripted_server.hpp"
 
 using namespace httpfs::test;
 
@@ -63,4 +64,24 @@ TEST_CASE("1 GiB up and down, byte for byte, in constant server memory") {
                      300s);
   CHECK(ch.out == "201");
   CHECK(run({"/usr/bin/cmp", src / "one.gib", root / "chunked.gib"}, 120s).status == 0);
+}
+
+TEST_CASE("httpc: 1 GiB up and down, byte for byte, against httpfs and nginx") {
+  TempDir root, src;
+  REQUIRE(
+      run({"/bin/sh", "-c", "head -c 1073741824 /dev/urandom > '" + src / "one.gib" + "'"}, 120s)
+          .status == 0);
+  ServerProcess server(root.path(), {"--access-log", "off"});
+  NginxProcess nginx(root.path());
+  for (const std::string& base : {server.url("/"), nginx.url("/")}) {
+    INFO(base);
+    RunResult up = run({binary("httpc"), "-s", "-T", src / "one.gib", base + "up.gib"}, 300s);
+    CHECK(up.status == 0);
+    CHECK(run({"/usr/bin/cmp", src / "one.gib", root / "up.gib"}, 120s).status == 0);
+    ::unlink((src / "down.gib").c_str());
+    RunResult down = run({binary("httpc"), "-s", "-o", src / "down.gib", base + "up.gib"}, 300s);
+    CHECK(down.status == 0);
+    CHECK(run({"/usr/bin/cmp", src / "one.gib", src / "down.gib"}, 120s).status == 0);
+    ::unlink((root / "up.gib").c_str());
+  }
 }

@@ -107,13 +107,14 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 }
 
 Process::Process(std::vector<std::string> argv, const std::vector<std::string>& env,
-                 std::optional<std::string> stdin_data) {
+                 std::optional<std::string> stdin_data, const std::string& cwd) {
   out_path_ = dir_ / "stdout";
   err_path_ = dir_ / "stderr";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   int pipefd[2] = {-1, -1};
   if (stdin_data) {
     if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -184,8 +185,9 @@ std::string Process::err() const {
 }
 
 RunResult run(std::vector<std::string> argv, std::chrono::milliseconds timeout,
-              std::optional<std::string> stdin_data, const std::vector<std::string>& env) {
-  Process p(std::move(argv), env, std::move(stdin_data));
+              std::optional<std::string> stdin_data, const std::vector<std::string>& env,
+              const std::string& cwd) {
+  Process p(std::move(argv), env, std::move(stdin_data), cwd);
   RunResult r;
   auto st = p.wait(timeout);
   if (!st) {

@@ -38,7 +38,7 @@ class Process {
   // Starts argv[0] (a path) with argv; stdout and stderr go to files read by out()/err().
   // `stdin_data` is written to the child's stdin when given (then closed).
   Process(std::vector<std::string> argv, const std::vector<std::string>& env = {},
-          std::optional<std::string> stdin_data = std::nullopt);
+          std::optional<std::string> stdin_data = std::nullopt, const std::string& cwd = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -66,7 +66,7 @@ struct RunResult {
 RunResult run(std::vector<std::string> argv,
               std::chrono::milliseconds timeout = std::chrono::seconds(60),
               std::optional<std::string> stdin_data = std::nullopt,
-              const std::vector<std::string>& env = {});
+              const std::vector<std::string>& env = {}, const std::string& cwd = {});
 
 // Absolute path of a built binary, from $HTTPFS_BIN_DIR (set by meson) or ./build.
 std::string binary(const std::string& name);

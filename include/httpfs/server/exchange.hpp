@@ -18,8 +18,8 @@
 #include "httpfs/http/request_parser.hpp"
 #include "httpfs/io/file_sink.hpp"
 #include "httpfs/io/sha256.hpp"
+#include "httpfs/net/output_queue.hpp"
 #include "httpfs/server/options.hpp"
-#include "httpfs/server/output_queue.hpp"
 
 namespace httpfs::server {
 
@@ -82,7 +82,7 @@ struct Exchange {
   std::uint64_t body_limit = 0;
   std::unique_ptr<Upload> upload;
 
-  OutputQueue out;
+  net::OutputQueue out;
   std::deque<LogRecord> logs;
 
   std::string_view input() const noexcept { return {buf.get() + begin, end - begin}; }
@@ -92,7 +92,7 @@ struct Exchange {
   bool make_room() {
     if (!buf) {
       cap = std::min(kInitialBuffer, max_buffer);
-      buf = std::make_unique<char[]>(cap);
+      buf = std::make_unique_for_overwrite<char[]>(cap);
     }
     if (end < cap) return true;
     if (begin > 0) {
@@ -104,7 +104,7 @@ struct Exchange {
     }
     if (cap >= max_buffer) return false;
     std::size_t grown = std::min(cap * 2, max_buffer);
-    auto bigger = std::make_unique<char[]>(grown);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
     std::memcpy(bigger.get(), buf.get(), end);
     buf = std::move(bigger);
     cap = grown;
@@ -114,7 +114,7 @@ struct Exchange {
   // Grows the buffer to `n` bytes (keeping what it holds), e.g. for an upload.
   void grow_to(std::size_t n) {
     if (cap >= n) return;
-    auto bigger = std::make_unique<char[]>(n);
+    auto bigger = std::make_unique_for_overwrite<char[]>(n);
     if (end > begin) std::memcpy(bigger.get(), buf.get() + begin, end - begin);
     end -= begin;
     begin = 0;

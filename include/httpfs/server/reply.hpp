@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "httpfs/http/response_head_writer.hpp"
-#include "httpfs/server/output_queue.hpp"
+#include "httpfs/net/output_queue.hpp"
 
 namespace httpfs::server {
 
@@ -24,7 +24,7 @@ struct ReplyContext {
 
 class Reply {
  public:
-  Reply(OutputQueue& out, const ReplyContext& ctx) : out_(out), ctx_(ctx) {}
+  Reply(net::OutputQueue& out, const ReplyContext& ctx) : out_(out), ctx_(ctx) {}
   Reply(const Reply&) = delete;
   Reply& operator=(const Reply&) = delete;
 
@@ -52,7 +52,7 @@ class Reply {
   bool started() const noexcept { return writer_ != nullptr || head_done_; }
 
  private:
-  OutputQueue& out_;
+  net::OutputQueue& out_;
   ReplyContext ctx_;
   std::unique_ptr<http::ResponseHeadWriter> writer_;
   char* head_ = nullptr;

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace httpfs::server {
+namespace httpfs::net {
 
 class OutputQueue {
  public:
@@ -82,4 +82,4 @@ class OutputQueue {
   int error_ = 0;
 };
 
-}  // namespace httpfs::server
+}  // namespace httpfs::net

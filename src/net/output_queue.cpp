@@ -1,4 +1,4 @@
-#include "httpfs/server/output_queue.hpp"
+#include "httpfs/net/output_queue.hpp"
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace httpfs::server {
+namespace httpfs::net {
 
 namespace {
 
@@ -196,4 +196,4 @@ void OutputQueue::clear() noexcept {
   error_ = 0;
 }
 
-}  // namespace httpfs::server
+}  // namespace httpfs::net

@@ -1,0 +1,81 @@
+// httpc's command line: three forms, one set of options.
+//
+//   httpc HOST PORT GET|HEAD|PUT|POST|DELETE FILE      positional
+//   httpc get|head|delete [-v] [-h K:V]... URL         cURL-like
+//   httpc post|put [-v] [-h K:V]... (-d DATA | -f FILE) URL
+//   httpc help [CMD]
+//   httpc [options] URL                                plain (like curl)
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace httpfs::client {
+
+// Exit codes: a small, stable, documented set (httpc help exit-codes).
+enum ExitCode : int {
+  kOk = 0,
+  kInternal = 1,    // a bug or an unexpected system failure
+  kUsage = 2,       // bad command line
+  kDns = 3,         // the host name did not resolve
+  kConnect = 4,     // no address accepted the connection
+  kTimeout = 5,     // --connect-timeout or --max-time ran out
+  kHttp4xx = 6,     // the final answer was 4xx (without --no-fail)
+  kHttp5xx = 7,     // the final answer was 5xx (without --no-fail)
+  kPartial = 8,     // the body ended early or its framing broke
+  kLocalFile = 9,   // a local file could not be read or written (or would be overwritten)
+  kIntegrity = 10,  // a digest the server sent does not match the bytes
+  kProtocol = 11,   // the answer is not valid HTTP, or too many redirects
+  kTls = 12,        // TLS handshake or certificate failure
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ClientOptions {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;  // as given, in order
+
+  enum class Body { None, Data, File, Stdin } body = Body::None;
+  std::string data;         // -d
+  std::string upload_file;  // -T / -f / the positional FILE
+
+  std::string output;         // "-": stdout; "": the form's default
+  bool remote_name = false;   // -O: save under the URL's last segment
+  bool no_clobber = false;    // refuse to replace an existing file (positional GET)
+  bool force = false;         // --force: replace it anyway
+  bool resume = false;        // -C - / --continue
+  bool print_head = false;    // -I, and HEAD in the positional and cURL-like forms
+  bool print_answer = false;  // print the status line before the body (positional writes)
+  bool verbose = false;
+  bool silent = false;
+  bool follow = false;
+  int max_redirects = 10;
+  double max_time = 0;          // seconds, 0: none
+  double connect_timeout = 10;  // seconds, per address
+  int retries = 0;
+  bool no_fail = false;
+  bool tls = false;  // --tls: the positional form's https
+  bool insecure = false;
+  std::string cacert;
+};
+
+struct Command {
+  enum class Action { Run, Help, Version } action = Action::Run;
+  std::string help_topic;  // for Help: "" or a command name
+  ClientOptions options;
+};
+
+// Throws UsageError with a one-line message.
+Command parse_command_line(int argc, const char* const* argv);
+
+// `httpc help [topic]`: topics are get, head, delete, post, put, options, exit-codes.
+std::string help_text(const std::string& topic);
+
+}  // namespace httpfs::client

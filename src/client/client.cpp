@@ -1,0 +1,560 @@
+#include "httpfs/client/client.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <optional>
+
+#include "httpfs/client/file_output.hpp"
+#include "httpfs/client/progress.hpp"
+#include "httpfs/client/transfer.hpp"
+#include "httpfs/http/chars.hpp"
+#include "httpfs/http/content_digest.hpp"
+#include "httpfs/http/date.hpp"
+#include "httpfs/http/percent.hpp"
+#include "httpfs/http/status.hpp"
+#include "httpfs/io/sha256.hpp"
+#include "httpfs/net/errors.hpp"
+
+namespace httpfs::client {
+
+namespace {
+
+constexpr std::uint64_t kExpectThreshold = 1 << 20;  // uploads over 1 MiB ask first
+constexpr std::uint64_t kMaxRetryWaitMs = 600 * 1000;
+
+bool retryable_status(int s) {
+  return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+}
+
+std::string last_segment(const std::string& target) {
+  std::string path = target.substr(0, target.find('?'));
+  std::string seg = path.substr(path.rfind('/') + 1);
+  std::string decoded;
+  if (!http::percent_decode(seg, decoded)) return {};
+  if (decoded == "." || decoded == ".." || decoded.find('/') != std::string::npos) return {};
+  return decoded;
+}
+
+class Session final : public Transfer::Handler {
+ public:
+  Session(uv_loop_t* loop, const ClientOptions& o) : loop_(loop), o_(o) {}
+
+  int start();
+  int exit_code() const noexcept { return exit_; }
+
+  // Transfer::Handler
+  int on_head(const http::ResponseHead& head) override;
+  int on_body(std::string_view data) override;
+  int splice_fd() override;
+  void on_spliced(std::uint64_t n) override;
+  void on_finished(TransferResult r) override;
+
+ private:
+  static void on_retry_timer(uv_timer_t* t);
+  static void on_max_timer(uv_timer_t* t);
+  void begin_transfer();
+  void finish(int code, const std::string& message);
+  void close_handles();
+  int write_stdout(std::string_view data);
+  void print_head(const TransferResult& r);
+
+  uv_loop_t* loop_;
+  const ClientOptions& o_;
+  RequestSpec spec_;
+  int upload_fd_ = -1;
+  bool body_replayable_ = true;
+  std::unique_ptr<FileOutput> file_;
+  bool to_stdout_ = false;
+  bool explicit_stdout_ = false;
+  Transfer* current_ = nullptr;
+  Progress progress_;
+  uv_timer_t retry_timer_{};
+  uv_timer_t max_timer_{};
+  bool timers_open_ = false;
+  int retries_left_ = 0;
+  int redirects_ = 0;
+  int attempt_ = 0;
+  int exit_ = 0;
+  bool done_ = false;
+
+  // Per attempt.
+  bool writing_ = false;  // this answer's body goes to the output
+  bool resumed_ = false;  // appending to an existing .part
+  bool first_chunk_ = true;
+  std::uint64_t resume_from_ = 0;
+  std::unique_ptr<io::Sha256> content_sha_, repr_sha_;
+  std::string content_digest_, repr_digest_;
+  std::optional<std::int64_t> last_modified_;
+};
+
+int Session::start() {
+  std::string err;
+  auto url = http::parse_url(o_.url, &err);
+  if (!url) {
+    std::fprintf(stderr, "httpc: %s: %s\n", o_.url.c_str(), err.c_str());
+    return kUsage;
+  }
+  if (url->scheme == "https") {
+    std::fprintf(stderr, "httpc: %s: https is not supported yet\n", o_.url.c_str());
+    return kUsage;
+  }
+  spec_.url = *url;
+  spec_.method = o_.method;
+  spec_.headers = o_.headers;
+  spec_.verbose = o_.verbose;
+  spec_.connect_timeout = o_.connect_timeout;
+  spec_.insecure = o_.insecure;
+  spec_.cacert = o_.cacert;
+
+  // The body.
+  auto has = [&](std::string_view lower) {
+    return std::any_of(spec_.headers.begin(), spec_.headers.end(),
+                       [&](const auto& h) { return http::chars::iequals(h.first, lower); });
+  };
+  switch (o_.body) {
+    case ClientOptions::Body::None:
+      break;
+    case ClientOptions::Body::Data:
+      spec_.body = RequestSpec::Body::Bytes;
+      spec_.bytes = o_.data;
+      if (!has("content-type"))
+        spec_.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+      break;
+    case ClientOptions::Body::File:
+    case ClientOptions::Body::Stdin: {
+      const bool from_stdin = o_.body == ClientOptions::Body::Stdin;
+      int fd = from_stdin ? 0 : ::open(o_.upload_file.c_str(), O_RDONLY | O_CLOEXEC);
+      struct stat st {};
+      if (fd < 0 || ::fstat(fd, &st) != 0) {
+        std::fprintf(stderr, "httpc: cannot read %s: %s\n", o_.upload_file.c_str(),
+                     std::strerror(errno));
+        return kLocalFile;
+      }
+      if (!from_stdin) upload_fd_ = fd;
+      if (S_ISREG(st.st_mode)) {
+        // A regular file (also as stdin): known length, sent with sendfile(2).
+        spec_.body = RequestSpec::Body::File;
+        spec_.file_fd = fd;
+        spec_.file_size = static_cast<std::uint64_t>(st.st_size);
+        spec_.expect_continue = spec_.file_size > kExpectThreshold;
+      } else if (S_ISDIR(st.st_mode)) {
+        std::fprintf(stderr, "httpc: cannot upload %s: it is a directory\n",
+                     o_.upload_file.c_str());
+        return kLocalFile;
+      } else {
+        // A pipe or terminal: length unknown, sent chunked; it cannot be sent twice.
+        spec_.body = RequestSpec::Body::Stream;
+        spec_.stream_fd = fd;
+        spec_.expect_continue = true;
+        body_replayable_ = false;
+      }
+      if (!has("content-type"))
+        spec_.headers.emplace_back("Content-Type", "application/octet-stream");
+      break;
+    }
+  }
+
+  // The output.
+  std::string out = o_.output;
+  if (out.empty() && o_.remote_name) {
+    out = last_segment(spec_.url.target);
+    if (out.empty()) {
+      std::fprintf(stderr, "httpc: -O: the URL has no file name; use -o FILE\n");
+      return kUsage;
+    }
+  }
+  if (out == "-") {
+    to_stdout_ = explicit_stdout_ = true;
+  } else if (!out.empty()) {
+    file_ = std::make_unique<FileOutput>(out);
+    if (o_.no_clobber && !o_.force && file_->exists()) {
+      std::fprintf(stderr,
+                   "httpc: %s exists; use --force to replace it, or -o to choose another name\n",
+                   out.c_str());
+      return kLocalFile;
+    }
+  } else {
+    to_stdout_ = true;
+  }
+
+  retries_left_ = o_.retries;
+  uv_timer_init(loop_, &retry_timer_);
+  uv_timer_init(loop_, &max_timer_);
+  retry_timer_.data = max_timer_.data = this;
+  timers_open_ = true;
+  if (o_.max_time > 0)
+    uv_timer_start(&max_timer_, &Session::on_max_timer,
+                   static_cast<std::uint64_t>(o_.max_time * 1000), 0);
+  progress_.start(loop_, !o_.silent && ::isatty(2) == 1);
+  begin_transfer();
+  return -1;  // running
+}
+
+void Session::begin_transfer() {
+  ++attempt_;
+  writing_ = false;
+  resumed_ = false;
+  first_chunk_ = true;
+  resume_from_ = 0;
+  content_sha_.reset();
+  repr_sha_.reset();
+  RequestSpec spec = spec_;
+  if (file_ && o_.resume) {
+    // Continue the .part file where it ends, if it holds a version we can name.
+    const std::uint64_t have = file_->part_size();
+    const std::string validator = file_->part_validator();
+    if (have > 0 && !validator.empty()) {
+      resume_from_ = have;
+      spec.headers.emplace_back("Range", "bytes=" + std::to_string(have) + "-");
+      spec.headers.emplace_back("If-Range", validator);
+    }
+  }
+  current_ = Transfer::start(loop_, std::move(spec), *this);
+}
+
+int Session::on_head(const http::ResponseHead& h) {
+  progress_.set_done(0);
+  const bool success = h.status >= 200 && h.status < 300;
+  const bool redirect = o_.follow && h.status >= 300 && h.status < 400 && h.find("location");
+
+  if (redirect) return 0;  // the body of a redirect is not wanted
+  if (o_.print_answer) {
+    // The positional form's writes print the answer: its status line, then its body.
+    if (int code = write_stdout("HTTP/1." + std::to_string(h.version_minor) + " " +
+                                std::to_string(h.status) + " " + std::string(h.reason) + "\n");
+        code != 0)
+      return code;
+  }
+  last_modified_.reset();
+  if (const http::Header* lm = h.find("last-modified"))
+    last_modified_ = http::parse_http_date(lm->value);
+
+  // Digests the server sent: checked when the body is complete.
+  content_digest_.clear();
+  repr_digest_.clear();
+  bool malformed = false;
+  if (const http::Header* d = h.find("content-digest"))
+    if (auto v = http::sha256_from_digest_field(d->value, malformed)) content_digest_ = *v;
+  if (const http::Header* d = h.find("repr-digest"))
+    if (auto v = http::sha256_from_digest_field(d->value, malformed)) repr_digest_ = *v;
+  if (!content_digest_.empty()) content_sha_ = std::make_unique<io::Sha256>();
+  if (!repr_digest_.empty()) repr_sha_ = std::make_unique<io::Sha256>();
+
+  if (h.framing == http::ResponseFraming::Length) progress_.set_total(h.content_length);
+
+  if (file_) {
+    // Only a successful answer goes to the file (an error page is not the file).
+    if (!success && !o_.no_fail) return 0;
+    if (h.status == 416 && resume_from_ > 0) return 0;  // maybe complete already: see on_finished
+    resumed_ = false;
+    if (h.status == 206 && resume_from_ > 0) {
+      const http::Header* cr = h.find("content-range");
+      const std::string expect = "bytes " + std::to_string(resume_from_) + "-";
+      if (cr != nullptr && cr->value.substr(0, expect.size()) == expect)
+        resumed_ = true;
+      else
+        return kProtocol;  // a range we did not ask for: do not splice it in
+    } else if (h.status == 206) {
+      return kProtocol;
+    }
+    std::string validator;
+    if (const http::Header* e = h.find("etag"); e && e->value.substr(0, 2) != "W/")
+      validator = std::string(e->value);
+    else if (const http::Header* lm = h.find("last-modified"))
+      validator = std::string(lm->value);
+    if (int r = file_->open(resumed_, validator); r < 0) {
+      std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
+                   net::errno_text(r).c_str());
+      return kLocalFile;
+    }
+    if (resumed_ && repr_sha_) {
+      // Repr-Digest covers the whole file: hash the part already on disk first.
+      int fd = ::open(file_->part_path().c_str(), O_RDONLY | O_CLOEXEC);
+      char buf[65536];
+      for (ssize_t n; fd >= 0 && (n = ::read(fd, buf, sizeof buf)) > 0;)
+        repr_sha_->update(std::string_view(buf, static_cast<std::size_t>(n)));
+      if (fd >= 0) ::close(fd);
+    }
+    if (resumed_)
+      progress_.set_total(h.content_length + resume_from_), progress_.set_done(resume_from_);
+    writing_ = true;
+    return 0;
+  }
+  writing_ = !o_.print_head;
+  return 0;
+}
+
+int Session::on_body(std::string_view data) {
+  if (!writing_) return 0;
+  progress_.add(data.size());
+  if (content_sha_) content_sha_->update(data);
+  if (repr_sha_) repr_sha_->update(data);
+  if (file_) {
+    if (int r = file_->write(data); r < 0) {
+      std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
+                   net::errno_text(r).c_str());
+      return kLocalFile;
+    }
+    return 0;
+  }
+  if (first_chunk_ && !explicit_stdout_ && ::isatty(1) == 1 &&
+      data.find('\0') != std::string_view::npos) {
+    std::fprintf(stderr,
+                 "httpc: binary output would mess up the terminal; use -o FILE, or -o - to write "
+                 "it anyway\n");
+    return kLocalFile;
+  }
+  first_chunk_ = false;
+  return write_stdout(data);
+}
+
+int Session::write_stdout(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(1, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {  // a non-blocking stdout: wait for it
+        pollfd p{1, POLLOUT, 0};
+        ::poll(&p, 1, -1);
+        continue;
+      }
+      std::fprintf(stderr, "httpc: cannot write to the standard output: %s\n",
+                   std::strerror(errno));
+      return kLocalFile;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+int Session::splice_fd() {
+  // Zero-copy into the file, unless the bytes must be hashed on the way.
+  if (!writing_ || !file_ || content_sha_ || repr_sha_) return -1;
+  return file_->fd();
+}
+
+void Session::on_spliced(std::uint64_t n) {
+  progress_.add(n);
+}
+
+void Session::print_head(const TransferResult& r) {
+  std::string head = "HTTP/1." + std::to_string(r.version_minor) + " " + std::to_string(r.status) +
+                     " " + r.reason + "\r\n";
+  for (const auto& [n, v] : r.headers) head += n + ": " + v + "\r\n";
+  head += "\r\n";
+  write_stdout(head);
+}
+
+void Session::on_finished(TransferResult r) {
+  current_ = nullptr;
+  if (done_) {
+    close_handles();
+    return;
+  }
+  auto retry_or_fail = [&](int code, const std::string& why, std::uint64_t wait_ms) {
+    if (retries_left_ > 0) {
+      --retries_left_;
+      if (!o_.silent)
+        std::fprintf(stderr, "httpc: %s; retrying in %.1f s (%d left)\n", why.c_str(),
+                     wait_ms / 1000.0, retries_left_);
+      uv_timer_start(&retry_timer_, &Session::on_retry_timer, wait_ms, 0);
+      return;
+    }
+    finish(code, why);
+  };
+  const std::uint64_t backoff =
+      std::min<std::uint64_t>(1000ull << std::min(attempt_ - 1, 20), kMaxRetryWaitMs);
+
+  if (r.exit_code != 0) {
+    if (file_) file_->close();  // what arrived stays in the .part file, for -C -
+    std::string why = r.error;
+    if (why.empty()) why = "the transfer stopped";
+    const bool transient =
+        r.exit_code == kConnect || r.exit_code == kTimeout || r.exit_code == kPartial;
+    if (file_ && file_->part_size() > 0 && r.exit_code == kPartial)
+      why += "; what arrived is kept in " + file_->part_path() + " (resume with -C -)";
+    if (transient && (body_replayable_ || !r.request_sent)) {
+      retry_or_fail(r.exit_code, why, backoff);
+      return;
+    }
+    // A code from a handler (local file, binary refusal) has already been reported.
+    finish(r.exit_code, r.error.empty() ? std::string() : why);
+    return;
+  }
+
+  // A complete answer.
+  if (o_.follow && r.status >= 300 && r.status < 400 && !r.header("location").empty()) {
+    if (++redirects_ > o_.max_redirects) {
+      finish(kProtocol, "more than " + std::to_string(o_.max_redirects) + " redirects");
+      return;
+    }
+    std::string err;
+    auto next = http::resolve_reference(spec_.url, r.header("location"), &err);
+    if (!next) {
+      finish(kProtocol, "cannot follow the redirect to '" + r.header("location") + "': " + err);
+      return;
+    }
+    if (next->scheme == "https") {
+      finish(kUsage, "redirected to " + next->to_string() + ": https is not supported yet");
+      return;
+    }
+    // RFC 9110 15.4: 303 turns anything but HEAD into GET; 301 and 302 turn POST into GET
+    // (as browsers and curl do); 307 and 308 keep the method and the body.
+    const bool to_get = (r.status == 303 && spec_.method != "HEAD") ||
+                        ((r.status == 301 || r.status == 302) && spec_.method == "POST");
+    if (to_get) {
+      spec_.method = "GET";
+      spec_.body = RequestSpec::Body::None;
+      spec_.expect_continue = false;
+      std::erase_if(spec_.headers, [](const auto& h) {
+        return http::chars::iequals(h.first, "content-type") ||
+               http::chars::iequals(h.first, "content-length");
+      });
+    } else if (spec_.body == RequestSpec::Body::Stream) {
+      finish(kProtocol, "redirected, but a body read from the standard input cannot be sent again");
+      return;
+    }
+    // Credentials are for the origin they were given for.
+    if (next->host != spec_.url.host || next->port != spec_.url.port ||
+        next->scheme != spec_.url.scheme)
+      std::erase_if(spec_.headers, [](const auto& h) {
+        return http::chars::iequals(h.first, "authorization") ||
+               http::chars::iequals(h.first, "cookie");
+      });
+    if (o_.verbose)
+      std::fprintf(stderr, "* Following %d to %s\n", r.status, next->to_string().c_str());
+    spec_.url = *next;
+    attempt_ = 0;
+    begin_transfer();
+    return;
+  }
+
+  if (retryable_status(r.status) && retries_left_ > 0 && body_replayable_) {
+    std::uint64_t wait = backoff;
+    if (std::string ra = r.header("retry-after"); !ra.empty()) {
+      // Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3).
+      if (std::all_of(ra.begin(), ra.end(), http::chars::is_digit) && ra.size() < 9)
+        wait = std::stoull(ra) * 1000;
+      else if (auto when = http::parse_http_date(ra))
+        wait = *when > std::time(nullptr) ? (*when - std::time(nullptr)) * 1000 : 0;
+      wait = std::min(wait, kMaxRetryWaitMs);
+    }
+    retry_or_fail(r.status >= 500 ? kHttp5xx : kHttp4xx, std::to_string(r.status) + " " + r.reason,
+                  wait);
+    return;
+  }
+
+  if (o_.print_head) print_head(r);  // -I and HEAD: the head is the output
+
+  // 416 to a resume: the .part file may already be complete.
+  if (file_ && r.status == 416 && resume_from_ > 0) {
+    std::string cr = r.header("content-range");
+    if (cr == "bytes */" + std::to_string(resume_from_)) {
+      if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0) {
+        finish(kLocalFile, "cannot rename " + file_->part_path() + ": " + net::errno_text(e));
+        return;
+      }
+      finish(0, {});
+      return;
+    }
+  }
+
+  // Integrity.
+  auto hex_mismatch = [](io::Sha256& sha, const std::string& want) {
+    io::Sha256::Digest d = sha.finish();
+    return std::string_view(reinterpret_cast<const char*>(d.data()), d.size()) != want;
+  };
+  if (writing_ && ((content_sha_ && hex_mismatch(*content_sha_, content_digest_)) ||
+                   (repr_sha_ && hex_mismatch(*repr_sha_, repr_digest_)))) {
+    if (file_) file_->discard();
+    finish(kIntegrity, "the body does not match the digest the server sent (" +
+                           std::string(content_sha_ ? "Content-Digest" : "Repr-Digest") + ")" +
+                           (file_ ? "; nothing was saved" : ""));
+    return;
+  }
+
+  const bool success = r.status >= 200 && r.status < 400;
+  if (file_ && writing_) {
+    if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0) {
+      finish(kLocalFile, "cannot rename " + file_->part_path() + " to " + file_->path() + ": " +
+                             net::errno_text(e));
+      return;
+    }
+  }
+  if (!success && !o_.no_fail) {
+    finish(r.status >= 500 ? kHttp5xx : kHttp4xx, spec_.method + " " + spec_.url.to_string() +
+                                                      ": " + std::to_string(r.status) + " " +
+                                                      r.reason);
+    return;
+  }
+  finish(0, {});
+}
+
+void Session::on_retry_timer(uv_timer_t* t) {
+  auto* self = static_cast<Session*>(t->data);
+  if (!self->done_) self->begin_transfer();
+}
+
+void Session::on_max_timer(uv_timer_t* t) {
+  auto* self = static_cast<Session*>(t->data);
+  const std::string why =
+      "gave up after --max-time " + std::to_string(self->o_.max_time).substr(0, 6) + " s";
+  if (self->current_ != nullptr) {
+    self->retries_left_ = 0;
+    self->current_->cancel(kTimeout, why);
+  } else {
+    uv_timer_stop(&self->retry_timer_);
+    self->finish(kTimeout, why);
+  }
+}
+
+void Session::finish(int code, const std::string& message) {
+  if (done_) return;
+  done_ = true;
+  exit_ = code;
+  progress_.close();
+  if (!message.empty()) std::fprintf(stderr, "httpc: %s\n", message.c_str());
+  if (current_ == nullptr) close_handles();
+}
+
+void Session::close_handles() {
+  if (!timers_open_) return;
+  timers_open_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&max_timer_), nullptr);
+  if (upload_fd_ >= 0) ::close(upload_fd_);
+  upload_fd_ = -1;
+}
+
+}  // namespace
+
+int run(const ClientOptions& options) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int code;
+  {
+    Session session(&loop, options);
+    code = session.start();
+    if (code < 0) {
+      uv_run(&loop, UV_RUN_DEFAULT);
+      code = session.exit_code();
+    }
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);  // close callbacks of anything left
+  if (uv_loop_close(&loop) != 0) {
+    std::fprintf(stderr, "httpc: internal error: the event loop did not close cleanly\n");
+    return kInternal;
+  }
+  return code;
+}
+
+}  // namespace httpfs::client

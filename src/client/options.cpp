@@ -1,0 +1,340 @@
+#include "httpfs/client/options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <string_view>
+
+#include "httpfs/http/chars.hpp"
+#include "httpfs/http/percent.hpp"
+
+namespace httpfs::client {
+
+namespace {
+
+const char* const kUsageText =
+    "Usage:\n"
+    "  httpc HOST PORT GET|HEAD|PUT|POST|DELETE FILE   positional form\n"
+    "  httpc get|head|delete [-v] [-h K:V]... URL\n"
+    "  httpc post|put [-v] [-h K:V]... (-d DATA | -f FILE) URL\n"
+    "  httpc [options] URL                             plain form (GET unless -X, -d, -T, -I)\n"
+    "  httpc help [get|head|delete|post|put|options|exit-codes]\n";
+
+double parse_seconds(std::string_view opt, std::string_view v) {
+  double d = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc() || p != v.data() + v.size() || !(d > 0) || d > 1e7)
+    throw UsageError(std::string(opt) + ": expected a positive number of seconds, got '" +
+                     std::string(v) + "'");
+  return d;
+}
+
+int parse_int(std::string_view opt, std::string_view v, int max) {
+  int n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 0 || n > max)
+    throw UsageError(std::string(opt) + ": expected a whole number up to " + std::to_string(max) +
+                     ", got '" + std::string(v) + "'");
+  return n;
+}
+
+// "Name: value" (-H) or "Name:value" (-h K:V).
+std::pair<std::string, std::string> parse_header(std::string_view opt, std::string_view v) {
+  std::size_t colon = v.find(':');
+  std::string_view name = colon == std::string_view::npos ? v : v.substr(0, colon);
+  if (colon == std::string_view::npos || name.empty())
+    throw UsageError(std::string(opt) + ": expected 'Name: value', got '" + std::string(v) + "'");
+  for (char c : name)
+    if (!http::chars::is_token(c))
+      throw UsageError(std::string(opt) + ": invalid header name '" + std::string(name) + "'");
+  std::string_view value = http::chars::trim_ows(v.substr(colon + 1));
+  for (char c : value)
+    if (c == '\r' || c == '\n' || c == '\0')
+      throw UsageError(std::string(opt) + ": a header value cannot hold CR, LF or NUL");
+  return {std::string(name), std::string(value)};
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  return out;
+}
+
+bool is_method_word(std::string_view s) {
+  std::string u = upper(s);
+  return u == "GET" || u == "HEAD" || u == "PUT" || u == "POST" || u == "DELETE";
+}
+
+bool is_port(std::string_view s) {
+  if (s.empty() || s.size() > 5) return false;
+  for (char c : s)
+    if (!http::chars::is_digit(c)) return false;
+  int p = std::stoi(std::string(s));
+  return p >= 1 && p <= 65535;
+}
+
+// Options shared by every form. `curl_like` means -h is a header (httpc get -h K:V), not help.
+// Returns false when `arg` is not an option it knows.
+struct Parser {
+  int argc;
+  const char* const* argv;
+  int i = 1;
+  Command cmd;
+  std::vector<std::string> positional;
+  bool curl_like = false;
+  bool method_given = false;
+
+  std::string_view value(std::string_view opt, std::string_view inline_value, bool has_inline) {
+    if (has_inline) return inline_value;
+    if (i + 1 >= argc) throw UsageError(std::string(opt) + " needs a value");
+    return argv[++i];
+  }
+
+  void run() {
+    ClientOptions& o = cmd.options;
+    bool only_positional = false;
+    for (; i < argc; ++i) {
+      std::string_view arg = argv[i];
+      if (only_positional || arg.empty() || arg.front() != '-' || arg == "-") {
+        positional.emplace_back(arg);
+        continue;
+      }
+      if (arg == "--") {
+        only_positional = true;
+        continue;
+      }
+      std::string_view name = arg, inline_value;
+      bool has_inline = false;
+      if (arg.substr(0, 2) == "--") {
+        if (std::size_t eq = arg.find('='); eq != std::string_view::npos) {
+          name = arg.substr(0, eq);
+          inline_value = arg.substr(eq + 1);
+          has_inline = true;
+        }
+      } else if (arg.size() > 2) {
+        // -XPUT, -Hvalue: a short option glued to its value.
+        name = arg.substr(0, 2);
+        inline_value = arg.substr(2);
+        has_inline = true;
+      }
+      auto flag = [&] {
+        if (has_inline) throw UsageError(std::string(name) + " takes no value");
+      };
+      if (name == "-v" || name == "--verbose")
+        flag(), o.verbose = true;
+      else if (name == "-s" || name == "--silent")
+        flag(), o.silent = true;
+      else if (name == "-L" || name == "--location")
+        flag(), o.follow = true;
+      else if (name == "-I" || name == "--head")
+        flag(), o.print_head = true, o.method = "HEAD", method_given = true;
+      else if (name == "-O" || name == "--remote-name")
+        flag(), o.remote_name = true;
+      else if (name == "-k" || name == "--insecure")
+        flag(), o.insecure = true;
+      else if (name == "--force")
+        flag(), o.force = true;
+      else if (name == "--no-fail")
+        flag(), o.no_fail = true;
+      else if (name == "--tls")
+        flag(), o.tls = true;
+      else if (name == "--continue")
+        flag(), o.resume = true;
+      else if (name == "--version")
+        flag(), cmd.action = Command::Action::Version;
+      else if (name == "--help" || (name == "-h" && !curl_like))
+        flag(), cmd.action = Command::Action::Help;
+      else if (name == "-C" || name == "--continue-at") {
+        if (value(name, inline_value, has_inline) != "-")
+          throw UsageError(std::string(name) +
+                           ": only '-' (resume where the .part file ends) is supported");
+        o.resume = true;
+      } else if (name == "-X" || name == "--request") {
+        std::string m = upper(value(name, inline_value, has_inline));
+        for (char c : m)
+          if (!http::chars::is_token(c)) throw UsageError("-X: not a method: '" + m + "'");
+        o.method = m;
+        method_given = true;
+      } else if (name == "-H" || name == "--header" || (name == "-h" && curl_like)) {
+        o.headers.push_back(parse_header(name, value(name, inline_value, has_inline)));
+      } else if (name == "-d" || name == "--data") {
+        o.body = ClientOptions::Body::Data;
+        o.data = std::string(value(name, inline_value, has_inline));
+      } else if (name == "-T" || name == "--upload-file" || name == "-f" || name == "--file") {
+        std::string_view f = value(name, inline_value, has_inline);
+        o.body = f == "-" ? ClientOptions::Body::Stdin : ClientOptions::Body::File;
+        o.upload_file = std::string(f);
+      } else if (name == "-o" || name == "--output") {
+        o.output = std::string(value(name, inline_value, has_inline));
+      } else if (name == "--max-time" || name == "-m") {
+        o.max_time = parse_seconds(name, value(name, inline_value, has_inline));
+      } else if (name == "--connect-timeout") {
+        o.connect_timeout = parse_seconds(name, value(name, inline_value, has_inline));
+      } else if (name == "--retry") {
+        o.retries = parse_int(name, value(name, inline_value, has_inline), 100);
+      } else if (name == "--max-redirs") {
+        o.max_redirects = parse_int(name, value(name, inline_value, has_inline), 1000);
+      } else if (name == "--cacert") {
+        o.cacert = std::string(value(name, inline_value, has_inline));
+      } else {
+        throw UsageError("unknown option " + std::string(name));
+      }
+    }
+  }
+};
+
+std::string encode_positional_path(std::string_view file) {
+  while (!file.empty() && file.front() == '/') file.remove_prefix(1);
+  return "/" + http::percent_encode_path(file, /*keep_slash=*/true);
+}
+
+}  // namespace
+
+Command parse_command_line(int argc, const char* const* argv) {
+  Parser p{argc, argv};
+  ClientOptions& o = p.cmd.options;
+  std::string_view first = argc > 1 ? argv[1] : "";
+  const bool sub =
+      first == "get" || first == "head" || first == "delete" || first == "post" || first == "put";
+  if (first == "help") {
+    p.cmd.action = Command::Action::Help;
+    p.cmd.help_topic = argc > 2 ? argv[2] : "";
+    if (argc > 3) throw UsageError("help takes at most one topic");
+    return p.cmd;
+  }
+  if (sub) {
+    p.curl_like = true;
+    p.i = 2;
+  }
+  p.run();
+  if (p.cmd.action != Command::Action::Run) return p.cmd;
+
+  if (sub) {
+    // cURL-like: the command is the method; the body prints to stdout.
+    o.method = upper(first);
+    if (o.method == "HEAD") o.print_head = true;
+    if (p.positional.size() != 1) throw UsageError(std::string(first) + ": expected one URL");
+    o.url = p.positional[0];
+    const bool writes = o.method == "POST" || o.method == "PUT";
+    if (writes && o.body == ClientOptions::Body::None)
+      throw UsageError(std::string(first) + ": needs -d DATA or -f FILE");
+    if (!writes && o.body != ClientOptions::Body::None)
+      throw UsageError(std::string(first) + ": takes no body (-d or -f)");
+  } else if (p.positional.size() == 4 && is_port(p.positional[1]) &&
+             is_method_word(p.positional[2])) {
+    // Positional: HOST PORT METHOD FILE.
+    const std::string& host = p.positional[0];
+    const std::string port = p.positional[1];
+    const std::string& file = p.positional[3];
+    o.method = upper(p.positional[2]);
+    const bool https = o.tls || port == "443";
+    const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+    o.url = std::string(https ? "https" : "http") + "://" + (v6 ? "[" + host + "]" : host) + ":" +
+            port + encode_positional_path(file);
+    if (o.method == "GET") {
+      if (o.output.empty()) {
+        std::string base = file.substr(
+            file.find_last_of('/') == std::string::npos ? 0 : file.find_last_of('/') + 1);
+        if (base.empty() || base == "." || base == "..")
+          throw UsageError("GET " + file + ": no file name to save as; use -o FILE");
+        o.output = base;
+        o.no_clobber = true;
+      }
+    } else if (o.method == "PUT" || o.method == "POST") {
+      if (o.body == ClientOptions::Body::None) {
+        o.body = ClientOptions::Body::File;
+        o.upload_file = file;
+      }
+      o.print_answer = true;
+    } else if (o.method == "HEAD") {
+      o.print_head = true;
+    } else {
+      o.print_answer = true;  // DELETE
+    }
+  } else {
+    // Plain: one URL.
+    if (p.positional.empty()) throw UsageError("no URL given");
+    if (p.positional.size() > 1) throw UsageError("unexpected argument '" + p.positional[1] + "'");
+    o.url = p.positional[0];
+    if (!p.method_given) {
+      if (o.body == ClientOptions::Body::Data)
+        o.method = "POST";
+      else if (o.body == ClientOptions::Body::File || o.body == ClientOptions::Body::Stdin)
+        o.method = "PUT";
+    }
+  }
+  if (o.resume && o.output == "-") throw UsageError("-C - needs an output file, not stdout");
+  if (o.resume && o.output.empty() && !o.remote_name) throw UsageError("-C - needs -o FILE or -O");
+  return p.cmd;
+}
+
+std::string help_text(const std::string& topic) {
+  if (topic == "get")
+    return "httpc get [-v] [-h K:V]... URL\n"
+           "  Fetch URL and write the body to stdout (or -o FILE: saved as FILE.part, renamed\n"
+           "  when complete). -h adds a request header, -v shows both heads on stderr.\n";
+  if (topic == "head")
+    return "httpc head [-v] [-h K:V]... URL\n"
+           "  Send HEAD and print the response head to stdout.\n";
+  if (topic == "delete")
+    return "httpc delete [-v] [-h K:V]... URL\n"
+           "  Send DELETE and print the answer's body to stdout.\n";
+  if (topic == "post" || topic == "put")
+    return "httpc " + topic +
+           " [-v] [-h K:V]... (-d DATA | -f FILE) URL\n"
+           "  Send DATA, or the content of FILE ('-' for stdin, sent chunked), as the body and\n"
+           "  print the answer's body to stdout. Uploads over 1 MiB ask 'Expect: 100-continue'\n"
+           "  first and send the body after the server's go-ahead (or after 1 s of silence).\n";
+  if (topic == "exit-codes")
+    return "Exit codes:\n"
+           "   0  success (2xx, or any answer with --no-fail)\n"
+           "   1  internal error\n"
+           "   2  usage error\n"
+           "   3  the host name did not resolve\n"
+           "   4  the connection failed (refused, unreachable)\n"
+           "   5  timeout (--connect-timeout, --max-time)\n"
+           "   6  the answer was 4xx\n"
+           "   7  the answer was 5xx\n"
+           "   8  partial body: the answer ended early or its framing broke\n"
+           "   9  a local file could not be read or written, or would be overwritten\n"
+           "  10  integrity: a Content-Digest or Repr-Digest the server sent does not match\n"
+           "  11  protocol error: not valid HTTP, or too many redirects\n"
+           "  12  TLS: handshake or certificate failure\n";
+  if (topic == "options" || topic.empty()) {
+    std::string s =
+        std::string(kUsageText) +
+        "\n"
+        "Options:\n"
+        "  -X, --request METHOD    the method (default GET; POST with -d, PUT with -T)\n"
+        "  -H, --header 'K: V'     add a request header (repeatable)\n"
+        "  -d, --data DATA         send DATA as the body\n"
+        "  -T, --upload-file FILE  send FILE as the body; '-' reads stdin (chunked)\n"
+        "  -o, --output FILE       write the body to FILE ('-': stdout); FILE.part until complete\n"
+        "  -O, --remote-name       write the body to a file named like the URL's last segment\n"
+        "  -C -, --continue        resume FILE.part with Range and If-Range\n"
+        "      --force             replace an existing file (the positional GET refuses)\n"
+        "  -L, --location          follow redirects (at most --max-redirs, default 10)\n"
+        "  -I, --head              send HEAD and print the response head\n"
+        "  -v, --verbose           show the request and response heads on stderr\n"
+        "  -s, --silent            no progress bar, no error lines\n"
+        "      --max-time S        give up after S seconds in all (default: never)\n"
+        "      --connect-timeout S per address tried (default 10)\n"
+        "      --retry N           retry a failed connection or a 408/429/5xx answer N times,\n"
+        "                          waiting as Retry-After says (else 1 s, 2 s, 4 s, ...)\n"
+        "      --no-fail           exit 0 whatever the status\n"
+        "      --tls               positional form: use https (also when the port is 443)\n"
+        "  -k, --insecure          do not verify the server's certificate\n"
+        "      --cacert FILE       trust the CA certificates in FILE\n"
+        "      --version           print the version\n"
+        "\n"
+        "The positional GET saves FILE's base name in the current directory and refuses to\n"
+        "replace an existing file without --force; -o overrides the name, -o - writes\n"
+        "stdout. Binary output is not written to a terminal unless asked for with -o -.\n"
+        "See 'httpc help exit-codes'.\n";
+    return s;
+  }
+  throw UsageError("no help on '" + topic +
+                   "' (topics: get head delete post put options exit-codes)");
+}
+
+}  // namespace httpfs::client

@@ -1,0 +1,541 @@
+// httpc against the real httpfs, a real nginx, and a scripted server for the odd answers:
+// every command-line form, byte-for-byte round trips, framing, resume, redirects, retries,
+// digests and every exit code.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <regex>
+#include <thread>
+
+#include "../support/http_client.hpp"
+#include "../support/scripted_server.hpp"
+#include "../support/vectors.hpp"
+#include "httpfs/http/base64.hpp"
+
+using namespace httpfs::test;
+
+namespace {
+
+RunResult httpc(std::vector<std::string> args, const std::string& cwd = {},
+                std::chrono::milliseconds timeout = 60s,
+                std::optional<std::string> stdin_data = std::nullopt) {
+  args.insert(args.begin(), binary("httpc"));
+  return run(std::move(args), timeout, std::move(stdin_data), {}, cwd);
+}
+
+std::string ok(std::string_view body, std::string_view extra = {}) {
+  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         std::string(extra) + "Connection: close\r\n\r\n" + std::string(body);
+}
+
+std::string sha256_field(const std::string& data) {
+  std::string hex = sha256_hex(data), raw;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    raw += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return "sha-256=:" + httpfs::http::base64_encode(raw) + ":";
+}
+
+}  // namespace
+
+TEST_CASE("help, version and usage errors") {
+  RunResult r = httpc({"help"});
+  CHECK(r.status == 0);
+  for (const char* s :
+       {"httpc HOST PORT", "httpc get", "httpc post", "-X", "-H", "-d", "-T", "-o", "-O", "-L",
+        "-I", "-v", "-s", "--max-time", "--connect-timeout", "--retry", "-C -", "--force"})
+    CHECK_MESSAGE(r.out.find(s) != std::string::npos, s);
+  CHECK(httpc({"help", "put"}).out.find("-f FILE") != std::string::npos);
+  CHECK(httpc({"help", "exit-codes"}).out.find("10  integrity") != std::string::npos);
+  CHECK(httpc({"--version"}).out.rfind("httpc ", 0) == 0);
+  for (std::vector<std::string> bad : {std::vector<std::string>{},
+                                       {"--bogus", "http://x/"},
+                                       {"help", "nothing"},
+                                       {"post", "http://x/"},
+                                       {"get", "-d", "x", "http://x/"},
+                                       {"-H", "no colon", "http://x/"},
+                                       {"--retry", "lots", "http://x/"},
+                                       {"-C", "5", "-o", "f", "http://x/"},
+                                       {"http://a/", "http://b/"},
+                                       {"ftp://x/"},
+                                       {"http://user:pw@x/"}}) {
+    RunResult u = httpc(bad);
+    INFO(bad.size());
+    CHECK(u.status == 2);
+    CHECK(!u.err.empty());
+    CHECK(std::count(u.err.begin(), u.err.end(), '\n') <= 2);
+  }
+}
+
+TEST_CASE("positional form: GET saves the base name, refuses to overwrite, PUT/HEAD/DELETE/POST") {
+  TempDir root, cwd;
+  root.write("dir/data.txt", "positional data");
+  ServerProcess server(root.path());
+  const std::string port = std::to_string(server.port());
+
+  RunResult r = httpc({"127.0.0.1", port, "GET", "dir/data.txt"}, cwd.path());
+  CHECK(r.status == 0);
+  CHECK(read_file(cwd / "data.txt") == "positional data");
+  CHECK_FALSE(file_exists(cwd / "data.txt.part"));
+  r = httpc({"127.0.0.1", port, "GET", "dir/data.txt"}, cwd.path());
+  CHECK(r.status == 9);
+  CHECK(r.err.find("data.txt exists") != std::string::npos);
+  write_file(root / "dir/data.txt", "changed");
+  CHECK(httpc({"--force", "127.0.0.1", port, "GET", "dir/data.txt"}, cwd.path()).status == 0);
+  CHECK(read_file(cwd / "data.txt") == "changed");
+  CHECK(httpc({"-o", "other.txt", "127.0.0.1", port, "GET", "dir/data.txt"}, cwd.path()).status ==
+        0);
+  CHECK(read_file(cwd / "other.txt") == "changed");
+  r = httpc({"-o", "-", "127.0.0.1", port, "GET", "dir/data.txt"}, cwd.path());
+  CHECK(r.out == "changed");
+
+  write_file(cwd / "up.bin", random_bytes(5000, 3));
+  r = httpc({"127.0.0.1", port, "PUT", "up.bin"}, cwd.path());
+  CHECK(r.status == 0);
+  CHECK(r.out == "HTTP/1.1 201 Created\nFile Created\n");
+  CHECK(read_file(root / "up.bin") == read_file(cwd / "up.bin"));
+  r = httpc({"127.0.0.1", port, "POST", "up.bin"}, cwd.path());
+  CHECK(r.out.rfind("HTTP/1.1 204 No Content", 0) == 0);
+  r = httpc({"127.0.0.1", port, "HEAD", "up.bin"}, cwd.path());
+  CHECK(r.status == 0);
+  CHECK(r.out.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(r.out.find("Content-Length: 5000\r\n") != std::string::npos);
+  r = httpc({"127.0.0.1", port, "DELETE", "up.bin"}, cwd.path());
+  CHECK(r.status == 0);
+  CHECK(r.out.rfind("HTTP/1.1 204", 0) == 0);
+  CHECK_FALSE(file_exists(root / "up.bin"));
+  r = httpc({"127.0.0.1", port, "GET", "nope.txt"}, cwd.path());
+  CHECK(r.status == 6);
+  CHECK_FALSE(file_exists(cwd / "nope.txt"));  // an error page is not saved as the file
+  CHECK_FALSE(file_exists(cwd / "nope.txt.part"));
+}
+
+TEST_CASE("cURL-like form: get, head, delete, post, put with -h, -d, -f") {
+  TempDir root, cwd;
+  root.write("a.txt", "cURL-like");
+  ServerProcess server(root.path());
+  RunResult r = httpc({"get", "-h", "X-Test:1", server.url("/a.txt")});
+  CHECK(r.status == 0);
+  CHECK(r.out == "cURL-like");
+  r = httpc({"head", server.url("/a.txt")});
+  CHECK(r.out.find("Content-Length: 9") != std::string::npos);
+  r = httpc({"put", "-d", "from -d", server.url("/d.txt")});
+  CHECK(r.status == 0);
+  CHECK(read_file(root / "d.txt") == "from -d");
+  write_file(cwd / "f.bin", random_bytes(70000, 4));
+  r = httpc({"post", "-f", cwd / "f.bin", server.url("/f.bin")});
+  CHECK(r.status == 0);
+  CHECK(read_file(root / "f.bin") == read_file(cwd / "f.bin"));
+  r = httpc({"delete", "-v", server.url("/d.txt")});
+  CHECK(r.status == 0);
+  CHECK(r.err.find("> DELETE /d.txt HTTP/1.1") != std::string::npos);
+  CHECK(r.err.find("< HTTP/1.1 204 No Content") != std::string::npos);
+  // The scripted server sees exactly what was asked for.
+  ScriptedServer echo([](const ReceivedRequest&, int) { return ScriptedReply::bytes(ok("ok")); });
+  CHECK(httpc({"post", "-h", "X-A: b", "-d", "k=v", echo.url("/form")}).status == 0);
+  auto seen = echo.requests().at(0);
+  CHECK(seen.method == "POST");
+  CHECK(seen.header("X-A") == "b");
+  CHECK(seen.header("Content-Type") == "application/x-www-form-urlencoded");
+  CHECK(seen.body == "k=v");
+  CHECK(seen.header("User-Agent").rfind("httpc/", 0) == 0);
+  CHECK(seen.header("Accept") == "*/*");
+  CHECK(seen.header("Host") == "127.0.0.1:" + std::to_string(echo.port()));
+}
+
+TEST_CASE("plain form: -X -H -d -T -o -O -I -v -s") {
+  TempDir root, cwd;
+  root.write("file.bin", random_bytes(200000, 5));
+  ServerProcess server(root.path());
+  RunResult r = httpc({"-s", "-o", cwd / "out.bin", server.url("/file.bin")});
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  CHECK(read_file(cwd / "out.bin") == read_file(root / "file.bin"));
+  CHECK(httpc({"-O", server.url("/file.bin")}, cwd.path()).status == 0);
+  CHECK(read_file(cwd / "file.bin") == read_file(root / "file.bin"));
+  r = httpc({"-I", server.url("/file.bin")});
+  CHECK(r.out.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(r.out.find("Content-Length: 200000") != std::string::npos);
+  r = httpc({"-X", "PUT", "-H", "Content-Type: text/plain", "-d", "plain", server.url("/p.txt")});
+  CHECK(r.status == 0);
+  CHECK(read_file(root / "p.txt") == "plain");
+  CHECK(httpc({"-T", cwd / "out.bin", server.url("/t.bin")}).status == 0);
+  CHECK(read_file(root / "t.bin") == read_file(root / "file.bin"));
+  // -T - streams the standard input, chunked.
+  const std::string piped = random_bytes(300000, 6);
+  r = httpc({"-T", "-", server.url("/stdin.bin")}, {}, 60s, piped);
+  CHECK(r.status == 0);
+  CHECK(read_file(root / "stdin.bin") == piped);
+  ScriptedServer echo([](const ReceivedRequest&, int) { return ScriptedReply::bytes(ok("ok")); });
+  httpc({"-T", "-", echo.url("/x")}, {}, 60s, std::string("streamed"));
+  CHECK(echo.requests().at(0).header("Transfer-Encoding") == "chunked");
+  CHECK(echo.requests().at(0).body == "streamed");
+  r = httpc({"-v", server.url("/p.txt")});
+  CHECK(r.out == "plain");
+  CHECK(r.err.find("> GET /p.txt HTTP/1.1") != std::string::npos);
+  CHECK(r.err.find("< Content-Type: text/plain") != std::string::npos);
+}
+
+TEST_CASE("round trips byte for byte against httpfs and nginx: 0 bytes, 1 KiB, 5 MiB") {
+  TempDir root, cwd;
+  ServerProcess server(root.path());
+  NginxProcess nginx(root.path());
+  for (std::size_t size : {std::size_t{0}, std::size_t{1024}, std::size_t{5} << 20}) {
+    const std::string data = random_bytes(size, static_cast<unsigned>(size) + 1);
+    write_file(cwd / "src.bin", data);
+    for (const std::string& base : {server.url("/"), nginx.url("/")}) {
+      INFO(base << " size " << size);
+      const std::string name = "rt-" + std::to_string(size);
+      RunResult up = httpc({"-T", cwd / "src.bin", base + name});
+      CHECK(up.status == 0);
+      CHECK(read_file(root / name) == data);
+      ::unlink((cwd / "got").c_str());
+      RunResult down = httpc({"-o", cwd / "got", base + name});
+      CHECK(down.status == 0);
+      CHECK(read_file(cwd / "got") == data);
+      ::unlink((root / name).c_str());
+    }
+  }
+  // nginx's redirect, followed.
+  root.write("target.txt", "redirected");
+  RunResult r = httpc({"-L", nginx.url("/redirect")});
+  CHECK(r.out == "redirected");
+}
+
+TEST_CASE("response framing: chunked, until close, 1xx first, lying lengths, a server that stops") {
+  ScriptedServer s([](const ReceivedRequest& req, int) {
+    if (req.target == "/chunked")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n "
+          "world\r\n0\r\n\r\n");
+    if (req.target == "/close")
+      return ScriptedReply::bytes("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end");
+    if (req.target == "/interim")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: "
+          "2\r\n\r\nok");
+    if (req.target == "/lying")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly 19 bytes here.");
+    if (req.target == "/stops") {
+      ScriptedReply r = ScriptedReply::bytes(
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      return r;
+    }
+    if (req.target == "/garbage") return ScriptedReply::bytes("SSH-2.0-OpenSSH_9.2\r\n");
+    if (req.target == "/bad-chunk")
+      return ScriptedReply::bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    return ScriptedReply::bytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  });
+  TempDir cwd;
+  CHECK(httpc({s.url("/chunked")}).out == "hello world");
+  CHECK(httpc({s.url("/close")}).out == "until the end");
+  CHECK(httpc({s.url("/interim")}).out == "ok");
+  RunResult r = httpc({"-o", cwd / "lie", s.url("/lying")});
+  CHECK(r.status == 8);
+  CHECK(r.err.find("19 of 100") != std::string::npos);
+  CHECK_FALSE(file_exists(cwd / "lie"));
+  CHECK(read_file(cwd / "lie.part") == "only 19 bytes here.");  // kept for -C -
+  CHECK(httpc({s.url("/stops")}).status == 8);
+  r = httpc({s.url("/garbage")});
+  CHECK(r.status == 11);
+  CHECK(r.err.find("invalid response") != std::string::npos);
+  CHECK(httpc({s.url("/bad-chunk")}).status == 8);
+}
+
+TEST_CASE("an interrupted download resumes with Range and If-Range; a changed file restarts") {
+  TempDir root, cwd;
+  const std::string data = random_bytes(3 << 20, 7);
+  root.write("big.bin", data);
+  ServerProcess server(root.path());
+  // Interrupted: the first attempt stops at --max-time, slowed by a scripted server that
+  // relays half of the real answer.
+  {
+    const std::string full = get(server.port(), "/big.bin").body;
+    REQUIRE(full == data);
+    const std::string etag = get(server.port(), "/big.bin", {}, "HEAD").header("ETag");
+    ScriptedServer half([&](const ReceivedRequest&, int) {
+      return ScriptedReply::bytes(
+          "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(data.size()) +
+          "\r\nETag: " + etag + "\r\n\r\n" + data.substr(0, data.size() / 2));
+    });
+    RunResult r = httpc({"-o", cwd / "big.bin", half.url("/big.bin")});
+    CHECK(r.status == 8);
+    CHECK(r.err.find("resume with -C -") != std::string::npos);
+    CHECK(::access((cwd / "big.bin.part").c_str(), F_OK) == 0);
+  }
+  // Resume against the real server: it answers 206 for the rest.
+  RunResult r = httpc({"-C", "-", "-o", cwd / "big.bin", "-v", server.url("/big.bin")});
+  CHECK(r.status == 0);
+  CHECK(r.err.find("> Range: bytes=" + std::to_string(data.size() / 2) + "-") != std::string::npos);
+  CHECK(r.err.find("> If-Range: \"") != std::string::npos);
+  CHECK(r.err.find("< HTTP/1.1 206 Partial Content") != std::string::npos);
+  CHECK(read_file(cwd / "big.bin") == data);
+  CHECK_FALSE(file_exists(cwd / "big.bin.part"));
+
+  // A .part from another version of the file: If-Range fails, the server sends it all, and
+  // the download starts again from zero instead of splicing two versions.
+  ::unlink((cwd / "big.bin").c_str());
+  write_file(cwd / "big.bin.part", "XXXXXXXXXX");
+  ::setxattr((cwd / "big.bin.part").c_str(), "user.httpc.validator", "\"an-old-etag\"", 13, 0);
+  r = httpc({"--continue", "-o", cwd / "big.bin", "-v", server.url("/big.bin")});
+  CHECK(r.status == 0);
+  CHECK(r.err.find("< HTTP/1.1 200 OK") != std::string::npos);
+  CHECK(read_file(cwd / "big.bin") == data);
+  // Already complete: 416 for the range, the .part becomes the file.
+  write_file(cwd / "done.bin.part", data);
+  const std::string etag = get(server.port(), "/big.bin", {}, "HEAD").header("ETag");
+  ::setxattr((cwd / "done.bin.part").c_str(), "user.httpc.validator", etag.data(), etag.size(), 0);
+  r = httpc({"-C", "-", "-o", cwd / "done.bin", server.url("/big.bin")});
+  CHECK(r.status == 0);
+  CHECK(read_file(cwd / "done.bin") == data);
+}
+
+TEST_CASE("the saved file gets the server's Last-Modified as its mtime") {
+  TempDir root, cwd;
+  root.write("old.txt", "old");
+  timespec t[2] = {{1600000000, 0}, {1600000000, 0}};
+  ::utimensat(AT_FDCWD, (root / "old.txt").c_str(), t, 0);
+  ServerProcess server(root.path());
+  CHECK(httpc({"-o", cwd / "old.txt", server.url("/old.txt")}).status == 0);
+  struct stat st {};
+  ::stat((cwd / "old.txt").c_str(), &st);
+  CHECK(st.st_mtim.tv_sec == 1600000000);
+}
+
+TEST_CASE(
+    "redirects: -L, method rules of RFC 9110 15.4, a limit, credentials dropped across hosts") {
+  ScriptedServer s([](const ReceivedRequest& req, int) {
+    auto redirect = [](int code, const std::string& to) {
+      return ScriptedReply::bytes("HTTP/1.1 " + std::to_string(code) + " Moved\r\nLocation: " + to +
+                                  "\r\nContent-Length: 5\r\n\r\nmoved");
+    };
+    const std::string& t = req.target;
+    if (t == "/301") return redirect(301, "/final");
+    if (t == "/302") return redirect(302, "final");
+    if (t == "/303") return redirect(303, "/final");
+    if (t == "/307") return redirect(307, "/final");
+    if (t == "/308") return redirect(308, "/final");
+    if (t == "/loop") return redirect(302, "/loop");
+    if (t == "/final") return ScriptedReply::bytes(ok(req.method + ":" + req.body));
+    return ScriptedReply::bytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  });
+  CHECK(httpc({"-L", s.url("/301")}).out == "GET:");
+  CHECK(httpc({"-L", "-d", "body", s.url("/301")}).out == "GET:");  // POST -> GET
+  CHECK(httpc({"-L", "-d", "body", s.url("/302")}).out == "GET:");
+  CHECK(httpc({"-L", "-X", "PUT", "-d", "body", s.url("/303")}).out == "GET:");
+  CHECK(httpc({"-L", "-d", "body", s.url("/307")}).out == "POST:body");  // method and body kept
+  CHECK(httpc({"-L", "-X", "PUT", "-d", "body", s.url("/308")}).out == "PUT:body");
+  CHECK(httpc({"-L", "-I", s.url("/303")}).out.find("200 OK") !=
+        std::string::npos);  // HEAD stays HEAD
+  RunResult r = httpc({"-L", s.url("/loop")});
+  CHECK(r.status == 11);
+  CHECK(r.err.find("more than 10 redirects") != std::string::npos);
+  CHECK(httpc({"-L", "--max-redirs", "2", s.url("/loop")}).err.find("more than 2") !=
+        std::string::npos);
+  // Without -L: the 3xx answer is the result, exit 0.
+  r = httpc({s.url("/301")});
+  CHECK(r.status == 0);
+  CHECK(r.out == "moved");
+  // A redirect to another origin drops Authorization.
+  ScriptedServer other([](const ReceivedRequest& req, int) {
+    return ScriptedReply::bytes(ok(req.header("Authorization")));
+  });
+  ScriptedServer first([&](const ReceivedRequest&, int) {
+    return ScriptedReply::bytes("HTTP/1.1 302 Found\r\nLocation: " + other.url("/x") +
+                                "\r\nContent-Length: 0\r\n\r\n");
+  });
+  r = httpc({"-L", "-H", "Authorization: Basic c2VjcmV0", first.url("/")});
+  CHECK(r.status == 0);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("--retry waits as Retry-After says, and retries 5xx and refused connections") {
+  ScriptedServer s([](const ReceivedRequest&, int i) {
+    if (i == 0)
+      return ScriptedReply::bytes(
+          "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n");
+    return ScriptedReply::bytes(ok("second time lucky"));
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult r = httpc({"--retry", "2", s.url("/")});
+  CHECK(r.status == 0);
+  CHECK(r.out == "second time lucky");
+  CHECK(std::chrono::steady_clock::now() - t0 >= 900ms);
+  CHECK(r.err.find("503 Busy; retrying in 1.0 s") != std::string::npos);
+  CHECK(s.requests().size() == 2);
+  // Without --retry: 503 is exit 7.
+  ScriptedServer always([](const ReceivedRequest&, int) {
+    return ScriptedReply::bytes("HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
+  });
+  CHECK(httpc({always.url("/")}).status == 7);
+  CHECK(httpc({"--retry", "1", always.url("/")}).status == 7);
+  CHECK(always.requests().size() == 3);
+  CHECK(httpc({"--no-fail", always.url("/")}).status == 0);
+  // A refused connection, retried with backoff, still refused.
+  const int port = unused_port();
+  r = httpc({"--retry", "1", "http://127.0.0.1:" + std::to_string(port) + "/"});
+  CHECK(r.status == 4);
+  CHECK(r.err.find("retrying") != std::string::npos);
+}
+
+TEST_CASE("uploads over 1 MiB ask first (Expect: 100-continue) and go on after 1 s of silence") {
+  TempDir cwd;
+  const std::string big = random_bytes((1 << 20) + 10, 8);
+  write_file(cwd / "big", big);
+  ScriptedServer accepts(
+      [](const ReceivedRequest&, int) { return ScriptedReply::bytes(ok("got it")); });
+  RunResult r = httpc({"-T", cwd / "big", accepts.url("/u")});
+  CHECK(r.out == "got it");
+  CHECK(accepts.requests().at(0).header("Expect") == "100-continue");
+  CHECK(accepts.requests().at(0).body == big);
+  // A server that never says 100: the body follows after about a second.
+  ScriptedServer silent([](const ReceivedRequest&, int) {
+    ScriptedReply rep = ScriptedReply::bytes(ok("late"));
+    rep.send_continue = false;
+    return rep;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  r = httpc({"-T", cwd / "big", silent.url("/u")});
+  CHECK(r.out == "late");
+  CHECK(std::chrono::steady_clock::now() - t0 >= 900ms);
+  CHECK(silent.requests().at(0).body == big);
+  // A server that refuses at once: the body is never sent, the refusal is the answer.
+  ScriptedServer refuses([](const ReceivedRequest&, int) {
+    ScriptedReply rep = ScriptedReply::bytes(
+        "HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    rep.read_body = false;
+    return rep;
+  });
+  r = httpc({"-T", cwd / "big", refuses.url("/u")});
+  CHECK(r.status == 6);
+  // Small uploads do not ask.
+  write_file(cwd / "small", "small");
+  httpc({"-T", cwd / "small", accepts.url("/s")});
+  CHECK(accepts.requests().at(1).header("Expect").empty());
+}
+
+TEST_CASE("digests the server sends are verified") {
+  const std::string body = "verified content";
+  ScriptedServer s([&](const ReceivedRequest& req, int) {
+    if (req.target == "/good")
+      return ScriptedReply::bytes(ok(body, "Content-Digest: " + sha256_field(body) + "\r\n"));
+    if (req.target == "/repr")
+      return ScriptedReply::bytes(ok(body, "Repr-Digest: " + sha256_field(body) + "\r\n"));
+    return ScriptedReply::bytes(
+        ok(body, "Content-Digest: " + sha256_field("something else") + "\r\n"));
+  });
+  TempDir cwd;
+  CHECK(httpc({s.url("/good")}).out == body);
+  CHECK(httpc({"-o", cwd / "r", s.url("/repr")}).status == 0);
+  CHECK(read_file(cwd / "r") == body);
+  RunResult r = httpc({"-o", cwd / "bad", s.url("/bad")});
+  CHECK(r.status == 10);
+  CHECK(r.err.find("does not match the digest") != std::string::npos);
+  CHECK_FALSE(file_exists(cwd / "bad"));
+  CHECK_FALSE(file_exists(cwd / "bad.part"));
+}
+
+TEST_CASE("every exit code") {
+  TempDir root, cwd;
+  root.write("f", "f");
+  ServerProcess server(root.path());
+  CHECK(httpc({server.url("/f")}).status == 0);
+  CHECK(httpc({"--bogus"}).status == 2);
+  RunResult r = httpc({"http://no-such-host.invalid/"});
+  CHECK(r.status == 3);
+  CHECK(r.err.find("cannot resolve no-such-host.invalid") != std::string::npos);
+  r = httpc({"http://127.0.0.1:" + std::to_string(unused_port()) + "/"});
+  CHECK(r.status == 4);
+  CHECK(r.err.find("Connection refused") != std::string::npos);
+  ScriptedServer mute([](const ReceivedRequest&, int) {
+    ScriptedReply rep;
+    rep.never_answer = true;
+    return rep;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  r = httpc({"--max-time", "1", mute.url("/")});
+  CHECK(r.status == 5);
+  CHECK(r.err.find("--max-time") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(httpc({server.url("/missing")}).status == 6);
+  ScriptedServer broken([](const ReceivedRequest&, int) {
+    return ScriptedReply::bytes("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+  });
+  CHECK(httpc({broken.url("/")}).status == 7);
+  ScriptedServer shortb([](const ReceivedRequest&, int) {
+    return ScriptedReply::bytes("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
+  });
+  CHECK(httpc({shortb.url("/")}).status == 8);
+  ::mkdir((cwd / "ro").c_str(), 0500);
+  if (::geteuid() != 0) CHECK(httpc({"-o", cwd / "ro/x", server.url("/f")}).status == 9);
+  CHECK(httpc({"-T", cwd / "does-not-exist", server.url("/x")}).status == 9);
+  ScriptedServer tampered([](const ReceivedRequest&, int) {
+    return ScriptedReply::bytes(ok(
+        "abc",
+        "Content-Digest: sha-256=:" + httpfs::http::base64_encode(std::string(32, 'x')) + ":\r\n"));
+  });
+  CHECK(httpc({tampered.url("/")}).status == 10);
+  ScriptedServer garbage(
+      [](const ReceivedRequest&, int) { return ScriptedReply::bytes("<html>hello</html>"); });
+  CHECK(httpc({garbage.url("/")}).status == 11);
+}
+
+TEST_CASE("IPv6 loopback") {
+  TempDir root, cwd;
+  root.write("six.txt", "over IPv6");
+  Process p({binary("httpfs"), "-p", "0", "-b", "::1", "-d", root.path(), "--access-log", "off"});
+  std::string out;
+  for (int i = 0; i < 200 && out.find('\n') == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+    out = p.out();
+  }
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex(R"(\[::1\]:(\d+)/)")));
+  const std::string port = m[1];
+  CHECK(httpc({"http://[::1]:" + port + "/six.txt"}).out == "over IPv6");
+  CHECK(httpc({"::1", port, "GET", "six.txt"}, cwd.path()).status == 0);
+  CHECK(read_file(cwd / "six.txt") == "over IPv6");
+  p.signal(SIGTERM);
+  CHECK(p.wait(10s) == 0);
+  // A name that resolves to both families: "localhost" tries each address in turn.
+  ScriptedServer v4([](const ReceivedRequest&, int) { return ScriptedReply::bytes(ok("found")); });
+  CHECK(httpc({"http://localhost:" + std::to_string(v4.port()) + "/"}).out == "found");
+}
+
+TEST_CASE("a terminal gets a progress line and no binary; a pipe gets neither") {
+  TempDir root;
+  root.write("text.txt", "plain text");
+  root.write("bin.dat", std::string("\x00\x01\x02 binary", 10));
+  ServerProcess server(root.path());
+  // Under a pseudo-terminal (util-linux script): binary output is refused with a hint.
+  RunResult r =
+      run({"/usr/bin/script", "-qec", binary("httpc") + " " + server.url("/bin.dat"), "/dev/null"});
+  CHECK(r.status == 9);
+  CHECK(r.out.find("binary output would mess up the terminal") != std::string::npos);
+  r = run(
+      {"/usr/bin/script", "-qec", binary("httpc") + " " + server.url("/text.txt"), "/dev/null"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("plain text") != std::string::npos);
+  // A slow transfer shows progress on the terminal's stderr, nothing in a pipe.
+  ScriptedServer slow([](const ReceivedRequest&, int) {
+    ScriptedReply rep;
+    rep.pieces.emplace_back(
+        0ms, "HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n" + std::string(1000000, 'a'));
+    rep.pieces.emplace_back(1500ms, std::string(1000000, 'b'));
+    return rep;
+  });
+  TempDir cwd;
+  r = run({"/usr/bin/script", "-qec",
+           binary("httpc") + " -o " + cwd / "slow.bin" + " " + slow.url("/"), "/dev/null"});
+  CHECK(r.status == 0);
+  CHECK(r.out.find("/s") != std::string::npos);  // a rate
+  CHECK(r.out.find("ETA") != std::string::npos);
+  r = httpc({"-o", cwd / "slow2.bin", slow.url("/")});
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+}
