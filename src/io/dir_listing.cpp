@@ -94,8 +94,8 @@ std::string render_html(std::string_view dir, const std::vector<DirEntry>& entri
   for (const DirEntry& e : entries) {
     std::string link = http::percent_encode_path(e.name, /*keep_slash=*/false);
     if (e.is_dir) link += '/';
-    out += "<tr><td><a href=\"./";  // "./" keeps a name like "a:b" from reading as a scheme
-    out += link;
+    out += "<tr><td><a href=\"./";   // "./" keeps a name like "a:b" from reading as a scheme
+    append_html_escaped(out, link);  // '&' is legal in a path but starts a character reference
     out += "\">";
     append_html_escaped(out, displayable(e.name));
     if (e.is_dir) out += '/';

@@ -1,0 +1,73 @@
+#include "httpfs/client/options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace httpfs::client;
+
+namespace {
+
+Command parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "httpc");
+  return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+}  // namespace
+
+TEST_CASE("the three forms") {
+  auto p = parse({"example.com", "8080", "GET", "dir/file name.txt"}).options;
+  CHECK(p.url == "http://example.com:8080/dir/file%20name.txt");
+  CHECK(p.output == "file name.txt");
+  CHECK(p.no_clobber);
+  p = parse({"::1", "443", "put", "up.bin"}).options;
+  CHECK(p.url == "https://[::1]:443/up.bin");
+  CHECK(p.method == "PUT");
+  CHECK(p.upload_file == "up.bin");
+  CHECK(p.print_answer);
+  p = parse({"--tls", "h", "8443", "HEAD", "x"}).options;
+  CHECK(p.url.rfind("https://", 0) == 0);
+  CHECK(p.print_head);
+
+  auto c = parse({"post", "-v", "-h", "X-A:1", "-h", "X-B: 2", "-d", "data", "http://h/"}).options;
+  CHECK(c.method == "POST");
+  CHECK(c.verbose);
+  CHECK(c.headers.size() == 2);
+  CHECK(c.headers[1].second == "2");
+  CHECK(c.body == ClientOptions::Body::Data);
+  CHECK(parse({"put", "-f", "-", "http://h/"}).options.body == ClientOptions::Body::Stdin);
+  CHECK(parse({"help"}).action == Command::Action::Help);
+  CHECK(parse({"help", "get"}).help_topic == "get");
+
+  auto g =
+      parse({"-XDELETE", "-H", "A: b", "-L", "--max-time", "2.5", "--retry=3", "-s", "http://h/x"})
+          .options;
+  CHECK(g.method == "DELETE");
+  CHECK(g.follow);
+  CHECK(g.max_time == 2.5);
+  CHECK(g.retries == 3);
+  CHECK(g.silent);
+  CHECK(parse({"-d", "x", "http://h/"}).options.method == "POST");
+  CHECK(parse({"-T", "f", "http://h/"}).options.method == "PUT");
+  CHECK(parse({"-I", "http://h/"}).options.method == "HEAD");
+  CHECK(parse({"-C", "-", "-o", "f", "http://h/"}).options.resume);
+  CHECK(parse({"-h"}).action == Command::Action::Help);  // help in the plain form
+}
+
+TEST_CASE("bad command lines") {
+  for (std::vector<const char*> bad : {std::vector<const char*>{},
+                                       {"-Q", "http://h/"},
+                                       {"-H", "bad", "http://h/"},
+                                       {"-H", "A: b\r\nC: d", "http://h/"},
+                                       {"get"},
+                                       {"get", "http://a/", "http://b/"},
+                                       {"put", "http://h/"},
+                                       {"delete", "-d", "x", "http://h/"},
+                                       {"-C", "10", "-o", "f", "http://h/"},
+                                       {"-C", "-", "http://h/"},
+                                       {"--max-time", "-1", "http://h/"},
+                                       {"-X", "G E T", "http://h/"},
+                                       {"h", "8080", "GET", "dir/"}})
+    CHECK_THROWS_AS(parse(bad), UsageError);
+  CHECK_THROWS_AS(help_text("nothing"), UsageError);
+}

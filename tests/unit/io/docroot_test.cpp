@@ -1,0 +1,88 @@
+// Docroot: confinement in both resolution modes (openat2 and the user-space walk).
+#include "httpfs/io/docroot.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../support/process.hpp"
+
+using httpfs::io::Docroot;
+using httpfs::test::TempDir;
+
+namespace {
+
+struct Tree {
+  TempDir tmp;
+  std::string root;
+  Tree() {
+    root = tmp / "root";
+    tmp.write("outside.txt", "outside");
+    tmp.write("root/a/b/file.txt", "file");
+    ::symlink("a/b", (root + "/ab").c_str());                         // inside
+    ::symlink("../b/file.txt", (root + "/a/b/../rel").c_str());       // a/rel -> a/../b/... missing
+    ::symlink("b/../../a/b/file.txt", (root + "/a/zigzag").c_str());  // leaves a, stays in root
+    ::symlink("../outside.txt", (root + "/out").c_str());
+    ::symlink("/etc/hostname", (root + "/abs").c_str());
+    ::symlink("a/../../outside.txt", (root + "/sneaky").c_str());
+    ::symlink("loop2", (root + "/loop1").c_str());
+    ::symlink("loop1", (root + "/loop2").c_str());
+  }
+};
+
+std::string read_fd(int fd) {
+  char buf[256];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+void check_modes(bool walk) {
+  Tree t;
+  Docroot d;
+  REQUIRE(d.open_root(t.root, {false, walk}) == 0);
+  CHECK(d.using_openat2() == !walk);
+  CHECK(read_fd(d.open("/a/b/file.txt", O_RDONLY)) == "file");
+  CHECK(read_fd(d.open("ab/file.txt", O_RDONLY)) == "file");
+  CHECK(read_fd(d.open("/a/zigzag", O_RDONLY)) == "file");
+  int dir = d.open("/", O_RDONLY | O_DIRECTORY);
+  CHECK(dir >= 0);
+  ::close(dir);
+  CHECK(d.open("/missing", O_RDONLY) == -ENOENT);
+  CHECK(d.open("/a/b/file.txt/x", O_RDONLY) == -ENOTDIR);
+  for (const char* escape : {"/out", "/abs", "/sneaky"}) {
+    int fd = d.open(escape, O_RDONLY);
+    CHECK_MESSAGE((fd == -EXDEV || fd == -ELOOP), escape << " -> " << fd);
+    if (fd >= 0) ::close(fd);
+  }
+  CHECK(d.open("/loop1", O_RDONLY) == -ELOOP);
+  // Creating parents stays inside too.
+  std::string name;
+  int p = d.open_parent("/new/deep/x.txt", true, name);
+  REQUIRE(p >= 0);
+  CHECK(name == "x.txt");
+  ::close(p);
+  struct stat st {};
+  CHECK(::stat((t.root + "/new/deep").c_str(), &st) == 0);
+  CHECK(d.open_parent("/missing/x", false, name) == -ENOENT);
+  CHECK(d.open_parent("/a/b/file.txt/x", true, name) == -ENOTDIR);
+  int e = d.open_parent("/out/x", true, name);
+  CHECK((e == -EXDEV || e == -ELOOP || e == -ENOTDIR));
+}
+
+}  // namespace
+
+TEST_CASE("docroot confinement with openat2") {
+  check_modes(false);
+}
+TEST_CASE("docroot confinement with the user-space walk") {
+  check_modes(true);
+}
+
+TEST_CASE("follow_symlinks trusts the directory's links") {
+  Tree t;
+  Docroot d;
+  REQUIRE(d.open_root(t.root, {true, false}) == 0);
+  CHECK(read_fd(d.open("/out", O_RDONLY)) == "outside");
+  CHECK(Docroot().open_root(t.tmp / "outside.txt", {}) == -ENOTDIR);
+}

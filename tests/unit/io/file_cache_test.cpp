@@ -1,0 +1,71 @@
+#include "httpfs/io/file_cache.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../support/process.hpp"
+
+using namespace httpfs::io;
+using httpfs::test::TempDir;
+
+namespace {
+
+std::shared_ptr<const FileCache::Entry> put(FileCache& c, const Docroot& d, const std::string& path,
+                                            std::uint64_t now) {
+  int fd = d.open(path, O_RDONLY);
+  struct stat st {};
+  ::fstat(fd, &st);
+  auto e = c.insert(path, path, fd, st, now);
+  ::close(fd);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("the cache holds small files and drops them when they change") {
+  TempDir t;
+  t.write("a.txt", "aaaa");
+  t.write("d/b.txt", "bbbb");
+  t.write("big", std::string(100, 'x'));
+  Docroot d;
+  REQUIRE(d.open_root(t.path(), {}) == 0);
+  FileCache c(1000, 50);
+  REQUIRE(c.start(d).empty());
+  CHECK(put(c, d, "/a.txt", 0)->content == "aaaa");
+  CHECK(put(c, d, "/d/b.txt", 0));
+  CHECK(put(c, d, "/big", 0) == nullptr);  // over the per-file limit
+  CHECK(c.lookup("/a.txt", 10)->content == "aaaa");
+  CHECK(c.entries() == 2);
+  // A write to the file: the inotify event drops the entry.
+  httpfs::test::write_file(t / "a.txt", "AAAA");
+  c.on_notify();
+  CHECK(c.lookup("/a.txt", 20) == nullptr);
+  CHECK(c.lookup("/d/b.txt", 20) != nullptr);
+  // A directory change drops everything.
+  ::mkdir((t / "newdir").c_str(), 0755);
+  c.on_notify();
+  CHECK(c.entries() == 0);
+  // Without an event (notify not read), the once-a-second stat catches a replacement.
+  CHECK(put(c, d, "/d/b.txt", 1000));
+  httpfs::test::write_file(t / "d/b.txt", "changed!");
+  CHECK(c.lookup("/d/b.txt", 1500) != nullptr);  // within the second: still the old entry
+  CHECK(c.lookup("/d/b.txt", 2100) == nullptr);  // revalidated: gone
+  // Hard-linked files are not cached (a write through the other name is not seen).
+  ::link((t / "d/b.txt").c_str(), (t / "hard").c_str());
+  CHECK(put(c, d, "/hard", 3000) == nullptr);
+  // LRU within the byte budget.
+  FileCache small(10, 10);
+  REQUIRE(small.start(d).empty());
+  t.write("x", "12345");
+  t.write("y", "67890");
+  t.write("z", "abcde");
+  put(small, d, "/x", 0);
+  put(small, d, "/y", 0);
+  small.lookup("/x", 0);
+  put(small, d, "/z", 0);
+  CHECK(small.lookup("/x", 0) != nullptr);
+  CHECK(small.lookup("/y", 0) == nullptr);
+  CHECK(small.bytes() == 10);
+}

@@ -1,0 +1,46 @@
+#include "httpfs/server/options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace httpfs::server;
+
+namespace {
+
+CommandLine parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "httpfs");
+  return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+}  // namespace
+
+TEST_CASE("server command line") {
+  CHECK(parse({}).options.port == 8080);
+  CHECK(parse({"5678"}).options.port == 5678);
+  auto cl =
+      parse({"-v", "-p", "0", "-d", "/srv", "-b", "127.0.0.1", "-b", "::1", "--read-only",
+             "--max-body=2G", "--header-timeout", "0.5", "--cache-size", "0", "--max-headers=7"});
+  CHECK(cl.options.verbose);
+  CHECK(cl.options.port == 0);
+  CHECK(cl.options.dir == "/srv");
+  CHECK(cl.options.binds.size() == 2);
+  CHECK(cl.options.read_only);
+  CHECK(cl.options.max_body == (2ull << 30));
+  CHECK(cl.options.header_timeout_ms == 500);
+  CHECK(cl.options.cache_bytes == 0);
+  CHECK(cl.options.max_headers == 7);
+  CHECK(parse({"--help"}).action == CommandLine::Action::Help);
+  CHECK(parse({"--version"}).action == CommandLine::Action::Version);
+  for (std::vector<const char*> bad : {std::vector<const char*>{"--nope"},
+                                       {"-p"},
+                                       {"-p", "70000"},
+                                       {"1", "2"},
+                                       {"--keepalive-timeout", "0"},
+                                       {"--max-head", "10", "--max-request-line", "100"},
+                                       {"--auth-all"},
+                                       {"--auth", "nocolon"},
+                                       {"--read-only=1"}})
+    CHECK_THROWS_AS(parse(bad), UsageError);
+  CHECK(help_text().find("--max-pipelined") != std::string::npos);
+}
