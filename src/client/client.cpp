@@ -274,7 +274,16 @@ int Session::on_head(const http::ResponseHead& h) {
     if (int r = file_->open(resumed_, validator); r < 0) {
       std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
                    net::errno_text(r).c_str());
-      return kLocalFile;
+            return kLocalFile;
+    }
+    if (h.framing == http::ResponseFraming::Length) {
+      if (int r = file_->reserve(h.content_length); r < 0) {
+        std::fprintf(stderr, "httpc: cannot write %s: no room for %llu bytes (%s)\n",
+                     file_->part_path().c_str(), static_cast<unsigned long long>(h.content_length),
+                     net::errno_text(r).c_str());
+        if (!resumed_) file_->discard();  // nothing arrived: leave nothing behind
+        return kLocalFile;
+      }
     }
     if (resumed_ && repr_sha_) {
       // Repr-Digest covers the whole file: hash the part already on disk first.

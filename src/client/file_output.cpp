@@ -57,6 +57,14 @@ int FileOutput::open(bool append, std::string_view validator) {
   return 0;
 }
 
+int FileOutput::reserve(std::uint64_t bytes) {
+  if (bytes == 0) return 0;
+  if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size_), static_cast<off_t>(bytes)) == 0)
+    return 0;
+  // EOPNOTSUPP (tmpfs before 3.5, FUSE, NFSv3...) and the like: write without reserving.
+  return errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? -errno : 0;
+}
+
 int FileOutput::write(std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t n = ::write(fd_, bytes.data(), bytes.size());

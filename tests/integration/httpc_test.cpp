@@ -3,6 +3,7 @@
 // digests and every exit code.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -483,6 +484,36 @@ TEST_CASE("every exit code") {
   ScriptedServer garbage(
       [](const ReceivedRequest&, int) { return ScriptedReply::bytes("<html>hello</html>"); });
   CHECK(httpc({garbage.url("/")}).status == 11);
+}
+
+TEST_CASE("a download that cannot fit fails before its body, leaving nothing") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: mounting a small tmpfs needs root");
+    return;
+  }
+  TempDir root, cwd;
+  root.write("big.bin", std::string(2 << 20, 'b'));
+  root.write("small.bin", std::string(1000, 's'));
+  const std::string small = cwd / "small";
+  ::mkdir(small.c_str(), 0755);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m") != 0) {
+    MESSAGE("skipped: cannot mount a tmpfs here: " << std::strerror(errno));
+    return;
+  }
+  struct Unmount {
+    std::string p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{small};
+  ServerProcess server(root.path());
+  RunResult r = httpc({"-o", small + "/big.bin", server.url("/big.bin")});
+  CHECK(r.status == 9);
+  CHECK(r.err.find("no room for 2097152 bytes") != std::string::npos);
+  CHECK_FALSE(file_exists(small + "/big.bin"));
+  CHECK_FALSE(file_exists(small + "/big.bin.part"));
+  // The reservation does not inflate the size of what arrived, and a download that fits works.
+  CHECK(httpc({"-o", small + "/small.bin", server.url("/small.bin")}).status == 0);
+  CHECK(read_file(small + "/small.bin") == std::string(1000, 's'));
+  CHECK(server.stop() == 0);
 }
 
 TEST_CASE("IPv6 loopback") {

@@ -31,6 +31,11 @@ class FileOutput {
   // Opens the .part file: appending (a 206 that continues it) or from zero. Stores
   // `validator` for a later resume. 0 or -errno.
   int open(bool append, std::string_view validator);
+  // Reserves disk space for `bytes` more bytes past the current end without changing the
+  // file's size (so a partial file still says how much arrived): a download that cannot fit
+  // fails at once rather than after most of it. 0, -ENOSPC/-EDQUOT, or 0 where the file
+  // system cannot reserve.
+  int reserve(std::uint64_t bytes);
   int write(std::string_view bytes);  // 0 or -errno
   int fd() const noexcept { return fd_; }
   std::uint64_t size() const noexcept { return size_; }
