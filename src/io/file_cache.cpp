@@ -104,6 +104,10 @@ void FileCache::on_notify() {
 }
 
 std::shared_ptr<const FileCache::Entry> FileCache::lookup(std::string_view key, std::uint64_t now) {
+  // Changes made before this request was sent are queued by now; apply them first. Once
+  // per lookup, not per loop iteration: a request read after this iteration's poll (an
+  // accept loop, a socket read to its end) may follow a change made after an earlier drain.
+  if (!map_.empty()) on_notify();  // one read(2), usually EAGAIN
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
   std::shared_ptr<Entry> e = *it->second;

@@ -55,7 +55,10 @@ class FileCache {
   // Reads and applies pending inotify events (call when notify_fd() is readable).
   void on_notify();
 
-  // The entry for `key` if it is cached and still valid; `now` is loop time in ms.
+  // The entry for `key` if it is cached and still valid; `now` is loop time in ms. Reads
+  // pending inotify events first: a request and the change it must see can be reported by
+  // the same poll in either order, and the change is always queued by the time the request
+  // is looked up.
   std::shared_ptr<const Entry> lookup(std::string_view key, std::uint64_t now);
 
   // Offers a just-opened regular file for caching. `file` is its path under the docroot,
@@ -87,6 +90,7 @@ class FileCache {
   std::uint64_t max_file_;
   std::uint64_t bytes_ = 0;
   int notify_fd_ = -1;
+
   Lru lru_;  // most recently used first
   std::unordered_map<std::string, Lru::iterator, Hash, std::equal_to<>> map_;
   std::unordered_map<int, std::string> watch_dirs_;                      // wd -> "/a/b"

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,11 +48,22 @@ TEST_CASE("the cache holds small files and drops them when they change") {
   ::mkdir((t / "newdir").c_str(), 0755);
   c.on_notify();
   CHECK(c.entries() == 0);
-  // Without an event (notify not read), the once-a-second stat catches a replacement.
+    // A lookup reads pending events itself: no stale answer while the loop has not yet got
+  // round to the notify descriptor.
   CHECK(put(c, d, "/d/b.txt", 1000));
   httpfs::test::write_file(t / "d/b.txt", "changed!");
-  CHECK(c.lookup("/d/b.txt", 1500) != nullptr);  // within the second: still the old entry
-  CHECK(c.lookup("/d/b.txt", 2100) == nullptr);  // revalidated: gone
+  CHECK(c.lookup("/d/b.txt", 1001) == nullptr);
+  // What inotify cannot see (here a bind mount over the path) the once-a-second stat catches.
+  CHECK(put(c, d, "/d/b.txt", 1000));
+  t.write("other", "another file");
+  if (::geteuid() == 0 &&
+      ::mount((t / "other").c_str(), (t / "d/b.txt").c_str(), nullptr, MS_BIND, nullptr) == 0) {
+    CHECK(c.lookup("/d/b.txt", 1500) != nullptr);  // within the second: still the old entry
+    CHECK(c.lookup("/d/b.txt", 2100) == nullptr);  // revalidated: gone
+    ::umount((t / "d/b.txt").c_str());
+  } else {
+    MESSAGE("skipped the revalidation check: a bind mount needs root");
+  }
   // Hard-linked files are not cached (a write through the other name is not seen).
   ::link((t / "d/b.txt").c_str(), (t / "hard").c_str());
   CHECK(put(c, d, "/hard", 3000) == nullptr);
