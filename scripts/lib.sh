@@ -5,7 +5,7 @@ HTTPFS_PACKAGES=(
   meson ninja-build pkg-config g++ python3
   libuv1-dev libspdlog-dev libfmt-dev libssl-dev libcrypt-dev
   doctest-dev nlohmann-json3-dev libhttp-parser-dev
-  curl nginx-light openssl
+  curl nginx-light openssl ca-certificates
 )
 
 # Installs whichever of HTTPFS_PACKAGES is missing; does nothing when all are there.

@@ -161,24 +161,70 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
       error_ = errno;
       return Flush::Error;
     }
-    auto left = static_cast<std::uint64_t>(n);
-    sent_total += left;
-    while (!empty() && pieces_[first_].kind != Kind::File) {
-      Piece& p = pieces_[first_];
-      if (p.length > left) {
-        p.length -= left;
-        if (p.kind == Kind::Memory)
-          p.offset += left;
-        else
-          p.data += left;
-        break;
-      }
-      left -= p.length;
-      p.length = 0;
-      pop_front(completed);
-    }
+    sent_total += static_cast<std::uint64_t>(n);
+    consume(static_cast<std::uint64_t>(n), completed);
   }
   return Flush::Done;
+}
+
+void OutputQueue::consume(std::uint64_t n, std::size_t& completed) {
+  while (!empty()) {
+    Piece& p = pieces_[first_];
+    if (p.length > n) {
+      p.length -= n;
+      if (p.kind == Kind::External)
+        p.data += n;
+      else
+        p.offset += n;  // into the memory buffer, or into the file
+      return;
+    }
+    n -= p.length;
+    p.length = 0;
+    pop_front(completed);
+    if (n == 0) {
+      // Zero-length pieces right behind (response markers) are done too.
+      while (!empty() && pieces_[first_].length == 0 && pieces_[first_].kind != Kind::File)
+        pop_front(completed);
+      return;
+    }
+  }
+}
+
+std::string_view OutputQueue::peek(char* scratch, std::size_t cap, std::size_t gather) {
+  // Zero-length pieces (response markers) carry no bytes: consume() drops them.
+  std::size_t at = first_;
+  while (at < pieces_.size() && pieces_[at].length == 0) ++at;
+  if (at == pieces_.size() || cap == 0) return {};
+  const Piece& front = pieces_[at];
+  auto bytes_of = [this](const Piece& p) {
+    return p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
+  };
+  if (front.kind == Kind::File) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
+    for (;;) {
+      ssize_t n = ::pread(front.fd, scratch, want, static_cast<off_t>(front.offset));
+      if (n > 0) return {scratch, static_cast<std::size_t>(n)};
+      if (n < 0 && errno == EINTR) continue;
+      error_ = n < 0 ? errno : EIO;  // 0: the file shrank under us
+      return {};
+    }
+  }
+  const bool alone = at + 1 == pieces_.size() || pieces_[at + 1].kind == Kind::File;
+  if (alone || front.length >= gather) {
+    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
+    return {bytes_of(front), len};
+  }
+  // Gather the short pieces that follow into one view.
+  const std::size_t limit = std::min(cap, gather);
+  std::size_t used = 0;
+  for (std::size_t i = at; i < pieces_.size() && used < limit; ++i) {
+    const Piece& p = pieces_[i];
+    if (p.kind == Kind::File) break;
+    const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(p.length, limit - used));
+    std::memcpy(scratch + used, bytes_of(p), take);
+    used += take;
+  }
+  return {scratch, used};
 }
 
 void OutputQueue::clear() noexcept {

@@ -46,11 +46,22 @@ class OutputQueue {
   // `completed` is incremented for each response fully sent.
   Flush flush(int socket_fd, std::uint64_t budget, std::size_t& completed);
 
+  // For a writer that must see the bytes (TLS encrypts them): the next bytes to send, at
+  // most `cap`. A file piece is read into `scratch`; a lone memory piece is returned in
+  // place; short memory pieces in a row are gathered into `scratch` (up to `gather` bytes)
+  // so that small pipelined responses share one TLS record. An empty view with error() set
+  // means the file could not be read (EIO: it shrank). The view is valid until consume()
+  // or the next change to the queue.
+  std::string_view peek(char* scratch, std::size_t cap, std::size_t gather);
+  // Drops the first `n` bytes (n <= what peek() returned); counts completed responses.
+  void consume(std::uint64_t n, std::size_t& completed);
+
   bool empty() const noexcept { return first_ == pieces_.size(); }
   std::size_t queued_responses() const noexcept { return queued_responses_; }
   std::size_t memory_bytes() const noexcept { return mem_size_; }
   bool has_file_piece() const noexcept { return files_pending_ > 0; }
   int error() const noexcept { return error_; }
+  void fail(int err) noexcept { error_ = err; }  // a writer's own failure (TLS)
   void clear() noexcept;
 
  private:
