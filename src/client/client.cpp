@@ -23,6 +23,7 @@
 #include "httpfs/http/status.hpp"
 #include "httpfs/io/sha256.hpp"
 #include "httpfs/net/errors.hpp"
+#include "httpfs/net/tls.hpp"
 
 namespace httpfs::client {
 
@@ -66,8 +67,11 @@ class Session final : public Transfer::Handler {
   void close_handles();
   int write_stdout(std::string_view data);
   void print_head(const TransferResult& r);
+  // The TLS settings for https URLs, made once. An empty string, or the reason it failed.
+  std::string ensure_tls();
 
   uv_loop_t* loop_;
+  std::unique_ptr<net::TlsContext> tls_;
   const ClientOptions& o_;
   RequestSpec spec_;
   int upload_fd_ = -1;
@@ -104,16 +108,17 @@ int Session::start() {
     return kUsage;
   }
   if (url->scheme == "https") {
-    std::fprintf(stderr, "httpc: %s: https is not supported yet\n", o_.url.c_str());
-    return kUsage;
+    if (std::string why = ensure_tls(); !why.empty()) {
+      std::fprintf(stderr, "httpc: %s\n", why.c_str());
+      return net::tls_available() ? kLocalFile : kUsage;
+    }
   }
   spec_.url = *url;
   spec_.method = o_.method;
   spec_.headers = o_.headers;
   spec_.verbose = o_.verbose;
   spec_.connect_timeout = o_.connect_timeout;
-  spec_.insecure = o_.insecure;
-  spec_.cacert = o_.cacert;
+  spec_.tls = tls_.get();
 
   // The body.
   auto has = [&](std::string_view lower) {
@@ -199,6 +204,13 @@ int Session::start() {
   return -1;  // running
 }
 
+std::string Session::ensure_tls() {
+  if (tls_) return {};
+  std::string err;
+  tls_ = net::TlsContext::client(!o_.insecure, o_.cacert, err);
+  return tls_ ? std::string() : err;
+}
+
 void Session::begin_transfer() {
   ++attempt_;
   writing_ = false;
@@ -274,7 +286,7 @@ int Session::on_head(const http::ResponseHead& h) {
     if (int r = file_->open(resumed_, validator); r < 0) {
       std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
                    net::errno_text(r).c_str());
-            return kLocalFile;
+      return kLocalFile;
     }
     if (h.framing == http::ResponseFraming::Length) {
       if (int r = file_->reserve(h.content_length); r < 0) {
@@ -413,8 +425,11 @@ void Session::on_finished(TransferResult r) {
       return;
     }
     if (next->scheme == "https") {
-      finish(kUsage, "redirected to " + next->to_string() + ": https is not supported yet");
-      return;
+      if (std::string why = ensure_tls(); !why.empty()) {
+        finish(net::tls_available() ? kLocalFile : kUsage, why);
+        return;
+      }
+      spec_.tls = tls_.get();
     }
     // RFC 9110 15.4: 303 turns anything but HEAD into GET; 301 and 302 turn POST into GET
     // (as browsers and curl do); 307 and 308 keep the method and the body.

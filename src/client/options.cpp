@@ -299,7 +299,10 @@ std::string help_text(const std::string& topic) {
            "   9  a local file could not be read or written, or would be overwritten\n"
            "  10  integrity: a Content-Digest or Repr-Digest the server sent does not match\n"
            "  11  protocol error: not valid HTTP, or too many redirects\n"
-           "  12  TLS: handshake or certificate failure\n";
+           "  12  TLS: the handshake failed (no common protocol, not TLS, closed midway)\n"
+           "  13  TLS: the server's certificate is not trusted (see --cacert, -k)\n"
+           "  14  TLS: the server's certificate expired or is not valid yet\n"
+           "  15  TLS: the server's certificate is for another host name\n";
   if (topic == "options" || topic.empty()) {
     std::string s =
         std::string(kUsageText) +

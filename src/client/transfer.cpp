@@ -76,8 +76,9 @@ Transfer::Transfer(uv_loop_t* loop, RequestSpec spec, Handler& handler)
   resolve_.data = this;
   uv_timer_init(loop_, &connect_timer_);
   uv_timer_init(loop_, &continue_timer_);
-  connect_timer_.data = continue_timer_.data = this;
-  open_handles_ = 2;
+  uv_timer_init(loop_, &resume_timer_);
+  connect_timer_.data = continue_timer_.data = resume_timer_.data = this;
+  open_handles_ = 3;
 }
 
 Transfer::~Transfer() {
@@ -115,6 +116,7 @@ void Transfer::handle_resolved(int status, addrinfo* res) {
 }
 
 void Transfer::drop_socket() {
+  tls_.reset();
   if (sock_ == nullptr) return;
   if (sock_->close(&Transfer::on_closed)) ++open_handles_;
   sock_ = nullptr;
@@ -153,6 +155,12 @@ void Transfer::try_next_address() {
 
 void Transfer::on_connect_timer(uv_timer_t* t) {
   auto* self = static_cast<Transfer*>(t->data);
+  if (self->state_ == State::Handshaking) {
+    self->finish(kTimeout, "TLS handshake with " + self->spec_.url.host + " timed out after " +
+                               std::to_string(static_cast<int>(self->spec_.connect_timeout)) +
+                               " s");
+    return;
+  }
   if (self->state_ != State::Connecting) return;
   self->last_connect_error_ = "timed out";
   self->try_next_address();  // give up on this address
@@ -168,6 +176,9 @@ void Transfer::on_poll(uv_poll_t* handle, int status, int events) {
   switch (self->state_) {
     case State::Connecting:
       self->handle_connecting(events);
+      break;
+    case State::Handshaking:
+      self->handle_handshaking(events);
       break;
     case State::Sending:
     case State::AwaitingContinue:
@@ -187,8 +198,8 @@ void Transfer::handle_connecting(int) {
   socklen_t len = sizeof err;
   ::getsockopt(sock_->fd(), SOL_SOCKET, SO_ERROR, &err, &len);
   if (err == EINPROGRESS || err == EALREADY) return;
-  uv_timer_stop(&connect_timer_);
   if (err != 0) {
+    uv_timer_stop(&connect_timer_);
     last_connect_error_ = net::errno_text(err);
     try_next_address();
     return;
@@ -201,6 +212,50 @@ void Transfer::connected() {
   if (spec_.verbose)
     std::fprintf(stderr, "* Connected to %s (%s) port %u\n", spec_.url.host.c_str(),
                  address_text_.c_str(), spec_.url.port);
+  if (spec_.url.scheme != "https") {
+    uv_timer_stop(&connect_timer_);
+    start_request();
+    return;
+  }
+  // The connect timer keeps running: it covers the handshake too.
+  tls_ = std::make_unique<net::TlsStream>(*spec_.tls, spec_.url.host);
+  state_ = State::Handshaking;
+  handle_handshaking(0);
+}
+
+void Transfer::handle_handshaking(int) {
+  const int r = tls_->handshake(sock_->fd());
+  if (r == -EAGAIN) {
+    if (!sock_->want(true, tls_->wants_write())) finish(kInternal, "cannot poll the socket");
+    return;
+  }
+  if (r < 0) {
+    int code = kTls;
+    switch (tls_->failure()) {
+      case net::TlsStream::Failure::Untrusted:
+        code = kTlsUntrusted;
+        break;
+      case net::TlsStream::Failure::Expired:
+        code = kTlsExpired;
+        break;
+      case net::TlsStream::Failure::WrongHost:
+        code = kTlsWrongHost;
+        break;
+      case net::TlsStream::Failure::Handshake:
+      case net::TlsStream::Failure::None:
+        break;
+    }
+    finish(code, r == -EPROTO
+                     ? tls_->error_text()
+                     : "TLS handshake with " + spec_.url.host + " failed: " + net::errno_text(-r));
+    return;
+  }
+  uv_timer_stop(&connect_timer_);
+  if (spec_.verbose) std::fprintf(stderr, "* TLS: %s\n", tls_->description().c_str());
+  start_request();
+}
+
+void Transfer::start_request() {
   buf_ = std::make_unique_for_overwrite<char[]>(kBuffer);
   cap_ = kBuffer;
   queue_head();
@@ -321,7 +376,8 @@ void Transfer::on_continue_timer(uv_timer_t* t) {
 
 bool Transfer::flush() {
   std::size_t completed = 0;
-  net::OutputQueue::Flush r = out_.flush(sock_->fd(), kFlushBudget, completed);
+  net::OutputQueue::Flush r = tls_ ? tls_->flush(sock_->fd(), out_, kFlushBudget, completed)
+                                   : out_.flush(sock_->fd(), kFlushBudget, completed);
   if (r == net::OutputQueue::Flush::Error) {
     // The server may have answered and closed early (an error before the whole body):
     // read what it said before calling it a failure.
@@ -333,7 +389,9 @@ bool Transfer::flush() {
       receive();
       return false;
     }
-    finish(kPartial, "send failed: " + net::errno_text(out_.error()));
+    finish(kPartial,
+           "send failed: " + (tls_ && out_.error() == EPROTO ? tls_->error_text()
+                                                             : net::errno_text(out_.error())));
     return false;
   }
   const bool stream_done = spec_.body != RequestSpec::Body::Stream || stream_eof_;
@@ -352,7 +410,7 @@ bool Transfer::flush() {
 void Transfer::update_interest() {
   if (finished_) return;
   // Reading all along: a server may answer (an error, 100 Continue) before the body is sent.
-  const bool want_write = !out_.empty();
+  const bool want_write = !out_.empty() || (tls_ && tls_->wants_write());
   if (!sock_->want(true, want_write)) finish(kInternal, "cannot poll the socket");
 }
 
@@ -370,9 +428,41 @@ void Transfer::handle_receiving(int events) {
   if (!finished_ && (events & UV_READABLE)) receive();
 }
 
+long Transfer::read_some(char* buf, std::size_t len) {
+  if (tls_) {
+    // Record after record until the buffer is full or the socket is drained, so that the
+    // body is handed on in big pieces, as from a plain socket.
+    std::size_t got = 0;
+    while (got < len) {
+      const long n = tls_->read(sock_->fd(), buf + got, len - got);
+      if (n <= 0) return got > 0 ? static_cast<long>(got) : n;  // the end or error comes next
+      got += static_cast<std::size_t>(n);
+    }
+    return static_cast<long>(got);
+  }
+  for (;;) {
+    ssize_t n = ::read(sock_->fd(), buf, len);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+  }
+}
+
+void Transfer::on_resume_timer(uv_timer_t* t) {
+  auto* self = static_cast<Transfer*>(t->data);
+  if (!self->finished_ && self->state_ == State::Receiving) self->receive();
+}
+
 void Transfer::receive() {
   if (head_done_ && splice_body()) return;
-  for (int round = 0; round < 16 && !finished_; ++round) {
+  for (int round = 0; !finished_; ++round) {
+    if (round == 16) {
+      // Let timers and the progress bar run. The socket's readiness brings us back, but
+      // records TLS already holds would not: a zero timer does.
+      if (tls_ && tls_->has_buffered_input())
+        uv_timer_start(&resume_timer_, &Transfer::on_resume_timer, 0, 0);
+      return;
+    }
     if (end_ == cap_) {
       if (begin_ > 0) {
         std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
@@ -383,19 +473,26 @@ void Transfer::receive() {
         return;
       }
     }
-    ssize_t n = ::read(sock_->fd(), buf_.get() + end_, cap_ - end_);
+    const long n = read_some(buf_.get() + end_, cap_ - end_);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return;
-      if (errno == ECONNRESET && head_done_ && until_close_) {
+      if (n == -EAGAIN) return;
+      if (n == -ECONNRESET && head_done_ && until_close_) {
         finish(kPartial, "connection reset before the end of the body");
         return;
       }
-      finish(kPartial, "receive failed: " + net::errno_text(errno));
+      finish(kPartial,
+             "receive failed: " + (tls_ && n == -EPROTO ? tls_->error_text()
+                                                        : net::errno_text(static_cast<int>(-n))));
       return;
     }
     if (n == 0) {
-      // End of stream: complete for a read-until-close body, else too early.
-      if (head_done_ && until_close_) {
+      // End of stream: complete for a read-until-close body, else too early. Under TLS
+      // only a close_notify ends such a body: a bare close may be a truncation.
+      if (head_done_ && until_close_ && tls_ && !tls_->clean_close()) {
+        finish(kPartial, "the connection closed without a TLS close_notify after " +
+                             std::to_string(body_.body_bytes()) +
+                             " body bytes: the body may be truncated");
+      } else if (head_done_ && until_close_) {
         finish(0, {});
       } else if (head_done_) {
         finish(kPartial,
@@ -413,7 +510,9 @@ void Transfer::receive() {
     }
     end_ += static_cast<std::size_t>(n);
     if (!process_input()) return;
-    if (static_cast<std::size_t>(n) < cap_ / 2) return;  // drained for now
+    // Plain: a short read means the socket is drained for now. TLS reads one record at a
+    // time, so it reads on until -EAGAIN.
+    if (!tls_ && static_cast<std::size_t>(n) < cap_ / 2) return;
   }
 }
 
@@ -515,6 +614,7 @@ bool Transfer::process_input() {
 bool Transfer::splice_body() {
   // Body bytes socket -> pipe -> file without passing through user space, when the handler
   // offers a file and nothing is buffered ahead of them.
+  if (tls_) return false;  // the bytes must be decrypted
   const int fd = handler_.splice_fd();
   if (fd < 0 || begin_ != end_ || body_.raw_data_available() < kSpliceMinimum) return false;
   if (pipe_w_ < 0) {
@@ -585,6 +685,7 @@ void Transfer::finish(int exit_code, std::string error) {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&connect_timer_), &Transfer::on_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&continue_timer_), &Transfer::on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&resume_timer_), &Transfer::on_closed);
   if (stream_polling_)
     uv_close(reinterpret_cast<uv_handle_t*>(&stream_poll_), &Transfer::on_closed);
   stream_polling_ = false;

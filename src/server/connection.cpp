@@ -15,6 +15,7 @@
 #include "httpfs/http/target.hpp"
 #include "httpfs/io/file_etag.hpp"
 #include "httpfs/net/errors.hpp"
+#include "httpfs/net/tls.hpp"
 #include "httpfs/server/auth.hpp"
 #include "httpfs/server/exchange.hpp"
 #include "httpfs/server/file_handler.hpp"
@@ -57,6 +58,8 @@ Connection* Connection::create(Server& server, int fd, const net::SocketAddress&
   auto* c = new Connection(server, peer);
   c->sock_.init(server.loop(), fd, c, &Connection::on_poll);
   c->timeout_node.owner = c;
+  if (const net::TlsContext* tls = server.tls())
+    c->tls_ = std::make_unique<net::TlsStream>(*tls, "");
   HTTPFS_DEBUG("{}: connected", peer.host());
   // A new connection that says nothing is on the header clock, not the keep-alive one.
   server.header_timeouts.arm(c->timeout_node, server.now());
@@ -78,21 +81,30 @@ void Connection::on_poll(uv_poll_t* handle, int status, int events) {
     c->close_now();
     return;
   }
-  switch (c->state_) {
+  c->handle_event(events);
+}
+
+void Connection::resume_posted() {
+  posted_ = false;
+  if (!closing() && sock_.wants_read()) handle_event(UV_READABLE);
+}
+
+void Connection::handle_event(int events) {
+  switch (state_) {
     case State::Idle:
-      c->handle_idle(events);
+      handle_idle(events);
       break;
     case State::ReadingHead:
-      c->handle_reading_head(events);
+      handle_reading_head(events);
       break;
     case State::ReadingBody:
-      c->handle_reading_body(events);
+      handle_reading_body(events);
       break;
     case State::Writing:
-      c->handle_writing(events);
+      handle_writing(events);
       break;
     case State::Lingering:
-      c->handle_lingering(events);
+      handle_lingering(events);
       break;
     case State::Committing:  // nothing is polled while committing
     case State::Closing:
@@ -119,7 +131,7 @@ void Connection::handle_idle(int) {
       return;
     }
     release_exchange();
-    if (!sock_.want(true, false)) close_now();
+    if (!want(true, false)) close_now();
     return;
   }
   // A request has begun: its head is on the clock from now. What to wait for next (if
@@ -179,10 +191,12 @@ void Connection::pump() {
     // 2. Send.
     if (!ex_->out.empty()) {
       std::size_t completed = 0;
-      net::OutputQueue::Flush r = ex_->out.flush(sock_.fd(), kFlushBudget, completed);
+      net::OutputQueue::Flush r = send_queued(completed);
       log_completed(completed);
       if (r == net::OutputQueue::Flush::Error) {
-        HTTPFS_DEBUG("{}: send failed: {}", peer_.host(), net::errno_text(ex_->out.error()));
+        HTTPFS_DEBUG("{}: send failed: {}", peer_.host(),
+                     tls_ && !tls_->error_text().empty() ? tls_->error_text()
+                                                         : net::errno_text(ex_->out.error()));
         close_now();
         return;
       }
@@ -502,7 +516,9 @@ bool Connection::splice_body() {
   // space. Only when nothing needs to see them (no Content-Digest) and nothing is buffered
   // ahead of them; chunk framing and small remainders take the ordinary read path.
   Upload& up = *ex_->upload;
-  if (up.sha || ex_->has_input() || ex_->body.raw_data_available() < kSpliceMinimum) return false;
+  // Not under TLS: the bytes must be decrypted.
+  if (tls_ || up.sha || ex_->has_input() || ex_->body.raw_data_available() < kSpliceMinimum)
+    return false;
   if (up.pipe_w < 0) {
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;  // fall back to read(2)
@@ -652,27 +668,79 @@ void Connection::handle_committed(CommitJob& job) {
 
 bool Connection::read_input() {
   if (!ex_->make_room()) return true;  // full: the parser or body code drains it first
-  ssize_t n = ::read(sock_.fd(), ex_->buf.get() + ex_->end, ex_->cap - ex_->end);
-  if (n > 0) {
-    ex_->end += static_cast<std::size_t>(n);
-    return true;
-  }
+  long n = 0;
+  do {
+    n = receive(ex_->buf.get() + ex_->end, ex_->cap - ex_->end);
+    if (n > 0) ex_->end += static_cast<std::size_t>(n);
+    // TLS: take every decrypted record that fits. What does not fit stays in the TLS
+    // stream, and want() posts the connection so that it is not forgotten.
+  } while (n > 0 && tls_ && ex_->end < ex_->cap);
+  if (n > 0 || n == -EAGAIN) return true;
   if (n == 0) {
     // The peer closed (or half-closed) its side. Answer what it sent completely, then close;
     // a partial request is dropped.
     eof_ = true;
     close_after_ = true;
-    sock_.want(false, sock_.wants_write());
+    want(false, sock_.wants_write());
     if (!ex_->has_input() && ex_->out.empty()) {
       close_now();
       return false;
     }
     return true;
   }
-  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
-  HTTPFS_DEBUG("{}: read failed: {}", peer_.host(), net::errno_text(errno));
+  if (tls_ && tls_->plain_http()) {
+    refuse_plain_http();
+    return false;
+  }
+  HTTPFS_DEBUG("{}: read failed: {}", peer_.host(),
+               tls_ && n == -EPROTO ? tls_->error_text() : net::errno_text(static_cast<int>(-n)));
   close_now();
   return false;
+}
+
+long Connection::receive(char* buf, std::size_t len) {
+  if (tls_) return tls_->read(sock_.fd(), buf, len);
+  for (;;) {
+    ssize_t n = ::read(sock_.fd(), buf, len);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+  }
+}
+
+net::OutputQueue::Flush Connection::send_queued(std::size_t& completed) {
+  if (tls_) return tls_->flush(sock_.fd(), ex_->out, kFlushBudget, completed);
+  return ex_->out.flush(sock_.fd(), kFlushBudget, completed);
+}
+
+bool Connection::want(bool readable, bool writable) {
+  if (tls_) {
+    writable = writable || tls_->wants_write();
+    if (readable && !posted_ && tls_->has_buffered_input()) {
+      posted_ = true;
+      server_.post_ready(this);
+    }
+  }
+  return sock_.want(readable, writable);
+}
+
+void Connection::refuse_plain_http() {
+  // A plain request on the HTTPS port: say so in plain text (a browser shows it), as nginx
+  // does, rather than drop the connection without a word.
+  static constexpr std::string_view kBody = "This port speaks HTTPS: use an https:// URL.\n";
+  std::string answer =
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Length: " +
+      std::to_string(kBody.size()) + "\r\nConnection: close\r\n\r\n" + std::string(kBody);
+  [[maybe_unused]] ssize_t sent = ::send(sock_.fd(), answer.data(), answer.size(), MSG_NOSIGNAL);
+  const net::TlsStream::Buffer& in = tls_->input();
+  const std::string_view got(in.data.get() + in.begin, in.size());
+  HTTPFS_DEBUG("{}: plain HTTP on the HTTPS port", peer_.host());
+  if (server_.access_log().enabled())
+    server_.access_log().log(peer_.host(), {}, std::string(first_line(got)), 400, kBody.size());
+  close_after_ = true;
+  lingering_needed_ = true;
+  finish_connection();
 }
 
 // ---- output and endings
@@ -693,8 +761,9 @@ void Connection::enter(State s) {
   switch (s) {
     case State::Idle:
       release_exchange();
+      if (tls_) tls_->release_buffers();
       server_.keepalive_timeouts.arm(timeout_node, now);
-      if (eof_ || !sock_.want(true, false)) close_now();
+      if (eof_ || !want(true, false)) close_now();
       break;
     case State::ReadingHead:
       // The head deadline runs from the request's first byte (or, for a new connection,
@@ -702,24 +771,25 @@ void Connection::enter(State s) {
       if (before != State::ReadingHead && timeout_node.list != &server_.header_timeouts)
         server_.header_timeouts.arm(timeout_node, now);
       // eof_: a partial request and no more bytes coming.
-      if (eof_ || !sock_.want(true, false)) close_now();
+      if (eof_ || !want(true, false)) close_now();
       break;
     case State::ReadingBody:
       server_.body_timeouts.arm(timeout_node, now);
-      if (eof_ || !sock_.want(true, false)) close_now();
+      if (eof_ || !want(true, false)) close_now();
       break;
     case State::Writing:
       server_.send_timeouts.arm(timeout_node, now);
-      if (!sock_.want(false, true)) close_now();
+      if (!want(false, true)) close_now();
       break;
     case State::Committing:
       // Server-side work: no clock runs out on it, and nothing is read meanwhile (the
       // requests behind it wait in the kernel). The list keeps it known to shutdown.
       server_.busy_connections.arm(timeout_node, now);
-      sock_.want(false, false);
+      sock_.want(false, false);  // the queue was sent whole: no TLS output is pending
       break;
     case State::Lingering:
       server_.linger_timeouts.arm(timeout_node, now);
+      // Only reading: a close_notify the socket did not take at once is dropped.
       if (!sock_.want(true, false)) close_now();
       break;
     case State::Closing:
@@ -735,6 +805,7 @@ void Connection::finish_connection() {
   // row 25). A peer that asked for the close itself is not expected to send more.
   const bool linger = !eof_ && (lingering_needed_ || (ex_ != nullptr && ex_->has_input()));
   release_exchange();
+  if (tls_) tls_->close_notify(sock_.fd());
   if (!linger) {
     close_now();
     return;
@@ -757,6 +828,8 @@ void Connection::close_now() {
   abandon_upload("connection closed");
   HTTPFS_DEBUG("{}: closed after {} request(s)", peer_.host(), requests_);
   TimeoutList::unlink(timeout_node);
+  if (posted_) server_.unpost(this);
+  posted_ = false;
   if (ex_ != nullptr) {
     // Responses queued but never completed still get their log line.
     if (!ex_->logs.empty()) log_completed(ex_->logs.size());
@@ -784,7 +857,7 @@ void Connection::on_timeout() {
         close_after_ = true;
         lingering_needed_ = true;
         std::size_t completed = 0;
-        ex_->out.flush(sock_.fd(), kFlushBudget, completed);  // best effort
+        send_queued(completed);  // best effort
         log_completed(completed);
       }
       close_now();

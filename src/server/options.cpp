@@ -78,6 +78,9 @@ std::string help_text() {
          "                            addresses, dual stack)\n"
          "  -d, --dir DIR             directory to serve (default: the current directory)\n"
          "  -v, --verbose             debug logging: one line per connection event\n"
+         "      --tls-cert FILE       serve HTTPS with this PEM certificate chain (leaf\n"
+         "                            first); needs --tls-key\n"
+         "      --tls-key FILE        the certificate's PEM private key\n"
          "      --access-log FILE     access log in Common Log Format: '-' for stdout, 'off'\n"
          "                            for none (default: -)\n"
          "      --show-hidden         list and serve dotfiles (default: hidden, except\n"
@@ -163,6 +166,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
          o.auth.emplace_back(v);
        }},
       {"--auth-file", [&](auto, auto v) { o.auth_file = std::string(v); }},
+      {"--tls-cert", [&](auto, auto v) { o.tls_cert = std::string(v); }},
+      {"--tls-key", [&](auto, auto v) { o.tls_key = std::string(v); }},
       {"--max-body", [&](auto opt, auto v) { o.max_body = parse_size(opt, v); }},
       {"--access-log", [&](auto, auto v) { o.access_log = std::string(v); }},
       {"--cache-size", [&](auto opt, auto v) { o.cache_bytes = parse_size(opt, v); }},
@@ -241,6 +246,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   if (o.max_head < o.max_request_line)
     throw UsageError("--max-head must be at least --max-request-line");
   if (o.max_pipelined == 0) throw UsageError("--max-pipelined must be at least 1");
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    throw UsageError(o.tls_cert.empty() ? "--tls-key needs --tls-cert"
+                                        : "--tls-cert needs --tls-key");
   if (o.auth_all && o.auth.empty() && o.auth_file.empty())
     throw UsageError("--auth-all needs --auth or --auth-file");
   return cl;

@@ -11,6 +11,7 @@
 #include "httpfs/io/file_cache.hpp"
 #include "httpfs/io/file_sink.hpp"
 #include "httpfs/net/errors.hpp"
+#include "httpfs/net/tls.hpp"
 #include "httpfs/server/connection.hpp"
 #include "httpfs/server/exchange.hpp"
 
@@ -69,6 +70,11 @@ std::string Server::start() {
   } catch (const std::exception& e) {
     return e.what();
   }
+  if (!options_.tls_cert.empty()) {
+    std::string err;
+    tls_ = net::TlsContext::server(options_.tls_cert, options_.tls_key, err);
+    if (!tls_) return err;
+  }
   // Temporary files of uploads cut short by a crash of an earlier process.
   if (!options_.read_only) {
     if (std::size_t n = io::sweep_stale_temps(docroot_, 100000); n > 0)
@@ -123,6 +129,7 @@ std::string Server::start() {
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   uv_check_init(loop_, &check_);
+  uv_idle_init(loop_, &ready_idle_);
   if (cache_) {
     uv_poll_init(loop_, &notify_poll_, cache_->notify_fd());
     notify_poll_.data = this;
@@ -133,7 +140,8 @@ std::string Server::start() {
        {reinterpret_cast<uv_handle_t*>(&sweep_timer_),
         reinterpret_cast<uv_handle_t*>(&retry_timer_),
         reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
-        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_)}) {
+        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_),
+        reinterpret_cast<uv_handle_t*>(&ready_idle_)}) {
     h->data = this;
     ++open_handles_;
   }
@@ -151,7 +159,8 @@ std::string Server::start() {
 
 std::vector<std::string> Server::urls() const {
   std::vector<std::string> out;
-  for (const net::Listener* l : listeners_) out.push_back(l->address().url());
+  for (const net::Listener* l : listeners_)
+    out.push_back(l->address().url(tls_ ? "https" : "http"));
   return out;
 }
 
@@ -217,6 +226,30 @@ void Server::resume_accepting() {
   for (net::Listener* l : listeners_) l->resume();
 }
 
+void Server::post_ready(Connection* c) {
+  if (ready_.empty()) uv_idle_start(&ready_idle_, &Server::on_ready);
+  ready_.push_back(c);
+}
+
+void Server::unpost(Connection* c) noexcept {
+  for (Connection*& p : ready_)
+    if (p == c) p = nullptr;
+}
+
+void Server::on_ready(uv_idle_t* idle) {
+  auto* self = static_cast<Server*>(idle->data);
+  // By index: resuming one connection may post more (they run next time round) or close
+  // others (their entries are nulled).
+  const std::size_t n = self->ready_.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    Connection* c = self->ready_[i];
+    self->ready_[i] = nullptr;
+    if (c != nullptr) c->resume_posted();
+  }
+  self->ready_.erase(self->ready_.begin(), self->ready_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (self->ready_.empty()) uv_idle_stop(&self->ready_idle_);
+}
+
 Exchange* Server::acquire_exchange() {
   if (spare_exchanges_.empty()) return new Exchange(options_);
   Exchange* ex = spare_exchanges_.back().release();
@@ -276,6 +309,7 @@ void Server::on_signal(uv_signal_t* s, int signum) {
 void Server::on_check(uv_check_t* c) {
   auto* self = static_cast<Server*>(c->data);
   self->access_log_.flush();
+
   // Connections closed during this iteration without a handle to wait for.
   std::vector<Connection*> dead;
   dead.swap(self->retired_);
@@ -320,7 +354,8 @@ void Server::close_handles() {
        {reinterpret_cast<uv_handle_t*>(&sweep_timer_),
         reinterpret_cast<uv_handle_t*>(&retry_timer_),
         reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
-        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_)})
+        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_),
+        reinterpret_cast<uv_handle_t*>(&ready_idle_)})
     uv_close(h, &Server::on_handle_closed);
   if (cache_) uv_close(reinterpret_cast<uv_handle_t*>(&notify_poll_), &Server::on_handle_closed);
 }

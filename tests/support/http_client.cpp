@@ -188,9 +188,10 @@ ServerProcess::ServerProcess(const std::string& dir, std::vector<std::string> ex
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::string out = proc_->out();
-    std::size_t at = out.find("http://127.0.0.1:");
-    if (at != std::string::npos && out.find('/', at + 17) != std::string::npos) {
-      port_ = std::stoi(out.substr(at + 17));
+    std::size_t at = out.find("://127.0.0.1:");
+    if (at != std::string::npos && out.find('/', at + 13) != std::string::npos) {
+      port_ = std::stoi(out.substr(at + 13));
+      scheme_ = at >= 5 && out.compare(at - 5, 5, "https") == 0 ? "https" : "http";
       return;
     }
     if (!proc_->running()) throw std::runtime_error("httpfs exited at start: " + proc_->err());
@@ -213,7 +214,7 @@ ServerProcess::~ServerProcess() {
 }
 
 std::string ServerProcess::url(std::string_view path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  return scheme_ + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
 
 int ServerProcess::stop(std::chrono::milliseconds timeout) {

@@ -73,6 +73,7 @@ class ServerProcess {
                          const std::vector<std::string>& env = {});
   ~ServerProcess();
   int port() const { return port_; }
+  // "http://127.0.0.1:PORT/..." (https when the server speaks TLS)
   std::string url(std::string_view path = "/") const;
   Process& process() { return *proc_; }
   pid_t pid() const { return proc_->pid(); }
@@ -87,6 +88,7 @@ class ServerProcess {
   std::unique_ptr<TempDir> logdir_;
   std::unique_ptr<Process> proc_;
   int port_ = 0;
+  std::string scheme_ = "http";  // "https" with --tls-cert
 };
 
 // Opens `n` connections at once, sends `raw` on each, and reads each until the server

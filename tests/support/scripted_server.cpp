@@ -164,8 +164,14 @@ bool ScriptedServer::serve(int fd) {
   return !reply.close;
 }
 
-NginxProcess::NginxProcess(const std::string& root) {
+NginxProcess::NginxProcess(const std::string& root, const std::string& tls_cert,
+                           const std::string& tls_key)
+    : tls_(!tls_cert.empty()) {
   port_ = unused_port();
+  const std::string tls = tls_ ? " ssl;\n    ssl_certificate " + tls_cert +
+                                     ";\n    ssl_certificate_key " + tls_key +
+                                     ";\n    ssl_protocols TLSv1.2 TLSv1.3"
+                               : std::string();
   const std::string body = dir_ / "body";
   dir_.mkdir("body");
   write_file(
@@ -177,7 +183,8 @@ NginxProcess::NginxProcess(const std::string& root) {
           "  client_body_temp_path " +
           body + ";\n  proxy_temp_path " + body + ";\n  fastcgi_temp_path " + body +
           ";\n  uwsgi_temp_path " + body + ";\n  scgi_temp_path " + body +
-          ";\n  server {\n    listen 127.0.0.1:" + std::to_string(port_) + ";\n    root " + root +
+          ";\n  server {\n    listen 127.0.0.1:" + std::to_string(port_) + tls + ";\n    root " +
+          root +
           ";\n    location / {\n      dav_methods PUT DELETE;\n      create_full_put_path on;\n"
           "      client_max_body_size 0;\n    }\n    location = /redirect { return 301 "
           "/target.txt; }\n  }\n}\n");
@@ -204,7 +211,8 @@ NginxProcess::~NginxProcess() {
 }
 
 std::string NginxProcess::url(std::string_view path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_) +
+         std::string(path);
 }
 
 int unused_port() {

@@ -65,10 +65,12 @@ class ScriptedServer {
   std::thread thread_;
 };
 
-// nginx (nginx-light) serving `root` on 127.0.0.1, one worker, with WebDAV PUT/DELETE.
+// nginx (nginx-light) serving `root` on 127.0.0.1, one worker, with WebDAV PUT/DELETE;
+// over TLS when given a certificate and key.
 class NginxProcess {
  public:
-  explicit NginxProcess(const std::string& root);
+  explicit NginxProcess(const std::string& root, const std::string& tls_cert = {},
+                        const std::string& tls_key = {});
   ~NginxProcess();
   int port() const { return port_; }
   std::string url(std::string_view path = "/") const;
@@ -77,6 +79,7 @@ class NginxProcess {
   TempDir dir_;
   std::unique_ptr<Process> proc_;
   int port_ = 0;
+  bool tls_ = false;
 };
 
 // A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).

@@ -18,18 +18,21 @@ namespace httpfs::client {
 // Exit codes: a small, stable, documented set (httpc help exit-codes).
 enum ExitCode : int {
   kOk = 0,
-  kInternal = 1,    // a bug or an unexpected system failure
-  kUsage = 2,       // bad command line
-  kDns = 3,         // the host name did not resolve
-  kConnect = 4,     // no address accepted the connection
-  kTimeout = 5,     // --connect-timeout or --max-time ran out
-  kHttp4xx = 6,     // the final answer was 4xx (without --no-fail)
-  kHttp5xx = 7,     // the final answer was 5xx (without --no-fail)
-  kPartial = 8,     // the body ended early or its framing broke
-  kLocalFile = 9,   // a local file could not be read or written (or would be overwritten)
-  kIntegrity = 10,  // a digest the server sent does not match the bytes
-  kProtocol = 11,   // the answer is not valid HTTP, or too many redirects
-  kTls = 12,        // TLS handshake or certificate failure
+  kInternal = 1,       // a bug or an unexpected system failure
+  kUsage = 2,          // bad command line
+  kDns = 3,            // the host name did not resolve
+  kConnect = 4,        // no address accepted the connection
+  kTimeout = 5,        // --connect-timeout or --max-time ran out
+  kHttp4xx = 6,        // the final answer was 4xx (without --no-fail)
+  kHttp5xx = 7,        // the final answer was 5xx (without --no-fail)
+  kPartial = 8,        // the body ended early or its framing broke
+  kLocalFile = 9,      // a local file could not be read or written (or would be overwritten)
+  kIntegrity = 10,     // a digest the server sent does not match the bytes
+  kProtocol = 11,      // the answer is not valid HTTP, or too many redirects
+  kTls = 12,           // the TLS handshake failed (protocol, version, not TLS at all)
+  kTlsUntrusted = 13,  // the certificate does not lead to a trusted CA
+  kTlsExpired = 14,    // the certificate expired (or is not valid yet)
+  kTlsWrongHost = 15,  // the certificate is for another host name
 };
 
 class UsageError : public std::runtime_error {

@@ -3,7 +3,11 @@
 // body, parse the answer with the same ResponseParser and BodyDecoder as everything else,
 // and hand the body to a Handler as it arrives, in constant memory.
 //
-//   Resolving -> Connecting -> Sending (-> AwaitingContinue) -> Receiving -> Closing
+//   Resolving -> Connecting (-> Handshaking) -> Sending (-> AwaitingContinue) -> Receiving
+//   -> Closing
+//
+// https goes through a net::TlsStream between the socket and this state machine; the
+// connect timeout covers the TLS handshake too.
 //
 // Lifetime: created by start(), freed by itself after its handles are closed; the Handler's
 // on_finished() is its last call.
@@ -23,6 +27,7 @@
 #include "httpfs/http/url.hpp"
 #include "httpfs/net/output_queue.hpp"
 #include "httpfs/net/poll_socket.hpp"
+#include "httpfs/net/tls.hpp"
 
 namespace httpfs::client {
 
@@ -40,9 +45,8 @@ struct RequestSpec {
   bool expect_continue = false;
   bool verbose = false;  // print both heads on stderr
   double connect_timeout = 10;
-  // TLS (https): verification settings.
-  bool insecure = false;
-  std::string cacert;
+  // For https: trust settings, shared by every attempt and redirect. Not owned.
+  const net::TlsContext* tls = nullptr;
 };
 
 struct TransferResult {
@@ -85,6 +89,7 @@ class Transfer {
   enum class State : std::uint8_t {
     Resolving,
     Connecting,
+    Handshaking,
     Sending,
     AwaitingContinue,
     Receiving,
@@ -97,17 +102,21 @@ class Transfer {
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
   static void on_poll(uv_poll_t* handle, int status, int events);
   static void on_connect_timer(uv_timer_t* t);
+  static void on_resume_timer(uv_timer_t* t);
   static void on_continue_timer(uv_timer_t* t);
   static void on_closed(uv_handle_t* h);
   static void on_stream_poll(uv_poll_t* handle, int status, int events);
 
   void handle_resolved(int status, addrinfo* res);
   void handle_connecting(int events);
+  void handle_handshaking(int events);
   void handle_sending(int events);
   void handle_receiving(int events);
   void try_next_address();
   void drop_socket();
   void connected();
+  void start_request();
+  long read_some(char* buf, std::size_t len);  // > 0, 0 end of stream, -EAGAIN, -errno
   void queue_head();
   void queue_body();
   void pump_stream();
@@ -126,6 +135,7 @@ class Transfer {
   uv_getaddrinfo_t resolve_{};
   uv_timer_t connect_timer_{};
   uv_timer_t continue_timer_{};
+  uv_timer_t resume_timer_{};  // TLS input left buffered after a full round of reading
   uv_poll_t stream_poll_{};
   bool stream_polling_ = false;
   bool stream_eof_ = false;
@@ -135,6 +145,7 @@ class Transfer {
   // handle is closing must stay where it is until its close callback.
   std::vector<std::unique_ptr<net::PollSocket>> sockets_;
   net::PollSocket* sock_ = nullptr;
+  std::unique_ptr<net::TlsStream> tls_;  // https: this attempt's TLS
 
   std::vector<std::pair<sockaddr_storage, socklen_t>> addresses_;
   std::size_t next_address_ = 0;

@@ -14,11 +14,17 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "httpfs/net/address.hpp"
+#include "httpfs/net/output_queue.hpp"
 #include "httpfs/net/poll_socket.hpp"
 #include "httpfs/server/timeout_list.hpp"
+
+namespace httpfs::net {
+class TlsStream;
+}
 
 namespace httpfs::http {
 struct RequestHead;
@@ -42,6 +48,8 @@ class Connection {
   void begin_shutdown();
   void close_now();
   bool closing() const noexcept { return state_ == State::Closing; }
+  // Server::post_ready's callback: TLS input is waiting without the socket being readable.
+  void resume_posted();
 
   TimeoutNode timeout_node;  // in exactly one of the server's timeout lists while open
 
@@ -67,6 +75,7 @@ class Connection {
   static void on_poll(uv_poll_t* handle, int status, int events);
   static void on_close(uv_handle_t* handle);
 
+  void handle_event(int events);  // dispatches to the current state's handler
   void handle_idle(int events);
   void handle_reading_head(int events);
   void handle_reading_body(int events);
@@ -90,6 +99,13 @@ class Connection {
   bool feed_body();
   bool splice_body();
   bool read_input();  // false: the connection closed (EOF or error)
+  // One read from the socket, or through TLS: > 0 bytes, 0 end of stream, -EAGAIN, -errno.
+  long receive(char* buf, std::size_t len);
+  net::OutputQueue::Flush send_queued(std::size_t& completed);
+  // Sets the poll interest; TLS adds writable while it has ciphertext to send, and posts the
+  // connection when it holds input the poller cannot see.
+  bool want(bool readable, bool writable);
+  void refuse_plain_http();
   bool make_room();
   void finish_response_batch();
   void log_completed(std::size_t n);
@@ -99,6 +115,7 @@ class Connection {
 
   Server& server_;
   net::PollSocket sock_;
+  std::unique_ptr<net::TlsStream> tls_;  // HTTPS only
   Exchange* ex_ = nullptr;
   CommitJob* commit_ = nullptr;  // an upload being committed on the thread pool
   net::SocketAddress peer_;
@@ -106,6 +123,7 @@ class Connection {
   bool close_after_ = false;       // close once the queued responses are sent
   bool eof_ = false;               // the peer closed its sending side
   bool lingering_needed_ = false;  // the peer may still be sending: linger before closing
+  bool posted_ = false;            // in the server's ready list
   std::uint32_t linger_bytes_ = 0;
   std::uint32_t requests_ = 0;  // answered on this connection, for the debug log
 };

@@ -15,6 +15,10 @@ struct ServerOptions {
   int port = 8080;                 // 0: any free port
   std::vector<std::string> binds;  // empty: dual-stack wildcard ("::", else "0.0.0.0")
 
+  // HTTPS: both or neither
+  std::string tls_cert;  // PEM certificate chain, leaf first
+  std::string tls_key;   // PEM private key
+
   // what is served
   bool show_hidden = false;      // list and serve dotfiles (".well-known" is always served)
   bool listing = true;           // directory listings (off: 403)

@@ -24,6 +24,9 @@
 namespace httpfs::io {
 class FileCache;
 }
+namespace httpfs::net {
+class TlsContext;
+}
 
 namespace httpfs::server {
 
@@ -52,6 +55,8 @@ class Server final : public net::Listener::Delegate {
   const io::Docroot& docroot() const noexcept { return docroot_; }
   io::FileCache* cache() noexcept { return cache_.get(); }
   AccessLog& access_log() noexcept { return access_log_; }
+  // Set when serving HTTPS.
+  const net::TlsContext* tls() const noexcept { return tls_.get(); }
   std::uint64_t now() const noexcept { return uv_now(loop_); }
   // The Date header value for the current second.
   std::string_view http_date();
@@ -67,6 +72,10 @@ class Server final : public net::Listener::Delegate {
   void on_connection_closed() noexcept;
   // A closed connection without a poll handle: freed in this loop iteration's check phase.
   void retire(Connection* c) { retired_.push_back(c); }
+  // A TLS connection with decrypted input the socket's readiness will not announce: it is
+  // resumed as if readable before the loop next waits. unpost() when it closes.
+  void post_ready(Connection* c);
+  void unpost(Connection* c) noexcept;
   std::size_t connection_count() const noexcept { return connections_; }
 
   // net::Listener::Delegate
@@ -80,6 +89,7 @@ class Server final : public net::Listener::Delegate {
   static void on_signal(uv_signal_t* s, int signum);
   static void on_check(uv_check_t* c);
   static void on_notify(uv_poll_t* p, int status, int events);
+  static void on_ready(uv_idle_t* idle);
   static void on_handle_closed(uv_handle_t* h);
   void sweep();
   void pause_accepting();
@@ -98,6 +108,8 @@ class Server final : public net::Listener::Delegate {
   std::vector<net::Listener*> listeners_;
   std::vector<std::unique_ptr<Exchange>> spare_exchanges_;
   std::vector<Connection*> retired_;
+  std::unique_ptr<net::TlsContext> tls_;
+  std::vector<Connection*> ready_;  // posted; an entry is nulled when its connection closes
 
   uv_timer_t sweep_timer_{};
   uv_timer_t retry_timer_{};
@@ -105,6 +117,7 @@ class Server final : public net::Listener::Delegate {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_check_t check_{};
+  uv_idle_t ready_idle_{};   // runs while ready_ is not empty, so the loop does not block
   uv_poll_t notify_poll_{};  // the file cache's inotify descriptor
   int open_handles_ = 0;
 
