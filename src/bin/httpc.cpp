@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   using namespace httpfs::client;
   // A reader that went away (httpc URL | head) must give EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // A download past RLIMIT_FSIZE fails with EFBIG (a local file error) instead of killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
   Command cmd;
   try {
     cmd = parse_command_line(argc, argv);

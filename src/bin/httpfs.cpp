@@ -29,6 +29,8 @@ void setup_logging(bool verbose) {
 int main(int argc, char** argv) {
   // Writes to a peer that went away must fail with EPIPE, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // A write past RLIMIT_FSIZE fails with EFBIG (an upload error) instead of killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
   httpfs::server::CommandLine cl;
   try {
     cl = httpfs::server::parse_command_line(argc, argv);

@@ -150,7 +150,7 @@ void Connection::handle_reading_head(int) {
 void Connection::handle_reading_body(int) {
   if (ex_->upload && splice_body()) return;
   if (!read_input()) return;
-  server_.body_timeouts.arm(timeout_node, server_.now());  // progress
+  if (!body_progress()) return;
   pump();
 }
 
@@ -261,6 +261,9 @@ Connection::Step Connection::answer_next() {
   const std::size_t head_size = head.head_size;
   ++requests_;
   dispatch(head);
+  // A body's minimum-rate window starts with its head.
+  rate_window_start_ = server_.now();
+  rate_window_bytes_ = 0;
   // The head's views point into the buffer: nothing past this line may use them.
   ex_->consume(head_size);
   ex_->parser.reset();
@@ -419,6 +422,9 @@ void Connection::answer_parse_error() {
   ReplyContext ctx;
   ctx.date = server_.http_date();
   ctx.keep_alive = false;  // framing is in doubt: nothing after this is read as a request
+  // A client that sent HEAD reads the answer without a body (RFC 9110 9.3.2), even when the
+  // rest of its request was unusable.
+  ctx.head_only = first_line(ex_->input()).starts_with("HEAD ");
   Reply reply(ex_->out, ctx);
   reply_error(reply, status, http::error_message(e));
   if (server_.access_log().enabled())
@@ -500,7 +506,31 @@ void Connection::fail_upload(int status, const std::string& why, bool server_fau
   lingering_needed_ = true;
 }
 
-void Connection::abandon_upload(const char* why) {
+bool Connection::body_progress() {
+  // Bytes arrived: the idle clock starts over. The rate is judged once per window of the
+  // body timeout, so that a client trickling a byte now and then (which the idle clock
+  // alone would let live forever) is cut, while a slow but steady upload of any size
+  // goes on.
+  const std::uint64_t now = server_.now();
+  server_.body_timeouts.arm(timeout_node, now);
+  const ServerOptions& o = server_.options();
+  const std::uint64_t elapsed = now - rate_window_start_;
+  if (o.min_body_rate == 0 || ex_ == nullptr || elapsed < o.body_timeout_ms) return true;
+  const std::uint64_t total = ex_->body.body_bytes();
+  const std::uint64_t got = total - std::min(total, rate_window_bytes_);
+  if (got * 1000 < o.min_body_rate * elapsed) {
+    HTTPFS_DEBUG("{}: request body slower than {} bytes/s", peer_.host(), o.min_body_rate);
+    abandon_upload("slower than " + std::to_string(o.min_body_rate) + " bytes/s (" +
+                   std::to_string(got) + " bytes in " + std::to_string(elapsed / 1000) + " s)");
+    close_now();
+    return false;
+  }
+  rate_window_start_ = now;
+  rate_window_bytes_ = total;
+  return true;
+}
+
+void Connection::abandon_upload(const std::string& why) {
   // The client went away or stalled: no answer can be sent, but the event is worth a line.
   if (ex_ == nullptr || !ex_->upload) return;
   Upload& up = *ex_->upload;
@@ -563,7 +593,7 @@ bool Connection::splice_body() {
       return true;
     }
   }
-  if (moved > 0) server_.body_timeouts.arm(timeout_node, server_.now());  // progress
+  if (moved > 0 && !body_progress()) return true;
   if (ex_->body.done()) ex_->body_pending = false;
   if (!ex_->body_pending || ex_->body.raw_data_available() == 0) {
     pump();  // the body ended, or chunk framing follows: the ordinary path takes over

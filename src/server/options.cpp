@@ -133,6 +133,9 @@ std::string help_text() {
          secs(d.keepalive_timeout_ms) + ")\n" +
          "      --body-timeout S      without progress while receiving a body (default " +
          secs(d.body_timeout_ms) + ")\n" +
+         "      --min-body-rate B     bytes per second a body must average over each\n"
+         "                            body-timeout window, 0 for no minimum (default " +
+         std::to_string(d.min_body_rate) + ")\n" +
          "      --send-timeout S      without progress while sending (default " +
          secs(d.send_timeout_ms) + ")\n" +
          "      --linger-timeout S    reading leftovers after an error (default " +
@@ -189,6 +192,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
        [&](auto opt, auto v) { o.keepalive_timeout_ms = parse_seconds(opt, v); }},
       {"--body-timeout", [&](auto opt, auto v) { o.body_timeout_ms = parse_seconds(opt, v); }},
       {"--send-timeout", [&](auto opt, auto v) { o.send_timeout_ms = parse_seconds(opt, v); }},
+      {"--min-body-rate",
+       [&](auto opt, auto v) { o.min_body_rate = parse_count(opt, v, 1ULL << 40); }},
       {"--linger-timeout", [&](auto opt, auto v) { o.linger_timeout_ms = parse_seconds(opt, v); }},
       {"--shutdown-grace", [&](auto opt, auto v) { o.shutdown_grace_ms = parse_seconds(opt, v); }},
   };

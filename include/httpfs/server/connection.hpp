@@ -90,7 +90,7 @@ class Connection {
   bool begin_upload(const http::RequestHead& head, const http::RequestPath& path,
                     const std::string& user, Reply& reply);
   void fail_upload(int status, const std::string& why, bool server_fault);
-  void abandon_upload(const char* why);
+  void abandon_upload(const std::string& why);
   void begin_commit();
   static void on_commit_work(uv_work_t* req);
   static void on_commit_after(uv_work_t* req, int status);
@@ -98,6 +98,8 @@ class Connection {
   void answer_parse_error();
   bool feed_body();
   bool splice_body();
+  // Records body progress (idle clock, minimum rate); false when the connection was cut.
+  bool body_progress();
   bool read_input();  // false: the connection closed (EOF or error)
   // One read from the socket, or through TLS: > 0 bytes, 0 end of stream, -EAGAIN, -errno.
   long receive(char* buf, std::size_t len);
@@ -125,6 +127,10 @@ class Connection {
   bool lingering_needed_ = false;  // the peer may still be sending: linger before closing
   bool posted_ = false;            // in the server's ready list
   std::uint32_t linger_bytes_ = 0;
+  // The current minimum-rate window of a request body: when it began and the body bytes
+  // received by then.
+  std::uint64_t rate_window_start_ = 0;
+  std::uint64_t rate_window_bytes_ = 0;
   std::uint32_t requests_ = 0;  // answered on this connection, for the debug log
 };
 

@@ -50,6 +50,7 @@ struct ServerOptions {
   std::uint64_t header_timeout_ms = 20000;     // whole request head, however it trickles in
   std::uint64_t keepalive_timeout_ms = 30000;  // idle between requests
   std::uint64_t body_timeout_ms = 30000;       // no progress while reading a body
+  std::uint64_t min_body_rate = 1024;          // bytes/s over each body-timeout window; 0: off
   std::uint64_t send_timeout_ms = 30000;       // no progress while sending
   std::uint64_t linger_timeout_ms = 2000;      // reading leftovers after an error before closing
   std::uint64_t shutdown_grace_ms = 5000;      // SIGINT/SIGTERM: time for in-flight responses
