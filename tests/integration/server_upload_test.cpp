@@ -21,20 +21,6 @@ using namespace httpfs::test;
 
 namespace {
 
-// Every name in a directory (dotfiles included): a failed upload must leave none behind.
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string put_head(const std::string& path, std::size_t length,
                      const std::vector<std::string>& extra = {}) {
   std::string h =

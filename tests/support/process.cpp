@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -89,6 +90,35 @@ void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") out.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+SymlinkFlipper::SymlinkFlipper(std::string path, std::string a, std::string b)
+    : thread_([this, path = std::move(path), a = std::move(a), b = std::move(b)] {
+        const std::string next = path + ".new";
+        while (!stop_) {
+          ::symlink(a.c_str(), next.c_str());
+          ::rename(next.c_str(), path.c_str());
+          ::symlink(b.c_str(), next.c_str());
+          ::rename(next.c_str(), path.c_str());
+        }
+      }) {}
+
+SymlinkFlipper::~SymlinkFlipper() {
+  stop_ = true;
+  thread_.join();
 }
 
 bool file_exists(const std::string& path) {

@@ -3,9 +3,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace httpfs::test {
@@ -30,6 +32,22 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 bool file_exists(const std::string& path);
+// Every name in a directory, dotfiles included, sorted ("" entries never).
+std::vector<std::string> entries(const std::string& dir);
+
+// While it lives, a thread swaps `path` between a symlink to `a` and one to `b`, each time
+// atomically (a new link renamed over the old one), as fast as it can.
+class SymlinkFlipper {
+ public:
+  SymlinkFlipper(std::string path, std::string a, std::string b);
+  ~SymlinkFlipper();
+  SymlinkFlipper(const SymlinkFlipper&) = delete;
+  SymlinkFlipper& operator=(const SymlinkFlipper&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 // Deterministic pseudo-random bytes.
 std::string random_bytes(std::size_t n, unsigned seed);
 
