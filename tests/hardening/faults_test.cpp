@@ -1,6 +1,7 @@
 // Faults and abuse around uploads and ranges (THREATS.md rows 14, 15, 20, 25, 27): the right
 // status, nothing half-written, the server keeps running.
 #include <doctest/doctest.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -36,6 +37,55 @@ TEST_CASE("a file-size limit (RLIMIT_FSIZE) under the server: 507, no SIGXFSZ de
   Response ok = request(server.port(), put_head("/up/small.bin", 5) + "small");
   CHECK(ok.status == 201);
   CHECK(read_file(dir / "up/small.bin") == "small");
+}
+
+TEST_CASE("a device that fails at writeback: the upload's fsync fails, 5xx, nothing committed") {
+  // An ext4 filesystem on a loop device whose backing file sits on an 8 MiB tmpfs: the
+  // filesystem believes it has 50 MB free, accepts the writes into the page cache, and the
+  // device fails them at writeback, which the upload's fsync reports.
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: mount and losetup need root");
+    return;
+  }
+  TempDir t;
+  t.mkdir("backing");
+  t.mkdir("mnt");
+  const std::string backing = t / "backing", mnt = t / "mnt", img = backing + "/fs.img";
+  if (::mount("tmpfs", backing.c_str(), "tmpfs", 0, "size=8M") != 0) {
+    MESSAGE("skipped: cannot mount a tmpfs here");
+    return;
+  }
+  std::string dev;
+  struct Cleanup {
+    const std::string &mnt, &backing, &dev;
+    ~Cleanup() {
+      ::umount2(mnt.c_str(), MNT_DETACH);
+      if (!dev.empty()) run({"/usr/sbin/losetup", "-d", dev});
+      ::umount2(backing.c_str(), MNT_DETACH);
+    }
+  } cleanup{mnt, backing, dev};
+  write_file(img, "");
+  REQUIRE(::truncate(img.c_str(), 64 << 20) == 0);
+  if (run({"/usr/sbin/mkfs.ext4", "-q", img}).status != 0) {
+    MESSAGE("skipped: mkfs.ext4 failed");
+    return;
+  }
+  RunResult lo = run({"/usr/sbin/losetup", "-f", "--show", img});
+  if (lo.status != 0) {
+    MESSAGE("skipped: no loop device: " << lo.err);
+    return;
+  }
+  dev = lo.out.substr(0, lo.out.find('\n'));
+  run({"/usr/sbin/blockdev", "--setrw", dev});
+  REQUIRE(::mount(dev.c_str(), mnt.c_str(), "ext4", 0, nullptr) == 0);
+  ServerProcess server(mnt);
+  const std::string body = random_bytes(32 << 20, 21);
+  Response r = request(server.port(), put_head("/big.bin", body.size()) + body);
+  MESSAGE("upload onto the failing device answered " << r.status);
+  CHECK(r.status >= 500);
+  CHECK(entries(mnt) == std::vector<std::string>{"lost+found"});
+  CHECK(server.process().running());
+  CHECK(get(server.port(), "/big.bin").status == 404);
 }
 
 TEST_CASE("an upload over --max-body: the client that keeps sending still reads the 413") {
