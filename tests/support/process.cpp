@@ -152,8 +152,16 @@ Process::Process(std::vector<std::string> argv, const std::vector<std::string>& 
   } else {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   }
+  // The given variables replace inherited ones of the same name (getenv would find the
+  // inherited one first).
   std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    const std::string_view inherited(*e);
+    const std::string_view key = inherited.substr(0, inherited.find('=') + 1);
+    if (std::none_of(env.begin(), env.end(),
+                     [&](const std::string& x) { return x.starts_with(key); }))
+      envs.emplace_back(inherited);
+  }
   for (const std::string& e : env) envs.push_back(e);
   auto args = c_strings(argv);
   auto envp = c_strings(envs);

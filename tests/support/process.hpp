@@ -54,7 +54,8 @@ std::string random_bytes(std::size_t n, unsigned seed);
 class Process {
  public:
   // Starts argv[0] (a path) with argv; stdout and stderr go to files read by out()/err().
-  // `stdin_data` is written to the child's stdin when given (then closed).
+  // `stdin_data` is written to the child's stdin when given (then closed). `env` entries
+  // ("NAME=value") are added to the inherited environment, replacing same-named ones.
   Process(std::vector<std::string> argv, const std::vector<std::string>& env = {},
           std::optional<std::string> stdin_data = std::nullopt, const std::string& cwd = {});
   ~Process();
