@@ -728,15 +728,17 @@ def chart(results, png, workdir):
     rows = [("keepalive-50", "rps", "keep-alive\\n50"), ("keepalive-1000", "rps", "keep-alive\\n1000"),
             ("pipelined-16", "rps", "pipelined\\nx16"), ("close", "rps", "close"),
             ("100k-keepalive", "rps", "100 KiB"), ("get-large", "gbps", "large\\nGET"),
+            ("put-large", "gbps", "large PUT\\n(fsync)"),
             ("tls-keepalive-50", "rps", "TLS\\nkeep-alive"), ("tls-get-large", "gbps", "TLS\\nlarge GET")]
     cols = ["httpfs", "nginx", "lighttpd", "h2o", "ceiling"]
     data = os.path.join(workdir, "chart.dat")
+    count = 0
     with open(data, "w") as f:
-        f.write("scenario " + " ".join(cols) + "\n")
         for scenario, metric, label in rows:
             d = sc.get(scenario)
             if not d:
                 continue
+            count += 1
             get = lambda n: summary(d[n], metric)["median"] if n in d else None
             alias = {"httpfs": "httpfs-tls", "nginx": "nginx-tls"} if scenario.startswith("tls") else {}
             vals = {n: get(alias.get(n, n)) for n in cols}
@@ -754,13 +756,15 @@ set boxwidth 0.9
 set key top left
 set grid ytics
 set yrange [0:*]
+set xrange [-0.6:{count - 0.4}]
+set bmargin 4
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"
 set ylabel "relative throughput"
 plot "{data}" using 2:xtic(1) title "httpfs" lc rgb "#1f77b4", \\
      "" using 3 title "nginx" lc rgb "#2ca02c", \\
      "" using 4 title "lighttpd" lc rgb "#ff7f0e", \\
      "" using 5 title "h2o" lc rgb "#9467bd", \\
-     "" using 6 title "ceiling (canned response)" lc rgb "#7f7f7f", \\
-     1 notitle with lines lc rgb "black" dt 2
+     "" using 6 title "ceiling (canned response)" lc rgb "#7f7f7f"
 """
     with open(os.path.join(workdir, "chart.gp"), "w") as f:
         f.write(script)
