@@ -35,6 +35,7 @@ TEST_CASE("out of descriptors (RLIMIT_NOFILE 64 under a running server): no busy
   // then reports a bad vptr). Debug logging before the exhaustion meets the logger's types
   // first, while descriptors are plenty.
   ServerProcess server(dir.path(), {"-v"});
+  const long rss0 = rss_kib(server.pid());
   // Lowered under the running server, which sized its connection cap from the higher limit:
   // accept(2) itself meets EMFILE.
   rlimit low{64, 64};
@@ -48,6 +49,7 @@ TEST_CASE("out of descriptors (RLIMIT_NOFILE 64 under a running server): no busy
   const long busy = cpu_ms(server.pid()) - cpu0;
   MESSAGE("server CPU over 2 s with 200 connections past the descriptor limit: " << busy << " ms");
   CHECK(busy < 500);  // a listener polled while accept fails would burn all 2000 ms
+  CHECK(rss_kib(server.pid()) - rss0 < 32 * 1024);
   CHECK(server.process().running());
   // As connections close, service resumes.
   swarm.close_all(false);
