@@ -518,6 +518,8 @@ bool Connection::body_progress() {
   if (o.min_body_rate == 0 || ex_ == nullptr || elapsed < o.body_timeout_ms) return true;
   const std::uint64_t total = ex_->body.body_bytes();
   const std::uint64_t got = total - std::min(total, rate_window_bytes_);
+  // No overflow: the rate is at most 2^30 (an option limit) and a window lasts at most two
+  // body timeouts (the idle clock ends it otherwise).
   if (got * 1000 < o.min_body_rate * elapsed) {
     HTTPFS_DEBUG("{}: request body slower than {} bytes/s", peer_.host(), o.min_body_rate);
     abandon_upload("slower than " + std::to_string(o.min_body_rate) + " bytes/s (" +

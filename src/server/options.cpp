@@ -193,7 +193,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--body-timeout", [&](auto opt, auto v) { o.body_timeout_ms = parse_seconds(opt, v); }},
       {"--send-timeout", [&](auto opt, auto v) { o.send_timeout_ms = parse_seconds(opt, v); }},
       {"--min-body-rate",
-       [&](auto opt, auto v) { o.min_body_rate = parse_count(opt, v, 1ULL << 40); }},
+       [&](auto opt, auto v) { o.min_body_rate = parse_count(opt, v, 1ULL << 30); }},
       {"--linger-timeout", [&](auto opt, auto v) { o.linger_timeout_ms = parse_seconds(opt, v); }},
       {"--shutdown-grace", [&](auto opt, auto v) { o.shutdown_grace_ms = parse_seconds(opt, v); }},
   };
