@@ -47,6 +47,7 @@ void BodyDecoder::skip_raw_data(std::uint64_t n) noexcept {
   if (state_ != State::Data || n > remaining_) return;
   remaining_ -= n;
   body_bytes_ += n;
+  consumed_ += n;
   if (remaining_ == 0) state_ = chunked_ ? State::DataCr : State::Done;
 }
 
@@ -63,16 +64,17 @@ std::vector<Header> BodyDecoder::trailers() const {
   return out;
 }
 
-BodyDecoder::Step BodyDecoder::decode(std::string_view in) noexcept {
+BodyDecoder::Step BodyDecoder::data_step(std::string_view in) noexcept {
+  // The hot path: hand out as much body as the input holds, without copying.
+  auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size()));
+  remaining_ -= n;
+  body_bytes_ += n;
+  if (remaining_ == 0) state_ = chunked_ ? State::DataCr : State::Done;
+  return Step{n, in.substr(0, n)};
+}
+
+BodyDecoder::Step BodyDecoder::framing_step(std::string_view in) noexcept {
   if (state_ == State::Done || state_ == State::Failed) return Step{0, {}};
-  if (state_ == State::Data) {
-    // The hot path: hand out as much body as the input holds, without copying.
-    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size()));
-    remaining_ -= n;
-    body_bytes_ += n;
-    if (remaining_ == 0) state_ = chunked_ ? State::DataCr : State::Done;
-    return Step{n, in.substr(0, n)};
-  }
 
   std::size_t i = 0;
   for (; i < in.size(); ++i) {
@@ -101,6 +103,12 @@ BodyDecoder::Step BodyDecoder::decode(std::string_view in) noexcept {
       }
       case State::SizeLf: {
         if (c != '\n') return fail(ParseError::BareCr, i);
+        // Framing against data, judged at the end of each size line: the same byte for every
+        // way the input is split, so the verdict does not depend on the reads.
+        const std::uint64_t overhead = consumed_ + i + 1 - body_bytes_;
+        if (overhead > limits_.overhead_allowance &&
+            overhead > body_bytes_ * limits_.max_overhead_ratio)
+          return fail(ParseError::ChunkOverhead, i);
         size_digits_ = 0;
         if (remaining_ == 0) {
           state_ = State::TrailerStart;

@@ -120,6 +120,22 @@ TEST_CASE("an upload over --max-body: the client that keeps sending still reads 
   CHECK(eventually([&] { return entries(dir / "up").empty(); }, 5s));
 }
 
+TEST_CASE("chunk framing out of proportion to the data: 400 after about 1 MiB, nothing kept") {
+  TempDir dir;
+  dir.mkdir("up");
+  ServerProcess server(dir.path());
+  RawConnection c(server.port());
+  REQUIRE(c.send("PUT /up/f.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  // One data byte per 4 kB of extensions: 8 MB on the wire for 2000 bytes of body.
+  const std::string chunk = "1;e=" + std::string(4000, 'z') + "\r\nx\r\n";
+  for (int i = 0; i < 2000 && c.send(chunk); ++i) {
+  }
+  auto r = c.read_response(httpfs::http::Method::Put, 10s);
+  REQUIRE(r);
+  CHECK(r->status == 400);
+  CHECK(eventually([&] { return entries(dir / "up").empty(); }, 5s));
+}
+
 TEST_CASE("huge declared lengths: 413 at once, nothing reserved, no overflow") {
   TempDir dir;
   dir.mkdir("up");

@@ -28,6 +28,12 @@ class BodyDecoder {
     std::size_t max_extension_bytes = 4096;  // per chunk-size line
     std::size_t max_trailer_bytes = 8192;    // whole trailer section
     std::size_t max_trailer_fields = 32;
+    // Framing bytes (size lines, extensions, CRLFs, trailers) a chunked body may always
+    // use; beyond them, framing may not outweigh the data `max_overhead_ratio` times over.
+    // Bounds the bytes a client makes the server read per body byte (tiny chunks with long
+    // extensions) without refusing an ordinary body of small chunks.
+    std::uint64_t overhead_allowance = 1 << 20;
+    std::uint64_t max_overhead_ratio = 4;
   };
   struct Options {
     bool keep_trailers = false;    // store trailer fields (trailers())
@@ -49,7 +55,11 @@ class BodyDecoder {
   BodyDecoder() = default;
 
   // Consumes from `in`: either framing bytes, or up to one contiguous run of body bytes.
-  Step decode(std::string_view in) noexcept;
+  Step decode(std::string_view in) noexcept {
+    Step s = state_ == State::Data ? data_step(in) : framing_step(in);
+    consumed_ += s.consumed;
+    return s;
+  }
 
   bool done() const noexcept { return state_ == State::Done; }
   bool failed() const noexcept { return state_ == State::Failed; }
@@ -102,6 +112,8 @@ class BodyDecoder {
     Failed,
   };
 
+  Step data_step(std::string_view in) noexcept;
+  Step framing_step(std::string_view in) noexcept;
   Step fail(ParseError e, std::size_t consumed) noexcept {
     state_ = State::Failed;
     error_ = e;
@@ -113,6 +125,7 @@ class BodyDecoder {
   ParseError error_ = ParseError::None;
   std::uint64_t remaining_ = 0;
   std::uint64_t body_bytes_ = 0;
+  std::uint64_t consumed_ = 0;  // input bytes consumed so far, framing and data
   int size_digits_ = 0;
   std::size_t line_bytes_ = 0;  // bytes of the current size line after the digits
   std::size_t trailer_bytes_ = 0;

@@ -60,6 +60,7 @@ namespace httpfs::http {
   X(ChunkSizeOverflow, 400, "chunk-size overflow")                                       \
   X(BadChunkExtension, 400, "malformed chunk extension")                                 \
   X(ChunkExtensionTooLong, 400, "chunk extensions too long")                             \
+  X(ChunkOverhead, 400, "chunk framing out of proportion to the data")                   \
   X(BadChunkDataEnd, 400, "chunk-data not followed by CRLF")                             \
   X(BadTrailer, 400, "malformed trailer field")                                          \
   X(TrailerTooLarge, 431, "trailer section too large")                                   \

@@ -134,6 +134,31 @@ TEST_CASE("chunked framing errors") {
   CHECK(limited("0\r\nA: 0123456789abcdef\r\n\r\n") == ParseError::TrailerTooLarge);
 }
 
+TEST_CASE("chunk framing may not outweigh the data beyond an allowance") {
+  BodyDecoder::Limits small;
+  small.overhead_allowance = 100;
+  small.max_overhead_ratio = 4;
+  auto limited = [&](const std::string& raw) {
+    return decode_all(BodyDecoder::chunked(small, BodyDecoder::Options{}), raw).error;
+  };
+  // 1-byte chunks: 6 framing bytes per data byte ("1\r\n" + "\r\n", plus "x").
+  std::string tiny;
+  for (int i = 0; i < 30; ++i) tiny += "1\r\nx\r\n";
+  CHECK(limited(tiny + "0\r\n\r\n") == ParseError::ChunkOverhead);
+  // Under the allowance, any proportion is fine.
+  CHECK(limited("1\r\nx\r\n1\r\nx\r\n0\r\n\r\n") == ParseError::None);
+  // Large chunks: framing is a sliver of the data, whatever the length.
+  std::string big;
+  for (int i = 0; i < 30; ++i) big += "10\r\n" + std::string(16, 'y') + "\r\n";
+  CHECK(limited(big + "0\r\n\r\n") == ParseError::None);
+  // The default allowance (1 MiB) lets the shared vectors' 100 000 one-byte chunks through;
+  // 4 KiB of extensions per data byte is refused after about 1 MiB.
+  std::string ext;
+  for (int i = 0; i < 400; ++i) ext += "1;e=" + std::string(4000, 'z') + "\r\nx\r\n";
+  const std::string whole = ext + "0\r\n\r\n";
+  CHECK(decode(BodyDecoder::chunked(), whole, whole.size()).error == ParseError::ChunkOverhead);
+}
+
 TEST_CASE("bytes after a chunked body are left for the next message") {
   BodyDecoder d = BodyDecoder::chunked();
   std::string in = "3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
