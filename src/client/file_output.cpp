@@ -8,6 +8,8 @@
 
 #include <cerrno>
 
+#include "httpfs/io/write_all.hpp"
+
 namespace httpfs::client {
 
 namespace {
@@ -59,23 +61,15 @@ int FileOutput::open(bool append, std::string_view validator) {
 
 int FileOutput::reserve(std::uint64_t bytes) {
   if (bytes == 0) return 0;
-  if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size_), static_cast<off_t>(bytes)) == 0)
+  if (::fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size_), static_cast<off_t>(bytes)) ==
+      0)
     return 0;
   // EOPNOTSUPP (tmpfs before 3.5, FUSE, NFSv3...) and the like: write without reserving.
   return errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? -errno : 0;
 }
 
 int FileOutput::write(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-    size_ += static_cast<std::uint64_t>(n);
-  }
-  return 0;
+  return io::write_all(fd_, bytes, size_);
 }
 
 int FileOutput::commit(std::optional<std::int64_t> mtime, bool no_clobber) {

@@ -13,6 +13,7 @@
 
 #include "httpfs/http/conditional.hpp"
 #include "httpfs/io/file_etag.hpp"
+#include "httpfs/io/write_all.hpp"
 
 namespace httpfs::io {
 
@@ -53,15 +54,7 @@ int FileSink::open(int dir_fd, std::string name, mode_t mode) {
 }
 
 int FileSink::write(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-    size_ += static_cast<std::uint64_t>(n);
-  }
+  if (int r = write_all(fd_, bytes, size_); r < 0) return r;
   maybe_start_writeback();
   return 0;
 }
