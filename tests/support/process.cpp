@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,6 +104,20 @@ std::vector<std::string> entries(const std::string& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+TmpfsMount::TmpfsMount(const std::string& dir, const std::string& size) : dir_(dir) {
+  if (::geteuid() != 0) {
+    why_ = "mounting a tmpfs needs root";
+    return;
+  }
+  ::mkdir(dir.c_str(), 0755);
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) != 0)
+    why_ = std::string("cannot mount a tmpfs here: ") + std::strerror(errno);
+}
+
+TmpfsMount::~TmpfsMount() {
+  if (mounted()) ::umount2(dir_.c_str(), MNT_DETACH);
 }
 
 SymlinkFlipper::SymlinkFlipper(std::string path, std::string a, std::string b)

@@ -35,6 +35,22 @@ bool file_exists(const std::string& path);
 // Every name in a directory, dotfiles included, sorted ("" entries never).
 std::vector<std::string> entries(const std::string& dir);
 
+// A tmpfs of `size` (a mount option value, e.g. "1m") mounted on `dir` (made if missing)
+// while the object lives. Needs root: without it, or where mounting fails, mounted() is false
+// and why() says why, for the test to print as its reason to skip.
+class TmpfsMount {
+ public:
+  TmpfsMount(const std::string& dir, const std::string& size);
+  ~TmpfsMount();
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+  bool mounted() const { return why_.empty(); }
+  const std::string& why() const { return why_; }
+
+ private:
+  std::string dir_, why_;
+};
+
 // While it lives, a thread swaps `path` between a symlink to `a` and one to `b`, each time
 // atomically (a new link renamed over the old one), as fast as it can.
 class SymlinkFlipper {
