@@ -798,7 +798,7 @@ def main():
                "pipelined x16, Connection: close, 100 KiB), tls (1 KiB keep-alive over HTTPS), "
                "large (1 GiB GET, GET over TLS, PUT), client (httpc, curl, wget: 1 GiB to disk "
                "and up), memory (per idle keep-alive connection at 8000 connections). A full "
-               "run takes about 25 minutes on 2 cores; --quick under two minutes.")
+               "run takes about 20 minutes on 2 cores; --quick under two minutes.")
     ap.add_argument("--quick", action="store_true",
                     help="one round, 2 s load runs without warm-up, a 256 MiB large file, 2000 idle "
                          "connections; prints the tables and writes nothing unless --write")
