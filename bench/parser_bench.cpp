@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "httpfs/http/body_decoder.hpp"
-#include "httpfs/http/request_parser.hpp"
+#include "http/body_decoder.hpp"
+#include "http/request_parser.hpp"
 
 namespace {
 

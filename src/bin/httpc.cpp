@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "httpfs/client/client.hpp"
-#include "httpfs/client/options.hpp"
+#include "client/client.hpp"
+#include "client/options.hpp"
 
 int main(int argc, char** argv) {
   using namespace httpfs::client;

@@ -8,8 +8,8 @@
 #include <exception>
 #include <memory>
 
-#include "httpfs/server/options.hpp"
-#include "httpfs/server/server.hpp"
+#include "server/options.hpp"
+#include "server/server.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "httpfs/client/client.hpp"
+#include "client/client.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,17 +13,17 @@
 #include <memory>
 #include <optional>
 
-#include "httpfs/client/file_output.hpp"
-#include "httpfs/client/progress.hpp"
-#include "httpfs/client/transfer.hpp"
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/content_digest.hpp"
-#include "httpfs/http/date.hpp"
-#include "httpfs/http/percent.hpp"
-#include "httpfs/http/status.hpp"
-#include "httpfs/io/sha256.hpp"
-#include "httpfs/net/errors.hpp"
-#include "httpfs/net/tls.hpp"
+#include "client/file_output.hpp"
+#include "client/progress.hpp"
+#include "client/transfer.hpp"
+#include "http/chars.hpp"
+#include "http/content_digest.hpp"
+#include "http/date.hpp"
+#include "http/percent.hpp"
+#include "http/status.hpp"
+#include "io/sha256.hpp"
+#include "net/errors.hpp"
+#include "net/tls.hpp"
 
 namespace httpfs::client {
 

@@ -1,4 +1,4 @@
-#include "httpfs/client/file_output.hpp"
+#include "client/file_output.hpp"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "httpfs/io/write_all.hpp"
+#include "io/write_all.hpp"
 
 namespace httpfs::client {
 

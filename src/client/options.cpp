@@ -1,11 +1,11 @@
-#include "httpfs/client/options.hpp"
+#include "client/options.hpp"
 
 #include <charconv>
 #include <cmath>
 #include <string_view>
 
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/percent.hpp"
+#include "http/chars.hpp"
+#include "http/percent.hpp"
 
 namespace httpfs::client {
 

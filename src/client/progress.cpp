@@ -1,4 +1,4 @@
-#include "httpfs/client/progress.hpp"
+#include "client/progress.hpp"
 
 #include <cstdio>
 

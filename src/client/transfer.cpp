@@ -1,4 +1,4 @@
-#include "httpfs/client/transfer.hpp"
+#include "client/transfer.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -11,11 +11,11 @@
 #include <cstdio>
 #include <cstring>
 
-#include "httpfs/client/options.hpp"
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/parse_error.hpp"
-#include "httpfs/net/address.hpp"
-#include "httpfs/net/errors.hpp"
+#include "client/options.hpp"
+#include "http/chars.hpp"
+#include "http/parse_error.hpp"
+#include "net/address.hpp"
+#include "net/errors.hpp"
 
 namespace httpfs::client {
 

@@ -1,4 +1,4 @@
-#include "httpfs/http/base64.hpp"
+#include "http/base64.hpp"
 
 #include <array>
 #include <cstdint>

@@ -1,8 +1,8 @@
-#include "httpfs/http/body_decoder.hpp"
+#include "http/body_decoder.hpp"
 
 #include <algorithm>
 
-#include "httpfs/http/chars.hpp"
+#include "http/chars.hpp"
 
 namespace httpfs::http {
 

@@ -1,8 +1,8 @@
-#include "httpfs/http/conditional.hpp"
+#include "http/conditional.hpp"
 
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/date.hpp"
-#include "httpfs/http/fields.hpp"
+#include "http/chars.hpp"
+#include "http/date.hpp"
+#include "http/fields.hpp"
 
 namespace httpfs::http {
 

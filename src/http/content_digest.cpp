@@ -1,8 +1,8 @@
-#include "httpfs/http/content_digest.hpp"
+#include "http/content_digest.hpp"
 
-#include "httpfs/http/base64.hpp"
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/fields.hpp"
+#include "http/base64.hpp"
+#include "http/chars.hpp"
+#include "http/fields.hpp"
 
 namespace httpfs::http {
 

@@ -1,8 +1,8 @@
-#include "httpfs/http/date.hpp"
+#include "http/date.hpp"
 
 #include <array>
 
-#include "httpfs/http/chars.hpp"
+#include "http/chars.hpp"
 
 namespace httpfs::http {
 

@@ -1,6 +1,6 @@
-#include "httpfs/http/fields.hpp"
+#include "http/fields.hpp"
 
-#include "httpfs/http/chars.hpp"
+#include "http/chars.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>

@@ -1,4 +1,4 @@
-#include "httpfs/http/method.hpp"
+#include "http/method.hpp"
 
 namespace httpfs::http {
 

@@ -1,9 +1,9 @@
-#include "httpfs/http/mime.hpp"
+#include "http/mime.hpp"
 
 #include <algorithm>
 #include <array>
 
-#include "httpfs/http/chars.hpp"
+#include "http/chars.hpp"
 
 namespace httpfs::http {
 

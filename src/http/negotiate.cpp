@@ -1,9 +1,9 @@
-#include "httpfs/http/negotiate.hpp"
+#include "http/negotiate.hpp"
 
 #include <charconv>
 
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/fields.hpp"
+#include "http/chars.hpp"
+#include "http/fields.hpp"
 
 namespace httpfs::http {
 

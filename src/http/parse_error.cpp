@@ -1,4 +1,4 @@
-#include "httpfs/http/parse_error.hpp"
+#include "http/parse_error.hpp"
 
 #include <array>
 

@@ -1,6 +1,6 @@
-#include "httpfs/http/percent.hpp"
+#include "http/percent.hpp"
 
-#include "httpfs/http/chars.hpp"
+#include "http/chars.hpp"
 
 namespace httpfs::http {
 

@@ -1,9 +1,9 @@
-#include "httpfs/http/range.hpp"
+#include "http/range.hpp"
 
 #include <algorithm>
 
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/fields.hpp"
+#include "http/chars.hpp"
+#include "http/fields.hpp"
 
 namespace httpfs::http {
 

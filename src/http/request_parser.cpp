@@ -1,7 +1,7 @@
-#include "httpfs/http/request_parser.hpp"
+#include "http/request_parser.hpp"
 
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/url.hpp"
+#include "http/chars.hpp"
+#include "http/url.hpp"
 
 namespace httpfs::http {
 

@@ -1,9 +1,9 @@
-#include "httpfs/http/response_head_writer.hpp"
+#include "http/response_head_writer.hpp"
 
 #include <cstring>
 
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/status.hpp"
+#include "http/chars.hpp"
+#include "http/status.hpp"
 
 namespace httpfs::http {
 

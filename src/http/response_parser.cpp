@@ -1,6 +1,6 @@
-#include "httpfs/http/response_parser.hpp"
+#include "http/response_parser.hpp"
 
-#include "httpfs/http/chars.hpp"
+#include "http/chars.hpp"
 
 namespace httpfs::http {
 

@@ -1,4 +1,4 @@
-#include "httpfs/http/status.hpp"
+#include "http/status.hpp"
 
 namespace httpfs::http {
 

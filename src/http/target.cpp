@@ -1,6 +1,6 @@
-#include "httpfs/http/target.hpp"
+#include "http/target.hpp"
 
-#include "httpfs/http/percent.hpp"
+#include "http/percent.hpp"
 
 namespace httpfs::http {
 

@@ -1,6 +1,6 @@
-#include "httpfs/http/url.hpp"
+#include "http/url.hpp"
 
-#include "httpfs/http/chars.hpp"
+#include "http/chars.hpp"
 
 namespace httpfs::http {
 

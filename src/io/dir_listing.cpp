@@ -1,4 +1,4 @@
-#include "httpfs/io/dir_listing.hpp"
+#include "io/dir_listing.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "httpfs/http/date.hpp"
-#include "httpfs/http/percent.hpp"
+#include "http/date.hpp"
+#include "http/percent.hpp"
 
 namespace httpfs::io {
 

@@ -1,4 +1,4 @@
-#include "httpfs/io/docroot.hpp"
+#include "io/docroot.hpp"
 
 #include <linux/openat2.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "httpfs/io/file_cache.hpp"
+#include "io/file_cache.hpp"
 
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "httpfs/http/date.hpp"
-#include "httpfs/io/file_etag.hpp"
+#include "http/date.hpp"
+#include "io/file_etag.hpp"
 
 namespace httpfs::io {
 

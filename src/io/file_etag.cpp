@@ -1,4 +1,4 @@
-#include "httpfs/io/file_etag.hpp"
+#include "io/file_etag.hpp"
 
 #include <cinttypes>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "httpfs/io/file_sink.hpp"
+#include "io/file_sink.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <deque>
 
-#include "httpfs/http/conditional.hpp"
-#include "httpfs/io/file_etag.hpp"
-#include "httpfs/io/write_all.hpp"
+#include "http/conditional.hpp"
+#include "io/file_etag.hpp"
+#include "io/write_all.hpp"
 
 namespace httpfs::io {
 

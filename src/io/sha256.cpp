@@ -1,4 +1,4 @@
-#include "httpfs/io/sha256.hpp"
+#include "io/sha256.hpp"
 
 #include <openssl/evp.h>
 

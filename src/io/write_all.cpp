@@ -1,4 +1,4 @@
-#include "httpfs/io/write_all.hpp"
+#include "io/write_all.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "httpfs/net/address.hpp"
+#include "net/address.hpp"
 
 #include <arpa/inet.h>
 

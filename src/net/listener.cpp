@@ -1,4 +1,4 @@
-#include "httpfs/net/listener.hpp"
+#include "net/listener.hpp"
 
 #include <netinet/tcp.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "httpfs/net/output_queue.hpp"
+#include "net/output_queue.hpp"
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "httpfs/net/poll_socket.hpp"
+#include "net/poll_socket.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "httpfs/net/tls.hpp"
+#include "net/tls.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/bio.h>

@@ -2,7 +2,7 @@
 // ever exists; both binaries say so when TLS is asked for.
 #include <cstdlib>
 
-#include "httpfs/net/tls.hpp"
+#include "net/tls.hpp"
 
 namespace httpfs::net {
 

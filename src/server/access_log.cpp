@@ -1,4 +1,4 @@
-#include "httpfs/server/access_log.hpp"
+#include "server/access_log.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/sinks/basic_file_sink.h>

@@ -1,14 +1,14 @@
-#include "httpfs/server/auth.hpp"
+#include "server/auth.hpp"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
 
 #include <fstream>
 
-#include "httpfs/http/base64.hpp"
-#include "httpfs/http/chars.hpp"
-#include "httpfs/io/sha256.hpp"
-#include "httpfs/server/options.hpp"
+#include "http/base64.hpp"
+#include "http/chars.hpp"
+#include "io/sha256.hpp"
+#include "server/options.hpp"
 
 namespace httpfs::server {
 

@@ -1,4 +1,4 @@
-#include "httpfs/server/connection.hpp"
+#include "server/connection.hpp"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -8,20 +8,21 @@
 #include <cerrno>
 #include <cstddef>
 
-#include "httpfs/http/method.hpp"
-#include "httpfs/http/parse_error.hpp"
-#include "httpfs/http/percent.hpp"
-#include "httpfs/http/status.hpp"
-#include "httpfs/http/target.hpp"
-#include "httpfs/io/file_etag.hpp"
-#include "httpfs/net/errors.hpp"
-#include "httpfs/net/tls.hpp"
-#include "httpfs/server/auth.hpp"
-#include "httpfs/server/exchange.hpp"
-#include "httpfs/server/file_handler.hpp"
-#include "httpfs/server/reply.hpp"
-#include "httpfs/server/server.hpp"
-#include "httpfs/server/upload_handler.hpp"
+#include "http/method.hpp"
+#include "http/parse_error.hpp"
+#include "http/percent.hpp"
+#include "http/status.hpp"
+#include "http/target.hpp"
+#include "io/file_etag.hpp"
+#include "net/errors.hpp"
+#include "server/errno_status.hpp"
+#include "net/tls.hpp"
+#include "server/auth.hpp"
+#include "server/exchange.hpp"
+#include "server/file_handler.hpp"
+#include "server/reply.hpp"
+#include "server/server.hpp"
+#include "server/upload_handler.hpp"
 
 // Debug lines format the peer's address: only when debug logging is on.
 #define HTTPFS_DEBUG(...)                                                     \
@@ -448,7 +449,7 @@ bool Connection::feed_body() {
     if (up->sha) up->sha->update(s.data);
     if (int r = up->sink->write(s.data); r < 0) {
       // The disk said no (ENOSPC, EDQUOT, EFBIG, EIO): a server-side fault.
-      fail_upload(net::status_from_errno(r), "cannot write: " + net::errno_text(r),
+      fail_upload(status_from_errno(r), "cannot write: " + net::errno_text(r),
                   /*server=*/true);
       return true;
     }
@@ -580,7 +581,7 @@ bool Connection::splice_body() {
       if (m <= 0) {
         int err = m < 0 ? static_cast<int>(-m) : EIO;
         ex_->body.skip_raw_data(static_cast<std::uint64_t>(n) - left);
-        fail_upload(net::status_from_errno(err), "cannot write: " + net::errno_text(err), true);
+        fail_upload(status_from_errno(err), "cannot write: " + net::errno_text(err), true);
         pump();
         return true;
       }
@@ -684,7 +685,7 @@ void Connection::handle_committed(CommitJob& job) {
   } else {
     spdlog::warn("{} {}: cannot commit the upload: {}", peer_.host(), up.path,
                  net::errno_text(job.result));
-    reply_error(reply, net::status_from_errno(job.result),
+    reply_error(reply, status_from_errno(job.result),
                 "The upload could not be saved. Nothing was changed.");
   }
   if (!reply.keep_alive()) close_after_ = true;

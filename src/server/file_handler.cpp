@@ -1,4 +1,4 @@
-#include "httpfs/server/file_handler.hpp"
+#include "server/file_handler.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,17 +10,18 @@
 #include <random>
 #include <vector>
 
-#include "httpfs/http/conditional.hpp"
-#include "httpfs/http/date.hpp"
-#include "httpfs/http/mime.hpp"
-#include "httpfs/http/negotiate.hpp"
-#include "httpfs/http/percent.hpp"
-#include "httpfs/http/range.hpp"
-#include "httpfs/http/status.hpp"
-#include "httpfs/io/dir_listing.hpp"
-#include "httpfs/io/file_cache.hpp"
-#include "httpfs/io/file_etag.hpp"
-#include "httpfs/net/errors.hpp"
+#include "http/conditional.hpp"
+#include "http/date.hpp"
+#include "http/mime.hpp"
+#include "http/negotiate.hpp"
+#include "http/percent.hpp"
+#include "http/range.hpp"
+#include "http/status.hpp"
+#include "io/dir_listing.hpp"
+#include "io/file_cache.hpp"
+#include "io/file_etag.hpp"
+#include "net/errors.hpp"
+#include "server/errno_status.hpp"
 
 namespace httpfs::server {
 
@@ -95,7 +96,7 @@ bool add_body(Reply& reply, Source& src, std::uint64_t offset, std::uint64_t len
 }
 
 void reply_errno(Reply& reply, int err, std::string_view what) {
-  int status = net::status_from_errno(err);
+  int status = status_from_errno(err);
   std::string detail(what);
   if (status == 404)
     detail = "There is nothing at this path.";

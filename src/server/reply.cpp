@@ -1,9 +1,9 @@
-#include "httpfs/server/reply.hpp"
+#include "server/reply.hpp"
 
 #include <string>
 
-#include "httpfs/http/status.hpp"
-#include "httpfs/io/dir_listing.hpp"
+#include "http/status.hpp"
+#include "io/dir_listing.hpp"
 
 namespace httpfs::server {
 

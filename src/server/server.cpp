@@ -1,4 +1,4 @@
-#include "httpfs/server/server.hpp"
+#include "server/server.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -7,13 +7,13 @@
 #include <algorithm>
 #include <csignal>
 
-#include "httpfs/http/date.hpp"
-#include "httpfs/io/file_cache.hpp"
-#include "httpfs/io/file_sink.hpp"
-#include "httpfs/net/errors.hpp"
-#include "httpfs/net/tls.hpp"
-#include "httpfs/server/connection.hpp"
-#include "httpfs/server/exchange.hpp"
+#include "http/date.hpp"
+#include "io/file_cache.hpp"
+#include "io/file_sink.hpp"
+#include "net/errors.hpp"
+#include "net/tls.hpp"
+#include "server/connection.hpp"
+#include "server/exchange.hpp"
 
 namespace httpfs::server {
 

@@ -1,4 +1,4 @@
-#include "httpfs/server/upload_handler.hpp"
+#include "server/upload_handler.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7,13 +7,14 @@
 
 #include <cerrno>
 
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/conditional.hpp"
-#include "httpfs/http/content_digest.hpp"
-#include "httpfs/http/status.hpp"
-#include "httpfs/io/file_etag.hpp"
-#include "httpfs/net/errors.hpp"
-#include "httpfs/server/file_handler.hpp"
+#include "http/chars.hpp"
+#include "http/conditional.hpp"
+#include "http/content_digest.hpp"
+#include "http/status.hpp"
+#include "io/file_etag.hpp"
+#include "net/errors.hpp"
+#include "server/errno_status.hpp"
+#include "server/file_handler.hpp"
 
 namespace httpfs::server {
 
@@ -42,7 +43,7 @@ UploadStart refuse_errno(int err, const char* doing) {
     default:
       break;
   }
-  return refuse(net::status_from_errno(err), std::string(doing) + ": " + net::errno_text(err));
+  return refuse(status_from_errno(err), std::string(doing) + ": " + net::errno_text(err));
 }
 
 }  // namespace
@@ -139,7 +140,7 @@ void answer_delete(const UploadContext& ctx, const http::RequestHead& req,
   std::string name;
   int dir = ctx.root.open_parent(path.path, false, name);
   if (dir < 0) {
-    int status = net::status_from_errno(dir);
+    int status = status_from_errno(dir);
     return reply_error(reply, status,
                        status == 404 ? "There is nothing at this path." : net::errno_text(dir));
   }
@@ -147,7 +148,7 @@ void answer_delete(const UploadContext& ctx, const http::RequestHead& req,
   if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     int e = errno;
     ::close(dir);
-    return reply_error(reply, net::status_from_errno(e), "There is nothing at this path.");
+    return reply_error(reply, status_from_errno(e), "There is nothing at this path.");
   }
   const bool is_dir = S_ISDIR(st.st_mode);
   if (path.path.back() == '/' && !is_dir) {
@@ -167,7 +168,7 @@ void answer_delete(const UploadContext& ctx, const http::RequestHead& req,
   if (r != 0) {
     if (e == ENOTEMPTY || e == EEXIST)
       return reply_error(reply, http::status::kConflict, "The directory is not empty.");
-    return reply_error(reply, net::status_from_errno(e), "Cannot delete: " + net::errno_text(e));
+    return reply_error(reply, status_from_errno(e), "Cannot delete: " + net::errno_text(e));
   }
   reply.begin(http::status::kNoContent);
   reply.end_head(0);

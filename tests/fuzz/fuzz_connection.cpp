@@ -22,8 +22,8 @@
 #include <random>
 #include <string>
 
-#include "httpfs/server/options.hpp"
-#include "httpfs/server/server.hpp"
+#include "server/options.hpp"
+#include "server/server.hpp"
 
 namespace {
 

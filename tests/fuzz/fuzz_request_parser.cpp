@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "../support/message_stream.hpp"
+#include "support/message_stream.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "httpfs/http/percent.hpp"
-#include "httpfs/http/target.hpp"
-#include "httpfs/http/url.hpp"
+#include "http/percent.hpp"
+#include "http/target.hpp"
+#include "http/url.hpp"
 
 using namespace httpfs::http;
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../support/http_client.hpp"
+#include "support/http_client.hpp"
 #include "common.hpp"
 
 using namespace httpfs::test;

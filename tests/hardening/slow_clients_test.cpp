@@ -9,8 +9,8 @@
 #include <chrono>
 #include <thread>
 
-#include "../support/http_client.hpp"
-#include "../support/swarm.hpp"
+#include "support/http_client.hpp"
+#include "support/swarm.hpp"
 #include "common.hpp"
 
 using namespace httpfs::test;

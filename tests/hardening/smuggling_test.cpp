@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "../support/http_client.hpp"
-#include "../support/vectors.hpp"
-#include "httpfs/http/method.hpp"
+#include "support/http_client.hpp"
+#include "support/vectors.hpp"
+#include "http/method.hpp"
 
 using namespace httpfs::test;
 using json = nlohmann::json;

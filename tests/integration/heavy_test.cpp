@@ -5,8 +5,8 @@
 #include <atomic>
 #include <thread>
 
-#include "../support/http_client.hpp"
-#include "../support/scripted_server.hpp"
+#include "support/http_client.hpp"
+#include "support/scripted_server.hpp"
 
 using namespace httpfs::test;
 

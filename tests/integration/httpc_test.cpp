@@ -13,10 +13,10 @@
 #include <regex>
 #include <thread>
 
-#include "../support/http_client.hpp"
-#include "../support/scripted_server.hpp"
-#include "../support/vectors.hpp"
-#include "httpfs/http/base64.hpp"
+#include "support/http_client.hpp"
+#include "support/scripted_server.hpp"
+#include "support/vectors.hpp"
+#include "http/base64.hpp"
 
 using namespace httpfs::test;
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 
-#include "../support/http_client.hpp"
+#include "support/http_client.hpp"
 
 using namespace httpfs::test;
 

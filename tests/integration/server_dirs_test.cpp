@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "../support/http_client.hpp"
+#include "support/http_client.hpp"
 
 using namespace httpfs::test;
 using nlohmann::json;

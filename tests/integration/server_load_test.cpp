@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "../support/http_client.hpp"
+#include "support/http_client.hpp"
 
 using namespace httpfs::test;
 

@@ -5,7 +5,7 @@
 #include <regex>
 #include <thread>
 
-#include "../support/http_client.hpp"
+#include "support/http_client.hpp"
 
 using namespace httpfs::test;
 

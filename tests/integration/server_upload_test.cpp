@@ -13,9 +13,9 @@
 #include <cstring>
 #include <thread>
 
-#include "../support/http_client.hpp"
-#include "../support/vectors.hpp"
-#include "httpfs/http/base64.hpp"
+#include "support/http_client.hpp"
+#include "support/vectors.hpp"
+#include "http/base64.hpp"
 
 using namespace httpfs::test;
 

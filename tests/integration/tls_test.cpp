@@ -10,10 +10,10 @@
 #include <regex>
 #include <thread>
 
-#include "../support/http_client.hpp"
-#include "../support/scripted_server.hpp"
-#include "../support/test_pki.hpp"
-#include "../support/tls_client.hpp"
+#include "support/http_client.hpp"
+#include "support/scripted_server.hpp"
+#include "support/test_pki.hpp"
+#include "support/tls_client.hpp"
 
 using namespace httpfs::test;
 

@@ -17,9 +17,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "httpfs/http/body_decoder.hpp"
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/response_parser.hpp"
+#include "http/body_decoder.hpp"
+#include "http/chars.hpp"
+#include "http/response_parser.hpp"
 
 namespace httpfs::test {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "httpfs/http/method.hpp"
+#include "http/method.hpp"
 #include "process.hpp"
 
 namespace httpfs::test {

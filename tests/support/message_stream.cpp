@@ -4,8 +4,8 @@
 #include <random>
 
 #include "guarded_buffer.hpp"
-#include "httpfs/http/body_decoder.hpp"
-#include "httpfs/http/response_parser.hpp"
+#include "http/body_decoder.hpp"
+#include "http/response_parser.hpp"
 
 namespace httpfs::test {
 

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "httpfs/http/method.hpp"
-#include "httpfs/http/parse_error.hpp"
-#include "httpfs/http/request_parser.hpp"
+#include "http/method.hpp"
+#include "http/parse_error.hpp"
+#include "http/request_parser.hpp"
 
 namespace httpfs::test {
 

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "httpfs/http/body_decoder.hpp"
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/request_parser.hpp"
+#include "http/body_decoder.hpp"
+#include "http/chars.hpp"
+#include "http/request_parser.hpp"
 
 namespace httpfs::test {
 

@@ -8,11 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "httpfs/http/base64.hpp"
-
-#ifndef HTTPFS_SOURCE_ROOT
-#define HTTPFS_SOURCE_ROOT "."
-#endif
+#include "http/base64.hpp"
 
 namespace httpfs::test {
 
@@ -44,16 +40,16 @@ std::string latin1(const std::string& utf8) {
 }  // namespace
 
 std::string vectors_dir() {
-  if (const char* env = std::getenv("HTTPFS_VECTORS_DIR"); env && *env) {
-    if (is_dir(env)) return env;
-    throw std::runtime_error(std::string("HTTPFS_VECTORS_DIR is not a directory: ") + env);
-  }
-  for (std::string candidate : {std::string(HTTPFS_SOURCE_ROOT) + "/../shared/vectors",
-                                std::string("/work/shared/vectors")}) {
-    if (is_dir(candidate)) return candidate;
+  // $HTTPFS_VECTORS_DIR, else the directory the build was configured with (tests/meson.build
+  // sets $HTTPFS_DEFAULT_VECTORS_DIR for every test it runs).
+  for (const char* var : {"HTTPFS_VECTORS_DIR", "HTTPFS_DEFAULT_VECTORS_DIR"}) {
+    const char* dir = std::getenv(var);
+    if (dir == nullptr || *dir == 0) continue;
+    if (is_dir(dir)) return dir;
+    throw std::runtime_error(std::string(var) + " is not a directory: " + dir);
   }
   throw std::runtime_error(
-      "parser vectors not found: set HTTPFS_VECTORS_DIR or place them in ../shared/vectors");
+      "parser vectors not found: set HTTPFS_VECTORS_DIR, or run the test through meson test");
 }
 
 nlohmann::json load_vectors(const std::string& file_name) {

@@ -1,4 +1,4 @@
-#include "httpfs/client/options.hpp"
+#include "client/options.hpp"
 
 #include <doctest/doctest.h>
 

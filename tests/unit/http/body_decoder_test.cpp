@@ -1,11 +1,11 @@
 // BodyDecoder: Content-Length and chunked bodies, decoded in every split of the input.
-#include "httpfs/http/body_decoder.hpp"
+#include "http/body_decoder.hpp"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "../../support/guarded_buffer.hpp"
+#include "support/guarded_buffer.hpp"
 
 using namespace httpfs::http;
 

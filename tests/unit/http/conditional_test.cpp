@@ -1,4 +1,4 @@
-#include "httpfs/http/conditional.hpp"
+#include "http/conditional.hpp"
 
 #include <doctest/doctest.h>
 

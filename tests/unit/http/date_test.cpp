@@ -1,4 +1,4 @@
-#include "httpfs/http/date.hpp"
+#include "http/date.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "httpfs/http/fields.hpp"
+#include "http/fields.hpp"
 
 #include <doctest/doctest.h>
 

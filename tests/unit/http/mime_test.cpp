@@ -1,4 +1,4 @@
-#include "httpfs/http/mime.hpp"
+#include "http/mime.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "httpfs/http/percent.hpp"
+#include "http/percent.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "httpfs/http/range.hpp"
+#include "http/range.hpp"
 
 #include <doctest/doctest.h>
 

@@ -2,14 +2,14 @@
 // parse() below, which feeds the bytes in every way (one piece, byte by byte, every
 // two-piece split, random pieces), each call against a guard page, and insists that all
 // feedings agree.
-#include "httpfs/http/request_parser.hpp"
+#include "http/request_parser.hpp"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "../../support/guarded_buffer.hpp"
-#include "../../support/message_stream.hpp"
+#include "support/guarded_buffer.hpp"
+#include "support/message_stream.hpp"
 
 using namespace httpfs::http;
 using httpfs::test::After;

@@ -1,4 +1,4 @@
-#include "httpfs/http/response_head_writer.hpp"
+#include "http/response_head_writer.hpp"
 
 #include <doctest/doctest.h>
 

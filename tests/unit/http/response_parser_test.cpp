@@ -1,10 +1,10 @@
 // ResponseParser: framing by RFC 9112 6.3, interim responses, strictness. Every case is fed
 // in every way (see message_stream.hpp) and all feedings must agree.
-#include "httpfs/http/response_parser.hpp"
+#include "http/response_parser.hpp"
 
 #include <doctest/doctest.h>
 
-#include "../../support/message_stream.hpp"
+#include "support/message_stream.hpp"
 
 using namespace httpfs::http;
 using httpfs::test::After;

@@ -1,5 +1,5 @@
 // normalize_target: the one place where a request-target becomes a file path.
-#include "httpfs/http/target.hpp"
+#include "http/target.hpp"
 
 #include <doctest/doctest.h>
 

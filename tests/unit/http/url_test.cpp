@@ -1,4 +1,4 @@
-#include "httpfs/http/url.hpp"
+#include "http/url.hpp"
 
 #include <doctest/doctest.h>
 

@@ -5,17 +5,17 @@
 // of its also_ok verdicts) and, when they accept, the same method, target, version, headers,
 // body, trailers and keep-alive. Every feeding of one vector must give exactly the same
 // result: that is what "resumable at every byte" means.
-#include "../../support/vectors.hpp"
+#include "support/vectors.hpp"
 
 #include <doctest/doctest.h>
 
 #include <map>
 #include <set>
 
-#include "../../support/message_stream.hpp"
-#include "httpfs/http/base64.hpp"
-#include "httpfs/http/chars.hpp"
-#include "httpfs/http/parse_error.hpp"
+#include "support/message_stream.hpp"
+#include "http/base64.hpp"
+#include "http/chars.hpp"
+#include "http/parse_error.hpp"
 
 using nlohmann::json;
 using namespace httpfs;

@@ -1,4 +1,4 @@
-#include "httpfs/io/dir_listing.hpp"
+#include "io/dir_listing.hpp"
 
 #include <doctest/doctest.h>
 

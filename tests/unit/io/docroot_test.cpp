@@ -1,11 +1,11 @@
 // Docroot: confinement in both resolution modes (openat2 and the user-space walk).
-#include "httpfs/io/docroot.hpp"
+#include "io/docroot.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../support/process.hpp"
+#include "support/process.hpp"
 
 using httpfs::io::Docroot;
 using httpfs::test::TempDir;

@@ -1,4 +1,4 @@
-#include "httpfs/io/file_cache.hpp"
+#include "io/file_cache.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../support/process.hpp"
+#include "support/process.hpp"
 
 using namespace httpfs::io;
 using httpfs::test::TempDir;

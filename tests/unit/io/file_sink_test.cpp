@@ -1,12 +1,12 @@
-#include "httpfs/io/file_sink.hpp"
+#include "io/file_sink.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../support/process.hpp"
-#include "httpfs/io/file_etag.hpp"
+#include "support/process.hpp"
+#include "io/file_etag.hpp"
 
 using namespace httpfs::io;
 using httpfs::test::TempDir;

@@ -1,5 +1,5 @@
 // write_all: the whole buffer through short writes, and the count kept right on failure.
-#include "httpfs/io/write_all.hpp"
+#include "io/write_all.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>

@@ -1,8 +1,7 @@
-#include "httpfs/net/address.hpp"
+#include "net/address.hpp"
 
 #include <doctest/doctest.h>
 
-#include "httpfs/net/errors.hpp"
 
 using httpfs::net::SocketAddress;
 
@@ -18,17 +17,4 @@ TEST_CASE("addresses and URLs") {
   auto m = SocketAddress::parse("::ffff:10.1.2.3", 9);
   REQUIRE(m);
   CHECK(m->host() == "10.1.2.3");  // IPv4-mapped shows as IPv4 (logs)
-}
-
-TEST_CASE("errno to status, in one place") {
-  using httpfs::net::status_from_errno;
-  CHECK(status_from_errno(ENOENT) == 404);
-  CHECK(status_from_errno(-ENOTDIR) == 404);
-  CHECK(status_from_errno(EACCES) == 403);
-  CHECK(status_from_errno(EXDEV) == 403);
-  CHECK(status_from_errno(EMFILE) == 503);
-  CHECK(status_from_errno(ENOSPC) == 507);
-  CHECK(status_from_errno(EDQUOT) == 507);
-  CHECK(status_from_errno(ENAMETOOLONG) == 414);
-  CHECK(status_from_errno(EIO) == 500);
 }

@@ -1,4 +1,4 @@
-#include "httpfs/net/output_queue.hpp"
+#include "net/output_queue.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "../../support/process.hpp"
+#include "support/process.hpp"
 
 using httpfs::net::OutputQueue;
 

@@ -1,4 +1,4 @@
-#include "httpfs/net/tls.hpp"
+#include "net/tls.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "../../support/test_pki.hpp"
+#include "support/test_pki.hpp"
 
 using httpfs::net::OutputQueue;
 using httpfs::net::TlsContext;

@@ -1,4 +1,4 @@
-#include "httpfs/server/options.hpp"
+#include "server/options.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "httpfs/server/timeout_list.hpp"
+#include "server/timeout_list.hpp"
 
 #include <doctest/doctest.h>
 

@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "httpfs/http/fields.hpp"
-#include "httpfs/http/parse_error.hpp"
+#include "http/fields.hpp"
+#include "http/parse_error.hpp"
 
 namespace httpfs::http {
 

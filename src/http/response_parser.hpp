@@ -14,10 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "httpfs/http/fields.hpp"
-#include "httpfs/http/line_scanner.hpp"
-#include "httpfs/http/method.hpp"
-#include "httpfs/http/parse_error.hpp"
+#include "http/fields.hpp"
+#include "http/line_scanner.hpp"
+#include "http/method.hpp"
+#include "http/parse_error.hpp"
 
 namespace httpfs::http {
 

@@ -26,7 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "httpfs/io/docroot.hpp"
+#include "io/docroot.hpp"
 
 namespace httpfs::io {
 

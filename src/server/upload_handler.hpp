@@ -11,12 +11,12 @@
 #include <optional>
 #include <string>
 
-#include "httpfs/http/request_parser.hpp"
-#include "httpfs/http/target.hpp"
-#include "httpfs/io/docroot.hpp"
-#include "httpfs/io/file_sink.hpp"
-#include "httpfs/server/options.hpp"
-#include "httpfs/server/reply.hpp"
+#include "http/request_parser.hpp"
+#include "http/target.hpp"
+#include "io/docroot.hpp"
+#include "io/file_sink.hpp"
+#include "server/options.hpp"
+#include "server/reply.hpp"
 
 namespace httpfs::server {
 

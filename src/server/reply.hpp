@@ -10,8 +10,8 @@
 #include <memory>
 #include <string_view>
 
-#include "httpfs/http/response_head_writer.hpp"
-#include "httpfs/net/output_queue.hpp"
+#include "http/response_head_writer.hpp"
+#include "net/output_queue.hpp"
 
 namespace httpfs::server {
 

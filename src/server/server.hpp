@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "httpfs/io/docroot.hpp"
-#include "httpfs/net/listener.hpp"
-#include "httpfs/server/access_log.hpp"
-#include "httpfs/server/auth.hpp"
-#include "httpfs/server/options.hpp"
-#include "httpfs/server/timeout_list.hpp"
+#include "io/docroot.hpp"
+#include "net/listener.hpp"
+#include "server/access_log.hpp"
+#include "server/auth.hpp"
+#include "server/options.hpp"
+#include "server/timeout_list.hpp"
 
 namespace httpfs::io {
 class FileCache;

@@ -14,12 +14,12 @@
 #include <string>
 #include <string_view>
 
-#include "httpfs/http/body_decoder.hpp"
-#include "httpfs/http/request_parser.hpp"
-#include "httpfs/io/file_sink.hpp"
-#include "httpfs/io/sha256.hpp"
-#include "httpfs/net/output_queue.hpp"
-#include "httpfs/server/options.hpp"
+#include "http/body_decoder.hpp"
+#include "http/request_parser.hpp"
+#include "io/file_sink.hpp"
+#include "io/sha256.hpp"
+#include "net/output_queue.hpp"
+#include "server/options.hpp"
 
 namespace httpfs::server {
 

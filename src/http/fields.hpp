@@ -8,7 +8,7 @@
 #include <span>
 #include <string_view>
 
-#include "httpfs/http/parse_error.hpp"
+#include "http/parse_error.hpp"
 
 namespace httpfs::http {
 

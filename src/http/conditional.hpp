@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "httpfs/http/request_parser.hpp"
+#include "http/request_parser.hpp"
 
 namespace httpfs::http {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "httpfs/io/docroot.hpp"
+#include "io/docroot.hpp"
 
 namespace httpfs::io {
 

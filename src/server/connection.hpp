@@ -17,10 +17,10 @@
 #include <memory>
 #include <string>
 
-#include "httpfs/net/address.hpp"
-#include "httpfs/net/output_queue.hpp"
-#include "httpfs/net/poll_socket.hpp"
-#include "httpfs/server/timeout_list.hpp"
+#include "net/address.hpp"
+#include "net/output_queue.hpp"
+#include "net/poll_socket.hpp"
+#include "server/timeout_list.hpp"
 
 namespace httpfs::net {
 class TlsStream;

@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#include "httpfs/net/address.hpp"
+#include "net/address.hpp"
 
 namespace httpfs::net {
 

@@ -3,7 +3,7 @@
 // where it belongs, checks digests, and returns the exit code.
 #pragma once
 
-#include "httpfs/client/options.hpp"
+#include "client/options.hpp"
 
 namespace httpfs::client {
 

@@ -22,12 +22,12 @@
 #include <utility>
 #include <vector>
 
-#include "httpfs/http/body_decoder.hpp"
-#include "httpfs/http/response_parser.hpp"
-#include "httpfs/http/url.hpp"
-#include "httpfs/net/output_queue.hpp"
-#include "httpfs/net/poll_socket.hpp"
-#include "httpfs/net/tls.hpp"
+#include "http/body_decoder.hpp"
+#include "http/response_parser.hpp"
+#include "http/url.hpp"
+#include "net/output_queue.hpp"
+#include "net/poll_socket.hpp"
+#include "net/tls.hpp"
 
 namespace httpfs::client {
 

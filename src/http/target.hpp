@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "httpfs/http/request_parser.hpp"
+#include "http/request_parser.hpp"
 
 namespace httpfs::http {
 

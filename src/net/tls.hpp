@@ -23,7 +23,7 @@
 #include <string>
 #include <string_view>
 
-#include "httpfs/net/output_queue.hpp"
+#include "net/output_queue.hpp"
 
 using SSL_CTX = struct ssl_ctx_st;
 using SSL = struct ssl_st;

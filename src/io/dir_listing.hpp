@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "httpfs/io/docroot.hpp"
+#include "io/docroot.hpp"
 
 namespace httpfs::io {
 

@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
-#include "httpfs/http/request_parser.hpp"
-#include "httpfs/http/target.hpp"
-#include "httpfs/io/docroot.hpp"
-#include "httpfs/server/options.hpp"
-#include "httpfs/server/reply.hpp"
+#include "http/request_parser.hpp"
+#include "http/target.hpp"
+#include "io/docroot.hpp"
+#include "server/options.hpp"
+#include "server/reply.hpp"
 
 namespace httpfs::io {
 class FileCache;
