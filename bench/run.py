@@ -8,6 +8,10 @@ sendfile on where the server has it; every server pinned to one core and the loa
 to another (taskset). Server CPU per request comes from /proc/PID/stat before and after a
 run. Each scenario runs for every server in turn, round after round (the order rotates), and
 the median of the rounds is reported with the min-max range.
+
+With --baseline DIR, httpfs-base (DIR/httpfs, with exactly the options of httpfs) takes part
+in the same rounds as httpfs, and the tables add the ratio httpfs / httpfs-base: a change can
+be compared before and after within the noise of one run.
 """
 
 import argparse
@@ -27,6 +31,15 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = ["nginx", "lighttpd", "h2o"]
+# What --servers names: a server and its variants (httpfs-nofsync and httpfs-tls go with
+# httpfs, nginx-tls with nginx, ceiling-close with ceiling).
+SERVER_NAMES = ["httpfs", "httpfs-base", "nginx", "lighttpd", "h2o", "ceiling"]
+VARIANT_SUFFIXES = ("-nofsync", "-tls", "-close")
+GROUPS = {"server": ["keepalive-50", "keepalive-1000", "pipelined-16", "close", "100k-keepalive"],
+          "tls": ["tls-keepalive-50"],
+          "large": ["get-large", "tls-get-large", "put-large"],
+          "client": ["client-get", "client-put"],
+          "memory": ["idle-memory"]}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BEGIN_MARK = "<!-- bench/run: begin -->"
 END_MARK = "<!-- bench/run: end -->"
@@ -63,6 +76,26 @@ def cpu_us(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1_000_000 // CLK_TCK
+
+
+def family(name):
+    """httpfs-base-nofsync -> httpfs-base, nginx-tls -> nginx, ceiling-close -> ceiling."""
+    for suffix in VARIANT_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def find_baseline(path):
+    """The httpfs binary of --baseline: PATH/httpfs, PATH/build-release/httpfs (a source tree),
+    or PATH itself when it is the binary."""
+    path = os.path.abspath(path)
+    for candidate in (os.path.join(path, "httpfs"), os.path.join(path, "build-release", "httpfs"),
+                      path):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    raise SystemExit(f"bench/run: --baseline {path}: no httpfs binary there "
+                     "(nor in build-release/ under it)")
 
 
 def rss_kib(pid):
@@ -117,6 +150,23 @@ class Bench:
         self.server_cpu = self.cpus - 1
         self.load_cpu = 0
         self.build = os.path.join(REPO, args.build)
+        self.baseline = find_baseline(args.baseline) if args.baseline else None
+        self.server_filter = None
+        if args.servers:
+            self.server_filter = [n.strip() for n in args.servers.split(",") if n.strip()]
+            variants = {n + v for n in SERVER_NAMES for v in VARIANT_SUFFIXES}
+            for n in self.server_filter:
+                if n not in SERVER_NAMES and n not in variants:
+                    raise SystemExit(f"bench/run: --servers {n}: not a server "
+                                     f"({', '.join(SERVER_NAMES)})")
+                if family(n) == "httpfs-base" and not self.baseline:
+                    raise SystemExit(f"bench/run: --servers {n} needs --baseline DIR")
+        self.only = [x.strip() for x in args.only.split(",") if x.strip()] if args.only else None
+        known = set(GROUPS) | {s for v in GROUPS.values() for s in v}
+        for x in self.only or []:
+            if x not in known:
+                raise SystemExit(f"bench/run: --only {x}: not a group or scenario "
+                                 f"(groups: {', '.join(GROUPS)})")
         self.tmp = tempfile.mkdtemp(prefix="httpfs-bench-", dir=args.tmpdir)
         os.chmod(self.tmp, 0o755)
         self.root = os.path.join(self.tmp, "www")
@@ -168,15 +218,21 @@ class Bench:
 
     def configure_servers(self):
         b = self.build
-        httpfs = [f"{b}/httpfs", "-b", "127.0.0.1", "-d", self.root, "--access-log", "off",
-                  "--keepalive-timeout", "120", "--max-pipelined", "64"]
-        p = free_port()
-        self.add("httpfs", httpfs + ["-p", str(p)], p)
-        p = free_port()
-        self.add("httpfs-nofsync", httpfs + ["-p", str(p), "--no-fsync"], p)
-        p = free_port()
-        self.add("httpfs-tls", httpfs + ["-p", str(p), "--tls-cert", self.cert, "--tls-key",
-                                         self.key], p, "https")
+        options = ["-b", "127.0.0.1", "-d", self.root, "--access-log", "off",
+                   "--keepalive-timeout", "120", "--max-pipelined", "64"]
+        # The baseline, when there is one, gets exactly the options of the current build.
+        builds = [("httpfs", f"{b}/httpfs")]
+        if self.baseline:
+            builds.append(("httpfs-base", self.baseline))
+        for name, binary in builds:
+            httpfs = [binary] + options
+            p = free_port()
+            self.add(name, httpfs + ["-p", str(p)], p)
+            p = free_port()
+            self.add(f"{name}-nofsync", httpfs + ["-p", str(p), "--no-fsync"], p)
+            p = free_port()
+            self.add(f"{name}-tls", httpfs + ["-p", str(p), "--tls-cert", self.cert,
+                                              "--tls-key", self.key], p, "https")
         p = free_port()
         self.add("ceiling", [f"{b}/bench/ceiling", str(p), f"{self.root}/1k.bin"], p)
         p = free_port()
@@ -221,7 +277,8 @@ http {{
         with open(f"{d}/nginx.conf", "w") as f:
             f.write(conf)
         self.add("nginx", ["nginx", "-c", f"{d}/nginx.conf"], p)
-        self.nginx_tls_port = ptls
+        # nginx's TLS listener is the same process as its plain one: no argv of its own.
+        self.add("nginx-tls", [], ptls, "https")
 
         d = self.conf_dir("lighttpd")
         p = free_port()
@@ -257,17 +314,20 @@ hosts:
 """)
         self.add("h2o", ["h2o", "-c", f"{d}/h2o.conf"], p)
 
-    def start_servers(self):
-        for s in self.servers.values():
-            s.start(self.server_cpu)
-        # nginx's TLS listener is the same process as its plain one.
-        n = self.servers["nginx"]
-        self.servers["nginx-tls"] = Server("nginx-tls", [], self.nginx_tls_port, "https")
-        self.servers["nginx-tls"].proc = n.proc
-        for name in ["httpfs", "nginx", "lighttpd", "h2o", "ceiling", "httpfs-tls", "nginx-tls"]:
+    def start_servers(self, needed):
+        """Starts the servers that some planned scenario uses, and no others."""
+        processes = {"nginx" if n == "nginx-tls" else n for n in needed}
+        for name, s in self.servers.items():
+            if name in processes and s.argv:
+                s.start(self.server_cpu)
+        if "nginx" in processes:
+            self.servers["nginx-tls"].proc = self.servers["nginx"].proc
+        for name in processes | set(needed):
+            if name == "ceiling-close":
+                continue
             self.verify(self.servers[name], "/1k.bin")
-        for name in ["httpfs", "nginx", "lighttpd", "h2o"]:
-            self.verify(self.servers[name], "/100k.bin")
+            if not name.startswith("ceiling") and not name.endswith("-tls"):
+                self.verify(self.servers[name], "/100k.bin")
 
     def verify(self, server, path):
         # A misconfigured peer that answers 403 fast would win every scenario.
@@ -392,7 +452,7 @@ hosts:
         tool = f"{self.build}/bench/idle_clients"
         server.stop()
         server.start(self.server_cpu)
-        if server.name == "nginx":  # its TLS listener is the same process
+        if server.name == "nginx" and "nginx-tls" in self.servers:  # the same process
             self.servers["nginx-tls"].proc = server.proc
         self.verify(server, "/1k.bin")
         time.sleep(0.3)
@@ -415,69 +475,105 @@ hosts:
     # ---- the run
 
     def rotate(self, names, round_no):
+        if not names:
+            return []
         k = round_no % len(names)
         return names[k:] + names[:k]
 
     def record(self, scenario, server, value):
         self.results["scenarios"].setdefault(scenario, {}).setdefault(server, []).append(value)
 
-    def want(self, group):
-        return not self.args.only or group in self.args.only.split(",")
+    def want(self, scenario):
+        """--only names groups or single scenarios."""
+        if not self.only:
+            return True
+        return scenario in self.only or any(g in self.only and scenario in v
+                                            for g, v in GROUPS.items())
+
+    def pick(self, names):
+        """The servers of a scenario that --servers keeps (all of them without it)."""
+        return [n for n in names if n in self.servers and (
+            self.server_filter is None or n in self.server_filter
+            or family(n) in self.server_filter)]
+
+    def plan(self):
+        """Every scenario that runs, with the servers it runs against, in a fixed order."""
+        main = self.pick(["httpfs", "httpfs-base"] + PEERS)
+        pipeline = ("-s", f"{REPO}/bench/pipeline.lua")
+        close = ("-H", "Connection: close")
+        wrk = [
+            ("keepalive-50", "/1k.bin", 50, (), self.pick(main + ["ceiling"])),
+            ("keepalive-1000", "/1k.bin", 1000, (), self.pick(main + ["ceiling"])),
+            ("pipelined-16", "/1k.bin", 50, pipeline, self.pick(main + ["ceiling"])),
+            ("close", "/1k.bin", 50, close, self.pick(main + ["ceiling-close"])),
+            ("100k-keepalive", "/100k.bin", 50, (), main),
+            ("tls-keepalive-50", "/1k.bin", 50, (),
+             self.pick(["httpfs-tls", "httpfs-base-tls", "nginx-tls"])),
+        ]
+        plan = {
+            "wrk": [w for w in wrk if self.want(w[0]) and w[4]],
+            "get-large": main,
+            "tls-get-large": self.pick(["httpfs-tls", "httpfs-base-tls", "nginx-tls"]),
+            "put-large": self.pick(["httpfs", "httpfs-base", "httpfs-nofsync",
+                                    "httpfs-base-nofsync", "nginx"]),
+            "idle-memory": main,
+        }
+        for scenario in ("get-large", "tls-get-large", "put-large", "idle-memory"):
+            if not self.want(scenario):
+                plan[scenario] = []
+        needed = {n for w in plan["wrk"] for n in w[4]}
+        needed |= {n for k, v in plan.items() if k != "wrk" for n in v}
+        # The clients download from httpfs and upload to httpfs --no-fsync, whatever --servers.
+        plan["client"] = [d for d in ("get", "put") if self.want(f"client-{d}")]
+        if plan["client"]:
+            needed |= {"httpfs", "httpfs-nofsync"}
+        return plan, needed
 
     def run(self):
         started = time.time()
         log(f"bench: {self.rounds} round(s), {self.seconds} s per load run, "
             f"{self.big_mib} MiB large file, in {self.tmp}")
+        if self.baseline:
+            log(f"bench: httpfs-base is {self.baseline}")
         self.make_docroot()
         self.configure_servers()
-        self.collect_machine()
+        plan, needed = self.plan()
+        if not needed:
+            raise SystemExit("bench/run: nothing to run with these --only and --servers")
+        log(f"bench: servers {', '.join(n for n in self.servers if n in needed)}")
+        self.collect_machine(needed)
         try:
-            self.start_servers()
-            servers4 = ["httpfs"] + PEERS
-            wrk_scenarios = [
-                ("keepalive-50", "/1k.bin", 50, (), servers4 + ["ceiling"]),
-                ("keepalive-1000", "/1k.bin", 1000, (), servers4 + ["ceiling"]),
-                ("pipelined-16", "/1k.bin", 50, ("-s", f"{REPO}/bench/pipeline.lua"),
-                 servers4 + ["ceiling"]),
-                ("close", "/1k.bin", 50, ("-H", "Connection: close"),
-                 servers4 + ["ceiling-close"]),
-                ("100k-keepalive", "/100k.bin", 50, (), servers4),
-                ("tls-keepalive-50", "/1k.bin", 50, (), ["httpfs-tls", "nginx-tls"]),
-            ]
+            self.start_servers(needed)
             for r in range(self.rounds):
-                for scenario, path, conns, extra, names in wrk_scenarios:
-                    if not self.want("tls" if scenario.startswith("tls") else "server"):
-                        continue
+                for scenario, path, conns, extra, names in plan["wrk"]:
                     for name in self.rotate(names, r):
                         log(f"round {r + 1}: {scenario} {name}")
                         res = self.wrk(self.servers[name], path, conns, extra)
                         self.record(scenario, name.replace("-close", ""), res)
-                if self.want("large"):
-                    # Single transfers of the big file vary a lot on a shared VM (memory
-                    # bandwidth): several per round, all of them in the median.
-                    for k in range(self.large_reps):
-                        for name in self.rotate(servers4, r + k):
-                            log(f"round {r + 1}.{k + 1}: large GET {name}")
-                            self.record("get-large", name,
-                                        self.download(self.servers[name], "/big.bin"))
-                        for name in self.rotate(["httpfs-tls", "nginx-tls"], r + k):
-                            log(f"round {r + 1}.{k + 1}: large GET over TLS {name}")
-                            self.record("tls-get-large", name,
-                                        self.download(self.servers[name], "/big.bin"))
-                        for name in self.rotate(["httpfs", "httpfs-nofsync", "nginx"], r + k):
-                            log(f"round {r + 1}.{k + 1}: large PUT {name}")
-                            self.record("put-large", name,
-                                        self.upload(self.servers[name], f"put-{name}-{r}-{k}.bin"))
-                if self.want("client"):
-                    for direction in ("get", "put"):
-                        for client in self.rotate(["httpc", "curl", "wget"], r):
-                            log(f"round {r + 1}: client {direction} {client}")
-                            self.record(f"client-{direction}", client,
-                                        self.client_run(client, direction, r))
-                if self.want("memory"):
-                    for name in self.rotate(servers4, r):
-                        log(f"round {r + 1}: idle memory {name}")
-                        self.record("idle-memory", name, self.idle_memory(self.servers[name]))
+                # Single transfers of the big file vary a lot on a shared VM (memory
+                # bandwidth): several per round, all of them in the median.
+                for k in range(self.large_reps if any(
+                        plan[s] for s in ("get-large", "tls-get-large", "put-large")) else 0):
+                    for name in self.rotate(plan["get-large"], r + k):
+                        log(f"round {r + 1}.{k + 1}: large GET {name}")
+                        self.record("get-large", name,
+                                    self.download(self.servers[name], "/big.bin"))
+                    for name in self.rotate(plan["tls-get-large"], r + k):
+                        log(f"round {r + 1}.{k + 1}: large GET over TLS {name}")
+                        self.record("tls-get-large", name,
+                                    self.download(self.servers[name], "/big.bin"))
+                    for name in self.rotate(plan["put-large"], r + k):
+                        log(f"round {r + 1}.{k + 1}: large PUT {name}")
+                        self.record("put-large", name,
+                                    self.upload(self.servers[name], f"put-{name}-{r}-{k}.bin"))
+                for direction in plan["client"]:
+                    for client in self.rotate(["httpc", "curl", "wget"], r):
+                        log(f"round {r + 1}: client {direction} {client}")
+                        self.record(f"client-{direction}", client,
+                                    self.client_run(client, direction, r))
+                for name in self.rotate(plan["idle-memory"], r):
+                    log(f"round {r + 1}: idle memory {name}")
+                    self.record("idle-memory", name, self.idle_memory(self.servers[name]))
         finally:
             self.stop_servers()
         self.results["settings"] = {
@@ -485,8 +581,12 @@ hosts:
             "idle_connections": self.idle_total, "large_reps": self.large_reps, "server_cpu": self.server_cpu,
             "load_cpu": self.load_cpu, "quick": self.quick,
             "duration_s": round(time.time() - started)}
+        if self.baseline:
+            self.results["settings"]["baseline"] = self.baseline
+        if self.server_filter:
+            self.results["settings"]["servers"] = self.server_filter
 
-    def collect_machine(self):
+    def collect_machine(self, needed):
         m = self.results["machine"]
         lscpu = sh(["lscpu"])
         model = re.search(r"Model name:\s*(.*)", lscpu)
@@ -499,16 +599,27 @@ hosts:
             m["os"] = re.search(r'PRETTY_NAME="(.*)"', f.read())[1]
         m["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         v = self.results["versions"]
-        first = lambda cmd: (subprocess.run(cmd, capture_output=True, text=True).stdout +
-                             subprocess.run(cmd, capture_output=True, text=True).stderr
-                             ).strip().splitlines()[0]
-        commit = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
-                                capture_output=True, text=True).stdout.strip()
-        v["httpfs"] = first([f"{self.build}/httpfs", "--version"]) + (f" ({commit})" if commit else "")
+        def first(cmd):
+            try:
+                r = subprocess.run(cmd, capture_output=True, text=True)
+            except OSError:
+                return "not found"
+            return ((r.stdout + r.stderr).strip().splitlines() or ["?"])[0]
+
+        def described(binary):
+            commit = subprocess.run(["git", "-C", os.path.dirname(binary), "describe", "--always",
+                                     "--dirty"], capture_output=True, text=True).stdout.strip()
+            return first([binary, "--version"]) + (f" ({commit})" if commit else "")
+
+        families = {family(n) for n in needed}
+        v["httpfs"] = described(f"{self.build}/httpfs")
+        if "httpfs-base" in families:
+            v["httpfs-base"] = described(self.baseline)
         v["httpc"] = first([f"{self.build}/httpc", "--version"])
-        v["nginx"] = first(["nginx", "-v"])
-        v["lighttpd"] = first(["lighttpd", "-v"])
-        v["h2o"] = first(["h2o", "--version"])
+        for name, cmd in (("nginx", ["nginx", "-v"]), ("lighttpd", ["lighttpd", "-v"]),
+                          ("h2o", ["h2o", "--version"])):
+            if name in families:
+                v[name] = first(cmd)
         v["wrk"] = first(["wrk", "--version"])
         v["curl"] = first(["curl", "--version"])
         v["wget"] = first(["wget", "--version"])
@@ -552,6 +663,20 @@ def ratio_text(r):
     return f"{r:.2f}x" if r is not None else "–"
 
 
+def paired_ratio(after, before, key):
+    """after / before, round by round: the runs of two servers are recorded in the same
+    rounds, so the i-th values are a pair. The median of the pairs' ratios and their range."""
+    if not after or not before or any(key not in v for v in after + before):
+        return "–"
+    ratios = [a[key] / b[key] for a, b in zip(after, before) if b[key]]
+    if not ratios:
+        return "–"
+    text = f"{statistics.median(ratios):.2f}x"
+    if len(ratios) > 1:
+        text += f" ({min(ratios):.2f}–{max(ratios):.2f})"
+    return text
+
+
 # What each scenario is judged on: (scenario, metric, higher_is_better, target ratio to the
 # best peer, what the target says).
 TARGETS = [
@@ -582,8 +707,10 @@ def judge(results, scenario, metric, higher, ours="httpfs", peers=None):
     if any(metric not in v for v in data[ours]):
         return None, None
     mine = summary(data[ours], metric)["median"]
+    # Peers only: not the ceiling, nor another httpfs (a variant, or the baseline).
     others = [summary(v, metric)["median"] for k, v in data.items()
-              if k != ours and k != "ceiling" and (peers is None or k in peers)
+              if k != ours and k != "ceiling" and not k.startswith("httpfs")
+              and (peers is None or k in peers)
               and all(metric in x for x in v)]
     if not others or mine == 0:
         return None, None
@@ -606,24 +733,39 @@ def report(results):
     lines.append("")
     lines.append("Versions: " + "; ".join(f"{k}: {v[k]}" for k in v) + ".")
     lines.append("")
-    lines.append("![httpfs and its peers, relative to the best peer](chart.png)")
-    lines.append("")
+    base = st.get("baseline")
+    if base:
+        lines.append(f"httpfs-base: `{base}`, started with exactly the options of httpfs, in the "
+                     "same rounds; the large transfers use the current httpc for both. "
+                     "httpfs / httpfs-base: the ratio in each round, median and range "
+                     "(after / before; a range that straddles 1.00 is a tie).")
+        lines.append("")
+    if any(n in PEERS for d in sc.values() for n in d):  # no chart without a peer
+        lines.append("![httpfs and its peers, relative to the best peer](chart.png)")
+        lines.append("")
 
     # Small files.
-    names = ["httpfs", "nginx", "lighttpd", "h2o", "ceiling"]
     wrk_rows = [("keepalive-50", "1 KiB keep-alive, 50 conns"),
                 ("keepalive-1000", "1 KiB keep-alive, 1000 conns"),
                 ("pipelined-16", "1 KiB pipelined x16, 50 conns"),
                 ("close", "1 KiB Connection: close, 50 conns"),
                 ("100k-keepalive", "100 KiB keep-alive, 50 conns")]
+    # The columns of the servers that ran (--servers may leave some out).
+    names = [n for n in ["httpfs", "httpfs-base", "nginx", "lighttpd", "h2o", "ceiling"]
+             if any(n in sc.get(k, {}) for k, _ in wrk_rows)]
+    has_peers = any(n in PEERS for n in names)
+    has_ceiling = "ceiling" in names
+    has_base = "httpfs" in names and "httpfs-base" in names
     if not any(k in sc for k, _ in wrk_rows):
         wrk_rows = []
     else:
         lines.append("### Small files (wrk, 1 thread)")
         lines.append("")
-        lines.append("| scenario | metric | " + " | ".join(names) +
-                     " | httpfs / best peer | httpfs / ceiling |")
-        lines.append("|---|---|" + "---:|" * (len(names) + 2))
+        ratios = ((["httpfs / httpfs-base"] if has_base else []) +
+                  (["httpfs / best peer"] if has_peers else []) +
+                  (["httpfs / ceiling"] if has_ceiling else []))
+        lines.append("| scenario | metric | " + " | ".join(names + ratios) + " |")
+        lines.append("|---|---|" + "---:|" * (len(names) + len(ratios)))
     metrics = [("rps", "req/s", True), ("cpu_us_per_req", "server CPU µs/req", False),
                ("p50_ms", "p50 ms", False), ("p99_ms", "p99 ms", False)]
     for scenario, title in wrk_rows:
@@ -634,9 +776,14 @@ def report(results):
             row = [title if metric == "rps" else "", label]
             for n in names:
                 row.append(cell(data[n], metric) if n in data else "–")
-            r, _ = judge(results, scenario, metric, higher)
-            row.append(ratio_text(r))
-            if "ceiling" in data and "httpfs" in data and all(
+            if has_base:
+                row.append(paired_ratio(data.get("httpfs"), data.get("httpfs-base"), metric))
+            if has_peers:
+                r, _ = judge(results, scenario, metric, higher)
+                row.append(ratio_text(r))
+            if not has_ceiling:
+                pass
+            elif "ceiling" in data and "httpfs" in data and all(
                     metric in v for v in data["ceiling"] + data["httpfs"]):
                 c = summary(data["ceiling"], metric)["median"]
                 row.append(ratio_text(summary(data["httpfs"], metric)["median"] / c if c else None))
@@ -654,12 +801,24 @@ def report(results):
         lines.append("|---|---|---:|---:|---:|")
         for scenario, title in (("get-large", "GET"), ("put-large", "PUT"),
                                 ("tls-get-large", "GET over TLS")):
-            for n, vals in sc.get(scenario, {}).items():
+            data = sc.get(scenario, {})
+            for n, vals in data.items():
                 label = {"httpfs": "httpfs (fsync before answering)" if scenario == "put-large"
                          else "httpfs", "httpfs-nofsync": "httpfs --no-fsync",
+                         "httpfs-base": "httpfs-base (fsync before answering)"
+                         if scenario == "put-large" else "httpfs-base",
+                         "httpfs-base-nofsync": "httpfs-base --no-fsync",
                          "nginx": "nginx dav" if scenario == "put-large" else "nginx"}.get(n, n)
                 lines.append(f"| {title} | {label} | {cell(vals, 'gbps', 2)} | "
                              f"{cell(vals, 'seconds', 2)} | {cell(vals, 'server_cpu_s', 2)} |")
+            for after, label in (("httpfs", "httpfs / httpfs-base"),
+                                 ("httpfs-nofsync", "httpfs / httpfs-base, --no-fsync"),
+                                 ("httpfs-tls", "httpfs / httpfs-base")):
+                a, b = data.get(after), data.get(after.replace("httpfs", "httpfs-base"))
+                if a and b:
+                    lines.append(f"| {title} | {label} | "
+                                 + " | ".join(paired_ratio(a, b, k) for k in
+                                              ("gbps", "seconds", "server_cpu_s")) + " |")
         lines.append("")
 
     if "idle-memory" in sc:
@@ -669,9 +828,14 @@ def report(results):
         lines.append("| server | RSS at start, KiB | RSS with all open, KiB | "
                      "bytes per idle connection |")
         lines.append("|---|---:|---:|---:|")
-        for n, vals in sc["idle-memory"].items():
+        data = sc["idle-memory"]
+        for n, vals in data.items():
             lines.append(f"| {n} | {cell(vals, 'rss_start_kib')} | {cell(vals, 'rss_kib')} | "
                          f"{cell(vals, 'bytes_per_conn')} |")
+        if data.get("httpfs") and data.get("httpfs-base"):
+            lines.append("| httpfs / httpfs-base | " + " | ".join(
+                paired_ratio(data["httpfs"], data["httpfs-base"], k)
+                for k in ("rss_start_kib", "rss_kib", "bytes_per_conn")) + " |")
         lines.append("")
 
     if "client-get" in sc:
@@ -692,16 +856,18 @@ def report(results):
         lines.append("")
         lines.append("| scenario | server | req/s | server CPU µs/req | p99 ms |")
         lines.append("|---|---|---:|---:|---:|")
-        for n, vals in sc["tls-keepalive-50"].items():
+        data = sc["tls-keepalive-50"]
+        for n, vals in data.items():
             lines.append(f"| 1 KiB keep-alive, 50 conns | {n} | {cell(vals, 'rps')} | "
                          f"{cell(vals, 'cpu_us_per_req')} | {cell(vals, 'p99_ms')} |")
+        if data.get("httpfs-tls") and data.get("httpfs-base-tls"):
+            lines.append("| 1 KiB keep-alive, 50 conns | httpfs / httpfs-base | " + " | ".join(
+                paired_ratio(data["httpfs-tls"], data["httpfs-base-tls"], k)
+                for k in ("rps", "cpu_us_per_req", "p99_ms")) + " |")
         lines.append("")
 
-    # The targets.
-    lines.append("### Targets")
-    lines.append("")
-    lines.append("| scenario | target | httpfs / reference | met |")
-    lines.append("|---|---|---:|:---:|")
+    # The targets (none when --servers left out every peer).
+    targets, judged = [], False
     for scenario, metric, higher, target, text in TARGETS:
         if scenario not in sc:
             continue
@@ -713,12 +879,20 @@ def report(results):
                 r, _ = judge(results, scenario, metric, higher, variant, peers)
                 met = r is not None and (r >= target if higher else r <= target)
                 label = "PUT, fsync" if variant == "httpfs" else "PUT, --no-fsync"
-                lines.append(f"| {label} | {text} | {ratio_text(r)} | {'yes' if met else 'no'} |")
+                targets.append(f"| {label} | {text} | {ratio_text(r)} | {'yes' if met else 'no'} |")
+                judged |= r is not None
             continue
         r, _ = judge(results, scenario, metric, higher, ours, peers)
         met = r is not None and (r >= target if higher else r <= target)
-        lines.append(f"| {scenario} | {text} | {ratio_text(r)} | {'yes' if met else 'no'} |")
-    lines.append("")
+        targets.append(f"| {scenario} | {text} | {ratio_text(r)} | {'yes' if met else 'no'} |")
+        judged |= r is not None
+    if judged:
+        lines.append("### Targets")
+        lines.append("")
+        lines.append("| scenario | target | httpfs / reference | met |")
+        lines.append("|---|---|---:|:---:|")
+        lines.extend(targets)
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -744,8 +918,14 @@ def chart(results, png, workdir):
             vals = {n: get(alias.get(n, n)) for n in cols}
             peers = [vals[n] for n in ("nginx", "lighttpd", "h2o") if vals[n]]
             best = max(peers) if peers else None
+            if best is None:
+                count -= 1
+                continue
             f.write(f'"{label}" ' + " ".join(
                 f"{vals[n] / best:.3f}" if vals[n] and best else "NaN" for n in cols) + "\n")
+    if count == 0:
+        log("bench: no peer in the results, so no chart")
+        return
     script = f"""set terminal pngcairo size 1100,520 font "sans,10"
 set output "{png}"
 set title "Throughput relative to the best peer (higher is better; 1.0 = the best of nginx, lighttpd, h2o)"
@@ -797,15 +977,28 @@ def main():
         epilog="Scenario groups (--only): server (1 KiB keep-alive at 50 and 1000 connections, "
                "pipelined x16, Connection: close, 100 KiB), tls (1 KiB keep-alive over HTTPS), "
                "large (1 GiB GET, GET over TLS, PUT), client (httpc, curl, wget: 1 GiB to disk "
-               "and up), memory (per idle keep-alive connection at 8000 connections). A full "
-               "run takes about 20 minutes on 2 cores; --quick under two minutes.")
+               "and up), memory (per idle keep-alive connection at 8000 connections). Single "
+               "scenarios: " + ", ".join(s for v in GROUPS.values() for s in v) + ". A full "
+               "run takes about 20 minutes on 2 cores; --quick under two minutes. Before and "
+               "after a change: bench/run --baseline OLD/build-release --servers "
+               "httpfs,httpfs-base --only server,large,memory")
     ap.add_argument("--quick", action="store_true",
                     help="one round, 2 s load runs without warm-up, a 256 MiB large file, 2000 idle "
                          "connections; prints the tables and writes nothing unless --write")
     ap.add_argument("--rounds", type=int, help="rounds per scenario (default 3; quick: 1)")
     ap.add_argument("--seconds", type=int, help="seconds per load run (default 10)")
-    ap.add_argument("--only", help="comma-separated scenario groups (default: all)")
-    ap.add_argument("--write", action="store_true", help="write the results even with --quick")
+    ap.add_argument("--only", help="comma-separated scenario groups or single scenarios "
+                                   "(default: all)")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="also run httpfs-base: DIR/httpfs (a build directory of another "
+                         "commit, or a source tree with build-release/), with the options of "
+                         "httpfs, in the same rounds; the tables add httpfs / httpfs-base. "
+                         "Writes nothing unless --write")
+    ap.add_argument("--servers", metavar="NAME,...",
+                    help="only these servers (default: all): " + ", ".join(SERVER_NAMES) +
+                         "; a name includes its variants (httpfs: --no-fsync and TLS too)")
+    ap.add_argument("--write", action="store_true",
+                    help="write the results even with --quick or --baseline")
     ap.add_argument("--no-write", action="store_true", help="print the tables only")
     ap.add_argument("--build", default="build-release", help=argparse.SUPPRESS)
     ap.add_argument("--tmpdir", default=None,
@@ -817,7 +1010,7 @@ def main():
         bench.run()
         text = report(bench.results)
         print(text)
-        write = (args.write or not args.quick) and not args.no_write
+        write = (args.write or not (args.quick or args.baseline)) and not args.no_write
         if write:
             bench_dir = os.path.join(REPO, "bench")
             chart(bench.results, os.path.join(bench_dir, "chart.png"), bench.tmp)
