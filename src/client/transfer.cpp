@@ -245,9 +245,12 @@ void Transfer::handle_handshaking(int) {
       case net::TlsStream::Failure::None:
         break;
     }
-    finish(code, r == -EPROTO
-                     ? tls_->error_text()
-                     : "TLS handshake with " + spec_.url.host + " failed: " + net::errno_text(-r));
+    std::string why = r == -EPROTO ? tls_->error_text()
+                                   : "TLS handshake with " + spec_.url.host +
+                                         " failed: " + net::errno_text(-r);
+    if (code == kTlsUntrusted)
+      why += ": use --cacert FILE to trust its CA, or -k to skip verification";
+    finish(code, why);
     return;
   }
   uv_timer_stop(&connect_timer_);

@@ -37,23 +37,22 @@ int bio_write(BIO* b, const char* data, int len) {
   if (len <= 0) return 0;
   // Never blocks: the owner produces a batch only when the previous one was sent, so this
   // holds at most one batch of records.
-  stream_of(b)->output().append(data, static_cast<std::size_t>(len));
+  stream_of(b)->output().append(std::string_view(data, static_cast<std::size_t>(len)));
   return len;
 }
 
 int bio_read(BIO* b, char* out, int len) {
   BIO_clear_retry_flags(b);
   TlsStream* s = stream_of(b);
-  TlsStream::Buffer& in = s->input();
-  if (in.size() == 0) {
+  ByteBuffer& in = s->input();
+  if (in.empty()) {
     if (s->input_eof()) return 0;  // the peer closed: OpenSSL sees the end of the stream
     BIO_set_retry_read(b);
     return -1;
   }
   const std::size_t n = std::min(in.size(), static_cast<std::size_t>(std::max(len, 0)));
-  std::memcpy(out, in.data.get() + in.begin, n);
-  in.begin += n;
-  if (in.begin == in.end) in.begin = in.end = 0;
+  std::memcpy(out, in.data(), n);
+  in.consume(n);
   return static_cast<int>(n);
 }
 
@@ -268,7 +267,7 @@ std::unique_ptr<TlsContext> TlsContext::client(bool verify, const std::string& c
     return out;
   }
   if (!cacert.empty()) {
-    // Like curl: --cacert replaces the system store.
+    // Like curl: a CA file given replaces the system store.
     if (SSL_CTX_load_verify_locations(ctx, cacert.c_str(), nullptr) != 1) {
       error = "cannot read the CA certificates in '" + cacert + "': " + openssl_error();
       return nullptr;
@@ -282,35 +281,6 @@ std::unique_ptr<TlsContext> TlsContext::client(bool verify, const std::string& c
   }
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_callback);
   return out;
-}
-
-// ---- buffers
-
-void TlsStream::Buffer::reserve(std::size_t want) {
-  if (cap - end >= want) return;
-  if (begin > 0) {
-    std::memmove(data.get(), data.get() + begin, end - begin);
-    end -= begin;
-    begin = 0;
-    if (cap - end >= want) return;
-  }
-  std::size_t bigger = std::max<std::size_t>(cap * 2, 4096);
-  while (bigger - end < want) bigger *= 2;
-  auto fresh = std::make_unique_for_overwrite<char[]>(bigger);
-  if (end > 0) std::memcpy(fresh.get(), data.get(), end);
-  data = std::move(fresh);
-  cap = bigger;
-}
-
-void TlsStream::Buffer::append(const char* p, std::size_t n) {
-  reserve(n);
-  std::memcpy(data.get() + end, p, n);
-  end += n;
-}
-
-void TlsStream::Buffer::release() noexcept {
-  data.reset();
-  cap = begin = end = 0;
 }
 
 // ---- the stream
@@ -350,7 +320,7 @@ bool TlsStream::handshake_done() const noexcept {
 bool TlsStream::has_buffered_input() const noexcept {
   // Only after a read that stopped because the caller's buffer was full: a read that ran
   // dry (-EAGAIN) left nothing usable behind, even if part of a record waits in in_.
-  return maybe_more_ && (SSL_pending(ssl_) > 0 || in_.size() > 0);
+  return maybe_more_ && (SSL_pending(ssl_) > 0 || !in_.empty());
 }
 
 std::string TlsStream::description() const {
@@ -360,10 +330,10 @@ std::string TlsStream::description() const {
 int TlsStream::fill(int fd) {
   in_.reserve(kInChunk);
   for (;;) {
-    ssize_t n = ::recv(fd, in_.data.get() + in_.end, in_.cap - in_.end, 0);
+    ssize_t n = ::recv(fd, in_.tail(), in_.tail_room(), 0);
     if (n > 0) {
-      const unsigned char first = static_cast<unsigned char>(in_.data[in_.end]);
-      in_.end += static_cast<std::size_t>(n);
+      const auto first = static_cast<unsigned char>(*in_.tail());
+      in_.commit(static_cast<std::size_t>(n));
       if (!first_bytes_seen_) {
         first_bytes_seen_ = true;
         // A TLS connection opens with a handshake record (22). An upper-case letter is the
@@ -389,17 +359,16 @@ int TlsStream::fill(int fd) {
 }
 
 int TlsStream::send_pending(int fd) {
-  while (out_.size() > 0) {
-    ssize_t n = ::send(fd, out_.data.get() + out_.begin, out_.size(), MSG_NOSIGNAL);
+  while (!out_.empty()) {
+    ssize_t n = ::send(fd, out_.data(), out_.size(), MSG_NOSIGNAL);
     if (n > 0) {
-      out_.begin += static_cast<std::size_t>(n);
+      out_.consume(static_cast<std::size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return -EAGAIN;
     return n < 0 ? -errno : -EIO;
   }
-  out_.begin = out_.end = 0;
   return 0;
 }
 
@@ -434,8 +403,7 @@ int TlsStream::fail(int ssl_error) {
       default:
         failure_ = Failure::Untrusted;
         error_ = "the certificate of " + host_ + " is not trusted (" +
-                 X509_verify_cert_error_string(note->error) + "; issued by " + d +
-                 "): use --cacert FILE to trust its CA, or -k to skip verification";
+                 X509_verify_cert_error_string(note->error) + "; issued by " + d + ")";
         break;
     }
     return -EPROTO;
@@ -482,7 +450,7 @@ ssize_t TlsStream::read(int fd, char* buf, std::size_t len) {
       ended_ = true;
       return 0;
     }
-    if (eof_ && in_.size() == 0 && handshake_done()) {
+    if (eof_ && in_.empty() && handshake_done()) {
       // The peer closed without close_notify. Whether that truncated anything is for the
       // framing to say (a read-until-close body cannot tell).
       ERR_clear_error();
@@ -564,8 +532,8 @@ void TlsStream::close_notify(int fd) {
 }
 
 void TlsStream::release_buffers() noexcept {
-  if (in_.size() == 0) in_.release();
-  if (out_.size() == 0) out_.release();
+  if (in_.empty()) in_.release();
+  if (out_.empty()) out_.release();
 }
 
 }  // namespace httpfs::net

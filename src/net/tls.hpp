@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/byte_buffer.hpp"
 #include "net/output_queue.hpp"
 
 using SSL_CTX = struct ssl_ctx_st;
@@ -108,16 +109,8 @@ class TlsStream {
   std::string description() const;
 
   // Below: the BIO's side (tls.cpp).
-  struct Buffer {
-    std::unique_ptr<char[]> data;
-    std::size_t cap = 0, begin = 0, end = 0;
-    std::size_t size() const noexcept { return end - begin; }
-    void reserve(std::size_t want);
-    void append(const char* p, std::size_t n);
-    void release() noexcept;
-  };
-  Buffer& input() noexcept { return in_; }
-  Buffer& output() noexcept { return out_; }
+  ByteBuffer& input() noexcept { return in_; }
+  ByteBuffer& output() noexcept { return out_; }
   bool input_eof() const noexcept { return eof_; }
 
  private:
@@ -127,8 +120,8 @@ class TlsStream {
 
   SSL* ssl_ = nullptr;
   bool server_ = false;
-  Buffer in_;   // ciphertext received, not yet taken by OpenSSL
-  Buffer out_;  // ciphertext produced, not yet sent
+  ByteBuffer in_;   // ciphertext received, not yet taken by OpenSSL
+  ByteBuffer out_;  // ciphertext produced, not yet sent
   bool eof_ = false;
   bool fatal_ = false;       // OpenSSL failed: no more reads, writes or close_notify
   bool ended_ = false;       // the stream ended: every later read returns 0

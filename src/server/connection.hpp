@@ -1,136 +1,151 @@
-// One client connection: an explicit state machine over a non-blocking socket.
+// The HTTP/1 driver: one client connection as one explicit state machine over a
+// net::Stream. It parses request heads, frames bodies and responses, keeps the connection
+// alive or ends it, and hands each request to the Router; handlers never see any of this.
 //
-//   Idle ──readable──▶ ReadingHead ──head──▶ (answer) ──▶ Writing ──sent──▶ Idle / next request
-//                          │                                  │
-//                          └──(body to read)──▶ ReadingBody ──┘
-//   any state ──error or close──▶ Lingering (read and drop leftovers, bounded) ──▶ Closing
+//                  ┌───────────────── answered, connection persists ───────────────┐
+//                  ▼                                                               │
+//   accept ──▶   Idle ──bytes──▶ ReadingHead ──head──▶ Router ──▶ answer ──▶ (send) ─┤
+//                                     ▲                  │                        │
+//                                     │    body to read  ▼                        │
+//                                     │            ReadingBody ──body complete──┐ │
+//                                     │                                         ▼ │
+//                                     │       a Job answers later: Committing ──┤ │
+//                                     └── part of the next head is here ────────┘ │
+//   (send) socket full ──▶ Writing ──sent──▶ (as above)                           │
+//   the last answer (Connection: close) ──▶ Finishing ──sent──▶ Lingering ──▶ Closing
+//   any state ──error, timeout, peer gone──▶ Closing
 //
-// An idle keep-alive connection holds only this object (about 250 bytes). While a request is
-// in flight it borrows an Exchange from the server: read buffer, parser, output queue.
+// Each state has one handler, which asserts it is in its state and decides the next one;
+// enter() is the only writer of the state and sets the clock and the poll interest that go
+// with it. After a head, the connection answers every complete request it holds (pipelining)
+// before it waits: advance() answers, proceed() sends and picks the state to wait in.
 //
-// Lifetime: created by the server on accept; freed from its socket's close callback, or, when
-// it never needed a poll handle, by the server after the loop iteration (Server::retire).
-// After any call that may close the connection, callers check closing() before touching it.
+// An idle keep-alive connection holds only this object (about 300 bytes). While a request
+// is in flight it borrows an InFlight from the server: read buffer, parser, body, output.
+//
+// Lifetime: created by the server on accept; freed from its stream's close callback, or,
+// when it never needed a poll handle, by the server after the loop iteration
+// (Server::retire). After any call that may close the connection, check closing().
 #pragma once
 
 #include <cstdint>
-#include <memory>
+#include <functional>
 #include <string>
+#include <string_view>
 
+#include "http/request_parser.hpp"
 #include "net/address.hpp"
-#include "net/output_queue.hpp"
-#include "net/poll_socket.hpp"
+#include "net/stream.hpp"
+#include "server/handler.hpp"
+#include "server/pending_job.hpp"
 #include "server/timeout_list.hpp"
-
-namespace httpfs::net {
-class TlsStream;
-}
-
-namespace httpfs::http {
-struct RequestHead;
-struct RequestPath;
-}  // namespace httpfs::http
 
 namespace httpfs::server {
 
 class Server;
-class Reply;
-struct Exchange;
-struct CommitJob;
+struct InFlight;
+struct PendingAnswer;
 
-class Connection {
+// What becomes of a request body that no handler takes (RFC 9112 9.6, 9110 10.1.1):
+enum class UnreadBody : std::uint8_t {
+  None,   // there is no body
+  Drop,   // small and not awaited: read and dropped, the connection persists
+  Close,  // an upload refused, a body the client waits for permission to send, or a large
+          // one: not read; the answer ends the connection
+};
+UnreadBody unread_body(const http::RequestHead& head) noexcept;
+
+// A request body nobody asked for is read and dropped up to this size.
+inline constexpr std::uint64_t kMaxDiscard = 64 * 1024;
+
+class Connection final : private net::Stream::Owner, private PendingJob::Owner {
  public:
-  // Takes the accepted socket; on failure closes it and returns nullptr.
+  // Takes the accepted socket and answers what it already holds.
   static Connection* create(Server& server, int fd, const net::SocketAddress& peer);
 
   void on_timeout();
-  // Server shutdown: close now when idle, else after the response in flight.
+  // Server shutdown: close now when nothing is in flight, else after the answer in flight.
   void begin_shutdown();
   void close_now();
   bool closing() const noexcept { return state_ == State::Closing; }
-  // Server::post_ready's callback: TLS input is waiting without the socket being readable.
-  void resume_posted();
 
-  TimeoutNode timeout_node;  // in exactly one of the server's timeout lists while open
-
+  TimeoutNode timeout_node;  // on exactly one of the server's clocks while open
   static Connection* from_timeout_node(TimeoutNode* n) noexcept;
 
  private:
   enum class State : std::uint8_t {
     Idle,         // between requests; no buffer held
     ReadingHead,  // a request head is arriving
-    ReadingBody,  // a request body is arriving
-    Writing,      // responses are queued and the socket is full
-    Committing,   // an upload is being made durable and renamed, off the loop thread
+    ReadingBody,  // a request body is arriving (into a sink, or dropped)
+    Writing,      // answers are queued and the socket is full
+    Committing,   // a Job finishes the request on the worker pool; nothing is read
+    Finishing,    // the last answer is being sent; nothing more is read
     Lingering,    // done; reading and dropping what the client still sends
     Closing,      // closed, waiting for the close callback
   };
-  // What the attempt to answer the next buffered request did.
-  enum class Step { Answered, NeedInput, Busy, Stop };
+  // What answering the buffered requests came to, and so what to wait for once the queued
+  // answers are sent.
+  enum class Next : std::uint8_t {
+    More,    // a batch limit stopped the answering: answer the rest once sent
+    Head,    // the next request head (or part of it) is missing
+    Body,    // the body of the request being answered is missing
+    Commit,  // a job answers the request in front
+    End,     // the last answer is queued: the connection ends after it
+  };
+  enum class Read : std::uint8_t { Bytes, Nothing, End, Closed };
+  enum class Sent : std::uint8_t { Done, Blocked, Failed };
 
   friend class Server;  // frees retired connections
   Connection(Server& server, const net::SocketAddress& peer) : server_(server), peer_(peer) {}
   ~Connection();
 
-  static void on_poll(uv_poll_t* handle, int status, int events);
-  static void on_close(uv_handle_t* handle);
+  // net::Stream::Owner, PendingJob::Owner
+  void on_stream_ready(int events) override;
+  void on_stream_error(int status) override;
+  void on_stream_closed() override;
+  void on_job_done(Job& job) override;  // the Committing state's one event
 
-  void handle_event(int events);  // dispatches to the current state's handler
-  void handle_idle(int events);
-  void handle_reading_head(int events);
-  void handle_reading_body(int events);
-  void handle_writing(int events);
-  void handle_lingering(int events);
-  void handle_committed(CommitJob& job);  // the Committing state's one event
-
-  // Moves the connection forward as far as it can without waiting for the peer.
-  void pump();
-  Step answer_next();
-  void dispatch(const http::RequestHead& head);
-  bool begin_upload(const http::RequestHead& head, const http::RequestPath& path,
-                    const std::string& user, Reply& reply);
-  void fail_upload(int status, const std::string& why, bool server_fault);
-  void abandon_upload(const std::string& why);
-  void begin_commit();
-  static void on_commit_work(uv_work_t* req);
-  static void on_commit_after(uv_work_t* req, int status);
-  static std::string request_line(const http::RequestHead& head);
-  void answer_parse_error();
-  bool feed_body();
-  bool splice_body();
-  // Records body progress (idle clock, minimum rate); false when the connection was cut.
-  bool body_progress();
-  bool read_input();  // false: the connection closed (EOF or error)
-  // One read from the socket, or through TLS: > 0 bytes, 0 end of stream, -EAGAIN, -errno.
-  long receive(char* buf, std::size_t len);
-  net::OutputQueue::Flush send_queued(std::size_t& completed);
-  // Sets the poll interest; TLS adds writable while it has ciphertext to send, and posts the
-  // connection when it holds input the poller cannot see.
-  bool want(bool readable, bool writable);
-  void refuse_plain_http();
-  bool make_room();
-  void finish_response_batch();
-  void log_completed(std::size_t n);
+  void handle_idle();
+  void handle_reading_head();
+  void handle_reading_body();
+  void handle_writing();
+  void handle_committing(int events);
+  void handle_finishing();
+  void handle_lingering();
   void enter(State s);
-  void finish_connection();
-  void release_exchange();
+
+  void advance();
+  bool proceed(Next next);
+  Next answer_buffered();
+  Next answer(const http::RequestHead& head);
+  Next answer_parse_error();
+  Next feed_body();
+  Next complete_body();
+  Next fail_body(const BodyFault& fault);
+  void splice_body();
+  bool body_progress();
+  void abandon_body(const std::string& why);
+
+  // This connection's last answer (Connection: close), built by `fill`, and its log line.
+  void queue_last(const PendingAnswer& p, bool head_only, const std::function<void(Reply&)>& fill);
+  void queue_last_error(const PendingAnswer& p, bool head_only, int status,
+                        std::string_view detail);
+  void log_answer(std::string line, std::string user, const Reply& reply);
+  void log_completed(std::size_t n);
+
+  Read read_input();
+  Sent send();
+  void refuse_plain_http();
+  bool peer_may_send() const noexcept;
+  void end_connection(bool linger);
+  void release_in_flight() noexcept;
 
   Server& server_;
-  net::PollSocket sock_;
-  std::unique_ptr<net::TlsStream> tls_;  // HTTPS only
-  Exchange* ex_ = nullptr;
-  CommitJob* commit_ = nullptr;  // an upload being committed on the thread pool
+  net::Stream stream_;
+  InFlight* in_ = nullptr;
   net::SocketAddress peer_;
   State state_ = State::Idle;
-  bool close_after_ = false;       // close once the queued responses are sent
-  bool eof_ = false;               // the peer closed its sending side
-  bool lingering_needed_ = false;  // the peer may still be sending: linger before closing
-  bool posted_ = false;            // in the server's ready list
   std::uint32_t linger_bytes_ = 0;
-  // The current minimum-rate window of a request body: when it began and the body bytes
-  // received by then.
-  std::uint64_t rate_window_start_ = 0;
-  std::uint64_t rate_window_bytes_ = 0;
   std::uint32_t requests_ = 0;  // answered on this connection, for the debug log
 };
 

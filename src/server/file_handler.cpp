@@ -20,7 +20,6 @@
 #include "io/dir_listing.hpp"
 #include "io/file_cache.hpp"
 #include "io/file_etag.hpp"
-#include "net/errors.hpp"
 #include "server/errno_status.hpp"
 
 namespace httpfs::server {
@@ -204,10 +203,11 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, std::strin
     reply.end_head(size);
     complete = add_body(reply, src, 0, size, true);
   }
-  // A file that shrank while being read leaves a body shorter than promised: the only honest
-  // ending is to close the connection after what was sent.
-  if (!complete) reply.close_connection();
-  reply.finish();
+  // A file that shrank while being read leaves a body shorter than promised.
+  if (complete)
+    reply.finish();
+  else
+    reply.finish_incomplete();
 }
 
 // Serves an open regular file through the cache when it fits, else from the descriptor.
@@ -306,6 +306,8 @@ bool is_hidden_path(std::string_view path) noexcept {
   return false;
 }
 
+namespace {
+
 void serve_get(const FileContext& ctx, const http::RequestHead& req, const http::RequestPath& path,
                Reply& reply) {
   if (!ctx.options.show_hidden && is_hidden_path(path.path)) {
@@ -366,6 +368,13 @@ void serve_get(const FileContext& ctx, const http::RequestHead& req, const http:
     ::close(ifd);
   }
   serve_listing(ctx, req, path, reply);
+}
+
+}  // namespace
+
+Handling FileHandler::handle(const Request& request, Reply& reply) {
+  serve_get(FileContext{root_, options_, cache_, request.now}, request.head, request.path, reply);
+  return {};
 }
 
 }  // namespace httpfs::server

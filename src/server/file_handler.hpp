@@ -7,11 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "http/request_parser.hpp"
-#include "http/target.hpp"
 #include "io/docroot.hpp"
+#include "server/handler.hpp"
 #include "server/options.hpp"
-#include "server/reply.hpp"
 
 namespace httpfs::io {
 class FileCache;
@@ -26,11 +24,21 @@ struct FileContext {
   std::uint64_t now = 0;           // loop time, ms
 };
 
+class FileHandler final : public Handler {
+ public:
+  // `cache` may be null (no cache); all three outlive the handler.
+  FileHandler(const io::Docroot& root, const ServerOptions& options, io::FileCache* cache)
+      : root_(root), options_(options), cache_(cache) {}
+  Handling handle(const Request& request, Reply& reply) override;
+
+ private:
+  const io::Docroot& root_;
+  const ServerOptions& options_;
+  io::FileCache* cache_;
+};
+
 // True when a segment of the (normalised) path starts with '.', except ".well-known"
 // (RFC 8615), which is served like any directory.
 bool is_hidden_path(std::string_view path) noexcept;
-
-void serve_get(const FileContext& ctx, const http::RequestHead& request,
-               const http::RequestPath& path, Reply& reply);
 
 }  // namespace httpfs::server

@@ -7,77 +7,45 @@
 
 namespace httpfs::server {
 
-namespace {
-
-// Largest response head this server writes; what does not fit is a bug, answered with 500.
-constexpr std::size_t kHeadCapacity = 8192;
-constexpr std::string_view kServer = "httpfs/" HTTPFS_VERSION;
-
-}  // namespace
-
 void Reply::begin(int status) {
   status_ = status;
-  head_ = out_.reserve(kHeadCapacity);
-  writer_ = std::make_unique<http::ResponseHeadWriter>(head_, kHeadCapacity);
-  writer_->status_line(status);
-  writer_->header("Date", ctx_.date);
-  writer_->header("Server", kServer);
-}
-
-void Reply::header(std::string_view name, std::string_view value) {
-  writer_->header(name, value);
-}
-
-void Reply::header(std::string_view name, std::uint64_t value) {
-  writer_->header(name, value);
+  encoder_.begin(status);
 }
 
 void Reply::end_head(std::uint64_t content_length) {
-  if (!http::status_has_no_body(status_)) writer_->header("Content-Length", content_length);
-  if (!ctx_.keep_alive)
-    writer_->header("Connection", "close");
-  else if (ctx_.http10)
-    writer_->header("Connection", "keep-alive");
-  std::size_t n = writer_->finish();
-  if (n == 0) {
-    // Invalid or oversized head: replace it with a bare 500 that always fits.
-    http::ResponseHeadWriter w(head_, kHeadCapacity);
-    w.status_line(500);
-    w.header("Date", ctx_.date);
-    w.header("Server", kServer);
-    w.header("Content-Length", std::uint64_t{0});
-    w.header("Connection", "close");
-    n = w.finish();
-    status_ = 500;
-    content_length = 0;
-    ctx_.keep_alive = false;
-    ctx_.head_only = true;  // drop whatever body the handler goes on to add
+  has_content_ = !http::status_has_no_body(status_);
+  const int sent = encoder_.end_head(status_, content_length, has_content_);
+  if (sent != status_) {  // replaced by a bare 500: whatever body the handler adds is dropped
+    status_ = sent;
+    has_content_ = false;
   }
-  out_.commit(n);
-  writer_.reset();
-  head_done_ = true;
-  content_length_ = http::status_has_no_body(status_) ? 0 : content_length;
-  if (http::status_has_no_body(status_)) ctx_.head_only = true;
+  content_length_ = has_content_ ? content_length : 0;
 }
 
 void Reply::body(std::string_view bytes) {
-  if (!ctx_.head_only) out_.append(bytes);
+  if (!drops_body()) encoder_.body(bytes);
 }
 
 void Reply::body_external(const char* data, std::size_t len, std::shared_ptr<const void> keep) {
-  if (!ctx_.head_only) out_.add_external(data, len, std::move(keep));
+  if (!drops_body()) encoder_.body_external(data, len, std::move(keep));
 }
 
 void Reply::body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) {
-  if (ctx_.head_only) {
-    if (owns_fd) out_.add_file(fd, 0, 0, true);  // closes it
+  if (drops_body()) {
+    if (owns_fd) encoder_.body_file(fd, 0, 0, true);  // closes it
     return;
   }
-  out_.add_file(fd, offset, length, owns_fd);
+  encoder_.body_file(fd, offset, length, owns_fd);
 }
 
 void Reply::finish() {
-  out_.end_response();
+  finished_ = true;
+  encoder_.finish(true);
+}
+
+void Reply::finish_incomplete() {
+  finished_ = true;
+  encoder_.finish(false);
 }
 
 void reply_error(Reply& reply, int status, std::string_view detail, std::string_view extra_name,

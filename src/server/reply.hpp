@@ -1,38 +1,55 @@
-// Building one response into a connection's output queue.
+// One response, as a handler builds it, whatever protocol carries it.
 //
-// begin() writes the status line and the headers every response carries (Date, Server);
-// the handler adds its own; end_head() adds the framing (Content-Length, Connection) and
-// closes the head. Body bytes after that are dropped for HEAD, so a handler writes the same
-// calls for GET and HEAD. finish() marks the end of the response in the queue.
+// begin() starts the head with its status; the handler adds its fields; end_head() closes
+// the head with the body's length. Body bytes after that are dropped for HEAD and for
+// statuses without content, so a handler makes the same calls for GET and HEAD. finish()
+// ends the response. A protocol driver supplies the ResponseEncoder that turns these calls
+// into bytes on its connection (HTTP/1: Http1Encoder); the handler never sees which.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
-#include "http/response_head_writer.hpp"
-#include "net/output_queue.hpp"
-
 namespace httpfs::server {
 
-struct ReplyContext {
-  std::string_view date;   // IMF-fixdate of the current second
-  bool head_only = false;  // HEAD: no body bytes
-  bool http10 = false;     // the request was HTTP/1.0
-  bool keep_alive = true;  // the request allows the connection to stay open
+// A protocol driver's side of a response. The calls come in the order Reply makes them:
+// begin, fields, end_head, body pieces, finish.
+class ResponseEncoder {
+ public:
+  virtual void begin(int status) = 0;
+  virtual void field(std::string_view name, std::string_view value) = 0;
+  virtual void field(std::string_view name, std::uint64_t value) = 0;
+  // Ends the head. Returns the status that is really sent: a head the protocol cannot carry
+  // (too large, or CR/LF from request data in a value) is replaced by a bare 500, and then
+  // no body follows.
+  virtual int end_head(int status, std::uint64_t content_length, bool has_content) = 0;
+  virtual void body(std::string_view bytes) = 0;
+  // `keep` holds the bytes alive until they are sent.
+  virtual void body_external(const char* data, std::size_t len,
+                             std::shared_ptr<const void> keep) = 0;
+  // Takes ownership of `fd` when `owns_fd`.
+  virtual void body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) = 0;
+  // The response is complete; `whole` is false when its body is shorter than its head
+  // promised (the protocol must then end it abnormally).
+  virtual void finish(bool whole) = 0;
+
+ protected:
+  ~ResponseEncoder() = default;
 };
 
 class Reply {
  public:
-  Reply(net::OutputQueue& out, const ReplyContext& ctx) : out_(out), ctx_(ctx) {}
+  // `head_only`: the request was HEAD (RFC 9110 9.3.2): the head as for GET, no body bytes.
+  Reply(ResponseEncoder& encoder, bool head_only) : encoder_(encoder), head_only_(head_only) {}
   Reply(const Reply&) = delete;
   Reply& operator=(const Reply&) = delete;
 
   void begin(int status);
-  void header(std::string_view name, std::string_view value);
-  void header(std::string_view name, std::uint64_t value);
-  // Ends the head. Content-Length is omitted where the status forbids content (1xx, 204,
-  // 304). A head that did not fit or held CR/LF from request data is replaced by a 500.
+  void header(std::string_view name, std::string_view value) { encoder_.field(name, value); }
+  void header(std::string_view name, std::uint64_t value) { encoder_.field(name, value); }
+  // Ends the head. Content-Length is left out where the status forbids content (1xx, 204,
+  // 304).
   void end_head(std::uint64_t content_length);
 
   void body(std::string_view bytes);
@@ -40,25 +57,26 @@ class Reply {
   // Takes ownership of `fd` when owns_fd (also when the body is dropped for HEAD).
   void body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd);
   void finish();
+  // The body cannot be completed as its head promised (a file shrank while it was read):
+  // the response ends abnormally after what was queued.
+  void finish_incomplete();
 
-  // Asks for the connection to close after this response ("Connection: close"). Must come
-  // before end_head().
-  void close_connection() noexcept { ctx_.keep_alive = false; }
-  bool keep_alive() const noexcept { return ctx_.keep_alive; }
-  bool head_only() const noexcept { return ctx_.head_only; }
+  bool head_only() const noexcept { return head_only_; }
   int status() const noexcept { return status_; }
-  // Body bytes promised by Content-Length (what the access log counts).
+  // Body bytes promised by the head (what the access log counts).
   std::uint64_t content_length() const noexcept { return content_length_; }
-  bool started() const noexcept { return writer_ != nullptr || head_done_; }
+  bool started() const noexcept { return status_ != 0; }
+  bool finished() const noexcept { return finished_; }
 
  private:
-  net::OutputQueue& out_;
-  ReplyContext ctx_;
-  std::unique_ptr<http::ResponseHeadWriter> writer_;
-  char* head_ = nullptr;
+  bool drops_body() const noexcept { return head_only_ || !has_content_; }
+
+  ResponseEncoder& encoder_;
+  bool head_only_;
+  bool has_content_ = true;
+  bool finished_ = false;
   int status_ = 0;
   std::uint64_t content_length_ = 0;
-  bool head_done_ = false;
 };
 
 // A complete error response: a short HTML page that names the status and `detail`.

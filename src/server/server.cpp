@@ -13,7 +13,10 @@
 #include "net/errors.hpp"
 #include "net/tls.hpp"
 #include "server/connection.hpp"
-#include "server/exchange.hpp"
+#include "server/delete_handler.hpp"
+#include "server/file_handler.hpp"
+#include "server/in_flight.hpp"
+#include "server/upload.hpp"
 
 namespace httpfs::server {
 
@@ -21,7 +24,9 @@ namespace {
 
 // Descriptors kept free for files, the cache, logs and the listeners themselves.
 constexpr std::size_t kReservedFds = 64;
-constexpr std::size_t kMaxSpareExchanges = 64;
+constexpr std::size_t kMaxSpareInFlight = 64;
+// The Busy clock: never runs out.
+constexpr std::uint64_t kNever = std::uint64_t{1} << 62;
 constexpr std::uint64_t kAcceptRetryMs = 100;
 
 // Raises the soft file-descriptor limit to the hard one and returns it.
@@ -39,14 +44,12 @@ std::size_t fd_limit() {
 }  // namespace
 
 Server::Server(uv_loop_t* loop, ServerOptions options)
-    : keepalive_timeouts(options.keepalive_timeout_ms),
-      header_timeouts(options.header_timeout_ms),
-      body_timeouts(options.body_timeout_ms),
-      send_timeouts(options.send_timeout_ms),
-      linger_timeouts(options.linger_timeout_ms),
-      busy_connections(std::uint64_t{1} << 62),
-      loop_(loop),
-      options_(std::move(options)) {}
+    : loop_(loop),
+      options_(std::move(options)),
+      router_(options_, auth_),
+      clocks_{TimeoutList(options_.keepalive_timeout_ms), TimeoutList(options_.header_timeout_ms),
+              TimeoutList(options_.body_timeout_ms), TimeoutList(options_.send_timeout_ms),
+              TimeoutList(options_.linger_timeout_ms), TimeoutList(kNever)} {}
 
 Server::~Server() {
   for (Connection* c : retired_) delete c;
@@ -87,6 +90,8 @@ std::string Server::start() {
       cache_.reset();
     }
   }
+
+  add_routes();
 
   const std::size_t limit = fd_limit();
   max_connections_ = options_.max_connections != 0
@@ -129,7 +134,8 @@ std::string Server::start() {
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   uv_check_init(loop_, &check_);
-  uv_idle_init(loop_, &ready_idle_);
+  ready_.init(loop_);
+  ++open_handles_;
   if (cache_) {
     uv_poll_init(loop_, &notify_poll_, cache_->notify_fd());
     notify_poll_.data = this;
@@ -140,8 +146,7 @@ std::string Server::start() {
        {reinterpret_cast<uv_handle_t*>(&sweep_timer_),
         reinterpret_cast<uv_handle_t*>(&retry_timer_),
         reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
-        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_),
-        reinterpret_cast<uv_handle_t*>(&ready_idle_)}) {
+        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_)}) {
     h->data = this;
     ++open_handles_;
   }
@@ -155,6 +160,17 @@ std::string Server::start() {
   uv_signal_start(&sigterm_, &Server::on_signal, SIGTERM);
   uv_check_start(&check_, &Server::on_check);
   return {};
+}
+
+void Server::add_routes() {
+  using M = http::Method;
+  router_.add({M::Get, M::Head}, Router::Access::Read,
+              std::make_unique<FileHandler>(docroot_, options_, cache_.get()));
+  router_.add({M::Put, M::Post}, Router::Access::Write,
+              std::make_unique<UploadHandler>(docroot_, options_));
+  router_.add({M::Delete}, Router::Access::Write,
+              std::make_unique<DeleteHandler>(docroot_, options_));
+  router_.add_options();
 }
 
 std::vector<std::string> Server::urls() const {
@@ -186,9 +202,9 @@ void Server::on_accept(int fd, const net::SocketAddress& peer) {
   }
   ++connections_;
   if (connections_ >= max_connections_) {
-    // Full. The oldest idle keep-alive connection makes room (THREATS.md row 24); with none,
-    // new connections wait in the listen backlog until one closes.
-    if (TimeoutNode* idle = keepalive_timeouts.front()) {
+    // Full. The oldest idle keep-alive connection makes room; with none, new connections wait
+    // in the listen backlog until one closes.
+    if (TimeoutNode* idle = clock(Timeout::KeepAlive).front()) {
       spdlog::debug("connection limit {} reached: closing the oldest idle connection",
                     max_connections_);
       Connection::from_timeout_node(idle)->close_now();
@@ -204,7 +220,7 @@ void Server::on_accept_exhausted(int err) {
   // sacrificed so that the server keeps making progress.
   if (!accepting_paused_) spdlog::warn("accept: {}; pausing new connections", net::errno_text(err));
   pause_accepting();
-  if (TimeoutNode* idle = keepalive_timeouts.front())
+  if (TimeoutNode* idle = clock(Timeout::KeepAlive).front())
     Connection::from_timeout_node(idle)->close_now();
   uv_timer_start(&retry_timer_, &Server::on_retry, kAcceptRetryMs, 0);
 }
@@ -226,53 +242,37 @@ void Server::resume_accepting() {
   for (net::Listener* l : listeners_) l->resume();
 }
 
-void Server::post_ready(Connection* c) {
-  if (ready_.empty()) uv_idle_start(&ready_idle_, &Server::on_ready);
-  ready_.push_back(c);
+void Server::start_clock(TimeoutNode& node, Timeout t) noexcept {
+  clock(t).arm(node, now());
 }
 
-void Server::unpost(Connection* c) noexcept {
-  for (Connection*& p : ready_)
-    if (p == c) p = nullptr;
+bool Server::on_clock(const TimeoutNode& node, Timeout t) const noexcept {
+  return node.list == &clocks_[static_cast<std::size_t>(t)];
 }
 
-void Server::on_ready(uv_idle_t* idle) {
-  auto* self = static_cast<Server*>(idle->data);
-  // By index: resuming one connection may post more (they run next time round) or close
-  // others (their entries are nulled).
-  const std::size_t n = self->ready_.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    Connection* c = self->ready_[i];
-    self->ready_[i] = nullptr;
-    if (c != nullptr) c->resume_posted();
-  }
-  self->ready_.erase(self->ready_.begin(), self->ready_.begin() + static_cast<std::ptrdiff_t>(n));
-  if (self->ready_.empty()) uv_idle_stop(&self->ready_idle_);
+InFlight* Server::acquire_in_flight() {
+  if (spare_in_flight_.empty()) return new InFlight(options_);
+  InFlight* in = spare_in_flight_.back().release();
+  spare_in_flight_.pop_back();
+  return in;
 }
 
-Exchange* Server::acquire_exchange() {
-  if (spare_exchanges_.empty()) return new Exchange(options_);
-  Exchange* ex = spare_exchanges_.back().release();
-  spare_exchanges_.pop_back();
-  return ex;
-}
-
-void Server::release_exchange(Exchange* ex) noexcept {
-  ex->reset();
-  if (spare_exchanges_.size() < kMaxSpareExchanges)
-    spare_exchanges_.emplace_back(ex);
+void Server::release_in_flight(InFlight* in) noexcept {
+  in->reset();
+  if (spare_in_flight_.size() < kMaxSpareInFlight)
+    spare_in_flight_.emplace_back(in);
   else
-    delete ex;
+    delete in;
 }
 
 template <typename Fn>
 void Server::for_each_connection(Fn&& fn) {
-  // Collected first: fn may close connections, which unlinks them from these lists.
+  // Collected first: fn may close connections, which unlinks them from these lists. Every
+  // clock, Busy included: connections whose job is running must hear of a shutdown too.
   std::vector<Connection*> all;
   all.reserve(connections_);
-  for (TimeoutList* list :
-       {&keepalive_timeouts, &header_timeouts, &body_timeouts, &send_timeouts, &linger_timeouts})
-    for (TimeoutNode* n = list->front(); n != nullptr; n = n->next)
+  for (const TimeoutList& list : clocks_)
+    for (TimeoutNode* n = list.front(); n != nullptr; n = n->next)
       all.push_back(Connection::from_timeout_node(n));
   for (Connection* c : all) fn(c);
 }
@@ -285,9 +285,8 @@ void Server::on_sweep(uv_timer_t* t) {
 
 void Server::sweep() {
   const std::uint64_t now = uv_now(loop_);
-  for (TimeoutList* list :
-       {&keepalive_timeouts, &header_timeouts, &body_timeouts, &send_timeouts, &linger_timeouts}) {
-    while (TimeoutNode* n = list->pop_expired(now)) Connection::from_timeout_node(n)->on_timeout();
+  for (TimeoutList& list : clocks_) {
+    while (TimeoutNode* n = list.pop_expired(now)) Connection::from_timeout_node(n)->on_timeout();
   }
 }
 
@@ -354,9 +353,9 @@ void Server::close_handles() {
        {reinterpret_cast<uv_handle_t*>(&sweep_timer_),
         reinterpret_cast<uv_handle_t*>(&retry_timer_),
         reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
-        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_),
-        reinterpret_cast<uv_handle_t*>(&ready_idle_)})
+        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_)})
     uv_close(h, &Server::on_handle_closed);
+  ready_.close(&Server::on_handle_closed, this);
   if (cache_) uv_close(reinterpret_cast<uv_handle_t*>(&notify_poll_), &Server::on_handle_closed);
 }
 

@@ -16,9 +16,11 @@
 
 #include "io/docroot.hpp"
 #include "net/listener.hpp"
+#include "net/ready_list.hpp"
 #include "server/access_log.hpp"
 #include "server/auth.hpp"
 #include "server/options.hpp"
+#include "server/router.hpp"
 #include "server/timeout_list.hpp"
 
 namespace httpfs::io {
@@ -31,7 +33,17 @@ class TlsContext;
 namespace httpfs::server {
 
 class Connection;
-struct Exchange;
+struct InFlight;
+
+// The clocks a connection runs on; each has its duration from the options.
+enum class Timeout : std::uint8_t {
+  KeepAlive,  // idle between requests
+  Head,       // a request head is arriving (from its first byte, never pushed back)
+  Body,       // a request body is arriving (idle time)
+  Send,       // responses are waiting for the peer to read (idle time)
+  Linger,     // reading leftovers before closing
+  Busy,       // server-side work (a job): never runs out, but keeps the connection known
+};
 
 class Server final : public net::Listener::Delegate {
  public:
@@ -44,8 +56,9 @@ class Server final : public net::Listener::Delegate {
   std::string start();
   // URLs of the bound addresses, e.g. "http://127.0.0.1:8080/".
   std::vector<std::string> urls() const;
-  // Stops accepting, lets in-flight responses finish for the grace period, then closes
-  // everything; the loop then runs out. Safe to call more than once.
+  // Stops accepting, lets in-flight responses (and uploads being committed) finish for the
+  // grace period, then closes everything; the loop then runs out. Safe to call more than
+  // once.
   void shutdown();
   bool shutting_down() const noexcept { return shutting_down_; }
 
@@ -53,29 +66,25 @@ class Server final : public net::Listener::Delegate {
   uv_loop_t* loop() const noexcept { return loop_; }
   const ServerOptions& options() const noexcept { return options_; }
   const io::Docroot& docroot() const noexcept { return docroot_; }
-  io::FileCache* cache() noexcept { return cache_.get(); }
   AccessLog& access_log() noexcept { return access_log_; }
+  Router& router() noexcept { return router_; }
+  net::ReadyList& ready_list() noexcept { return ready_; }
   // Set when serving HTTPS.
   const net::TlsContext* tls() const noexcept { return tls_.get(); }
   std::uint64_t now() const noexcept { return uv_now(loop_); }
   // The Date header value for the current second.
   std::string_view http_date();
 
-  TimeoutList keepalive_timeouts, header_timeouts, body_timeouts, send_timeouts, linger_timeouts;
-  // Connections doing server-side work (committing an upload): never timed out, listed so
-  // that shutdown finds them.
-  TimeoutList busy_connections;
-  Authenticator& authenticator() noexcept { return auth_; }
+  // Puts the connection of `node` on the clock `t`, from now (off any other clock).
+  void start_clock(TimeoutNode& node, Timeout t) noexcept;
+  bool on_clock(const TimeoutNode& node, Timeout t) const noexcept;
+  void stop_clock(TimeoutNode& node) noexcept { TimeoutList::unlink(node); }
 
-  Exchange* acquire_exchange();
-  void release_exchange(Exchange* ex) noexcept;
+  InFlight* acquire_in_flight();
+  void release_in_flight(InFlight* in) noexcept;
   void on_connection_closed() noexcept;
   // A closed connection without a poll handle: freed in this loop iteration's check phase.
   void retire(Connection* c) { retired_.push_back(c); }
-  // A TLS connection with decrypted input the socket's readiness will not announce: it is
-  // resumed as if readable before the loop next waits. unpost() when it closes.
-  void post_ready(Connection* c);
-  void unpost(Connection* c) noexcept;
   std::size_t connection_count() const noexcept { return connections_; }
 
   // net::Listener::Delegate
@@ -89,9 +98,10 @@ class Server final : public net::Listener::Delegate {
   static void on_signal(uv_signal_t* s, int signum);
   static void on_check(uv_check_t* c);
   static void on_notify(uv_poll_t* p, int status, int events);
-  static void on_ready(uv_idle_t* idle);
   static void on_handle_closed(uv_handle_t* h);
+  void add_routes();
   void sweep();
+  TimeoutList& clock(Timeout t) noexcept { return clocks_[static_cast<std::size_t>(t)]; }
   void pause_accepting();
   void resume_accepting();
   void close_handles();
@@ -105,11 +115,14 @@ class Server final : public net::Listener::Delegate {
   std::unique_ptr<io::FileCache> cache_;
   AccessLog access_log_;
   Authenticator auth_;
+  Router router_;
+  // One list per Timeout, in its order. Together they are the registry of open connections:
+  // every connection is on exactly one clock.
+  TimeoutList clocks_[6];
   std::vector<net::Listener*> listeners_;
-  std::vector<std::unique_ptr<Exchange>> spare_exchanges_;
+  std::vector<std::unique_ptr<InFlight>> spare_in_flight_;
   std::vector<Connection*> retired_;
   std::unique_ptr<net::TlsContext> tls_;
-  std::vector<Connection*> ready_;  // posted; an entry is nulled when its connection closes
 
   uv_timer_t sweep_timer_{};
   uv_timer_t retry_timer_{};
@@ -117,7 +130,7 @@ class Server final : public net::Listener::Delegate {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_check_t check_{};
-  uv_idle_t ready_idle_{};   // runs while ready_ is not empty, so the loop does not block
+  net::ReadyList ready_;     // TLS connections with input the socket will not announce
   uv_poll_t notify_poll_{};  // the file cache's inotify descriptor
   int open_handles_ = 0;
 

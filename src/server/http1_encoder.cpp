@@ -1,0 +1,74 @@
+#include "server/http1_encoder.hpp"
+
+namespace httpfs::server {
+
+namespace {
+
+// Largest response head this server writes; what does not fit is a bug, answered with 500.
+constexpr std::size_t kHeadCapacity = 8192;
+constexpr std::string_view kServer = "httpfs/" HTTPFS_VERSION;
+
+}  // namespace
+
+void Http1Encoder::begin(int status) {
+  head_ = out_.reserve(kHeadCapacity);
+  writer_ = std::make_unique<http::ResponseHeadWriter>(head_, kHeadCapacity);
+  writer_->status_line(status);
+  writer_->header("Date", ctx_.date);
+  writer_->header("Server", kServer);
+}
+
+void Http1Encoder::field(std::string_view name, std::string_view value) {
+  writer_->header(name, value);
+}
+
+void Http1Encoder::field(std::string_view name, std::uint64_t value) {
+  writer_->header(name, value);
+}
+
+int Http1Encoder::end_head(int status, std::uint64_t content_length, bool has_content) {
+  if (has_content) writer_->header("Content-Length", content_length);
+  if (!ctx_.keep_alive)
+    writer_->header("Connection", "close");
+  else if (ctx_.http10)
+    writer_->header("Connection", "keep-alive");
+  std::size_t n = writer_->finish();
+  if (n == 0) {
+    // Invalid or oversized head: replace it with a bare 500 that always fits, and close.
+    http::ResponseHeadWriter w(head_, kHeadCapacity);
+    w.status_line(500);
+    w.header("Date", ctx_.date);
+    w.header("Server", kServer);
+    w.header("Content-Length", std::uint64_t{0});
+    w.header("Connection", "close");
+    n = w.finish();
+    status = 500;
+    ctx_.keep_alive = false;
+  }
+  out_.commit(n);
+  writer_.reset();
+  head_ = nullptr;
+  return status;
+}
+
+void Http1Encoder::body(std::string_view bytes) {
+  out_.append(bytes);
+}
+
+void Http1Encoder::body_external(const char* data, std::size_t len,
+                                 std::shared_ptr<const void> keep) {
+  out_.add_external(data, len, std::move(keep));
+}
+
+void Http1Encoder::body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) {
+  out_.add_file(fd, offset, length, owns_fd);
+}
+
+void Http1Encoder::finish(bool whole) {
+  // A body shorter than its Content-Length: the only honest ending is to close the
+  // connection after what was sent.
+  if (!whole) ctx_.keep_alive = false;
+  out_.end_response();
+}
+
+}  // namespace httpfs::server

@@ -1,0 +1,92 @@
+// What an HTTP/1 connection needs only while requests are in flight: the read buffer, the
+// parser, the body being read and where it goes, the output queue and the access-log records
+// of queued responses. Borrowed from the server's pool, so that an idle keep-alive
+// connection holds none of it (idle connections by the thousand would otherwise be
+// dominated by their buffers).
+//
+// Lifetime: owned by the Server's pool; lent to one connection at a time, reset() in
+// between. Views into `in` (the parsed head) stay valid until `in` is consumed past them.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "http/body_decoder.hpp"
+#include "http/request_parser.hpp"
+#include "net/byte_buffer.hpp"
+#include "net/output_queue.hpp"
+#include "net/stream.hpp"
+#include "server/body_rate.hpp"
+#include "server/handler.hpp"
+#include "server/options.hpp"
+
+namespace httpfs::server {
+
+class PendingJob;
+
+// One access-log line, written when its response has been sent.
+struct LogRecord {
+  std::string request_line;
+  std::string user;
+  int status = 0;
+  std::uint64_t bytes = 0;
+};
+
+// What a request whose answer comes after its head is gone (after the body, after a job)
+// needs to be answered and logged.
+struct PendingAnswer {
+  std::string request_line;
+  std::string user;
+  bool http10 = false;
+  bool head_only = false;
+  bool keep_alive = true;  // the request allows the connection to persist
+};
+
+struct InFlight {
+  static constexpr std::size_t kInitialBuffer = 16 * 1024;
+  // Bodies read into a sink are read in larger steps: fewer read(2) and write(2) per byte.
+  static constexpr std::size_t kBodyBuffer = 256 * 1024;
+
+  explicit InFlight(const ServerOptions& o)
+      :  // A head may use max_head bytes; one more byte than that must fit for the parser to
+         // see that the limit is passed.
+        max_in(o.max_head + 1),
+        parser(http::RequestParser::Limits{o.max_request_line, o.max_field_line, o.max_head,
+                                           o.max_headers},
+               http::RequestParser::Policy{}) {}
+
+  bool make_room() { return in.make_room(kInitialBuffer, std::max(max_in, in.capacity())); }
+
+  // Back to a clean state for the next borrower; keeps the parser's allocations. An
+  // unfinished body sink is dropped (an upload's temporary file goes with it).
+  void reset() {
+    in.clear(kInitialBuffer);
+    parser.reset();
+    body = http::BodyDecoder::none();
+    sink.reset();
+    pipe.reset();
+    job = nullptr;
+    out.clear();
+    logs.clear();
+  }
+
+  net::ByteBuffer in;  // bytes received and not yet consumed; a head is parsed from its front
+  std::size_t max_in;
+  http::RequestParser parser;
+
+  // The body of the request being answered: none() (done) unless a body is being read, or
+  // was left unread by an answer that ends the connection.
+  http::BodyDecoder body = http::BodyDecoder::none();
+  std::unique_ptr<BodySink> sink;         // where the body goes; null: it is dropped
+  std::unique_ptr<net::SplicePipe> pipe;  // for zero-copy bodies, made on first use
+  RateWindow rate;                        // the body's current minimum-rate window
+  PendingAnswer pending;                  // for the answer after the body or the job
+  PendingJob* job = nullptr;              // a job on the worker pool (Committing)
+
+  net::OutputQueue out;
+  std::deque<LogRecord> logs;  // one per queued response, in order
+};
+
+}  // namespace httpfs::server

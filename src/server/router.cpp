@@ -1,0 +1,90 @@
+#include "server/router.hpp"
+
+#include "http/status.hpp"
+#include "http/target.hpp"
+#include "server/debug_log.hpp"
+
+namespace httpfs::server {
+
+namespace {
+
+// OPTIONS (RFC 9110 9.3.7): the methods served, and nothing else.
+class OptionsHandler final : public Handler {
+ public:
+  explicit OptionsHandler(const std::string& allow) : allow_(allow) {}
+  Handling handle(const Request&, Reply& reply) override {
+    reply.begin(http::status::kNoContent);
+    reply.header("Allow", allow_);
+    reply.end_head(0);
+    reply.finish();
+    return {};
+  }
+
+ private:
+  const std::string& allow_;  // the Router's, which outlives this handler
+};
+
+}  // namespace
+
+Router::Router(const ServerOptions& options, Authenticator& auth)
+    : options_(options), auth_(auth) {}
+
+void Router::add(std::initializer_list<http::Method> methods, Access access,
+                 std::unique_ptr<Handler> handler) {
+  for (http::Method m : methods) {
+    routes_[static_cast<std::size_t>(m)] = Route{handler.get(), access};
+    if (access == Access::Write && options_.read_only) continue;
+    if (!allow_.empty()) allow_ += ", ";
+    allow_ += http::method_name(m);
+  }
+  handlers_.push_back(std::move(handler));
+}
+
+bool Router::refuse(Request& req, const Route& route, Reply& reply) {
+  const http::RequestHead& h = req.head;
+  if (h.method == http::Method::Connect) {
+    reply_error(reply, http::status::kNotImplemented, "This server does not open tunnels.");
+    return true;
+  }
+  if (h.method == http::Method::Unknown) {
+    reply_error(reply, http::status::kNotImplemented, "This method is not known to the server.");
+    return true;
+  }
+  if (h.expect_other) {
+    reply_error(reply, http::status::kExpectationFailed, "Only 100-continue can be expected.");
+    return true;
+  }
+  const bool write = route.handler != nullptr && route.access == Access::Write;
+  if (auth_.enabled() && (write || options_.auth_all)) {
+    const http::Header* a = h.find("authorization");
+    if (!auth_.check(a ? a->value : std::string_view{}, req.user)) {
+      HTTPFS_DEBUG("{}: credentials missing or wrong", req.peer.host());
+      reply_error(reply, http::status::kUnauthorized, "Credentials are required.",
+                  "WWW-Authenticate", Authenticator::kChallenge);
+      return true;
+    }
+  }
+  if (std::string_view why = http::normalize_target(h.target, h.form, req.path); !why.empty()) {
+    HTTPFS_DEBUG("{}: bad target: {}", req.peer.host(), why);
+    reply_error(reply, http::status::kBadRequest, why);
+    return true;
+  }
+  return false;
+}
+
+void Router::add_options() {
+  add({http::Method::Options}, Access::Read, std::make_unique<OptionsHandler>(allow_));
+}
+
+Handling Router::dispatch(Request& req, Reply& reply) {
+  const Route& route = routes_[static_cast<std::size_t>(req.head.method)];
+  if (refuse(req, route, reply)) return {};
+  if (route.handler == nullptr) {
+    reply_error(reply, http::status::kMethodNotAllowed, "This method is not served here.", "Allow",
+                allow_);
+    return {};
+  }
+  return route.handler->handle(req, reply);
+}
+
+}  // namespace httpfs::server

@@ -1,0 +1,64 @@
+// Picks the handler for a request. First what no handler should have to think about:
+//
+//   CONNECT, a method nobody registered      501
+//   an expectation other than 100-continue   417 (RFC 9110 10.1.1)
+//   credentials missing or wrong             401, for writes (or everything, --auth-all)
+//   a target that does not normalise         400
+//
+// then the handler registered for the method, or 405 with Allow for a method this server
+// knows but does not serve. OPTIONS answers with the same Allow. A new method is one add().
+//
+// Lifetime: built once by the Server; the handlers it holds outlive every request.
+#pragma once
+
+#include <array>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/method.hpp"
+#include "server/auth.hpp"
+#include "server/handler.hpp"
+#include "server/options.hpp"
+
+namespace httpfs::server {
+
+class Router {
+ public:
+  enum class Access : std::uint8_t {
+    Read,   // open to all unless --auth-all
+    Write,  // needs credentials when any are configured; not offered when --read-only
+  };
+
+  Router(const ServerOptions& options, Authenticator& auth);
+  // Registers `handler` for `methods`, in the order Allow lists them.
+  void add(std::initializer_list<http::Method> methods, Access access,
+           std::unique_ptr<Handler> handler);
+  // Registers OPTIONS, answered with the Allow of every method added before: call last.
+  void add_options();
+
+  // Fills in request.path and request.user, then runs the handler (or answers itself).
+  Handling dispatch(Request& request, Reply& reply);
+
+  // The Allow field value: every registered method this server serves.
+  const std::string& allow() const noexcept { return allow_; }
+
+ private:
+  struct Route {
+    Handler* handler = nullptr;
+    Access access = Access::Read;
+  };
+  static constexpr std::size_t kMethods = static_cast<std::size_t>(http::Method::Query) + 1;
+
+  // The answer to what no handler sees; false when the request passes.
+  bool refuse(Request& request, const Route& route, Reply& reply);
+
+  const ServerOptions& options_;
+  Authenticator& auth_;
+  std::vector<std::unique_ptr<Handler>> handlers_;
+  std::array<Route, kMethods> routes_{};
+  std::string allow_;
+};
+
+}  // namespace httpfs::server
