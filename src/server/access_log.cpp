@@ -4,6 +4,10 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
+
+#include "http/request_parser.hpp"
+
 namespace httpfs::server {
 
 namespace {
@@ -25,6 +29,21 @@ void append_escaped(std::string& out, std::string_view s) {
 }
 
 }  // namespace
+
+std::string request_line(const http::RequestHead& h) {
+  std::string line;
+  line.reserve(h.method_token.size() + h.target.size() + 10);
+  line.append(h.method_token)
+      .append(" ")
+      .append(h.target)
+      .append(h.version_minor ? " HTTP/1.1" : " HTTP/1.0");
+  return line;
+}
+
+std::string_view first_line(std::string_view raw) noexcept {
+  const std::size_t end = raw.find_first_of("\r\n");
+  return raw.substr(0, std::min<std::size_t>(end == std::string_view::npos ? raw.size() : end, 256));
+}
 
 void AccessLog::open(const std::string& target) {
   if (target == "off") {

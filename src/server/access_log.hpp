@@ -12,7 +12,25 @@
 #include <string>
 #include <string_view>
 
+namespace httpfs::http {
+struct RequestHead;
+}
+
 namespace httpfs::server {
+
+// One line, kept until its response has been sent.
+struct LogRecord {
+  std::string request_line;
+  std::string user;
+  int status = 0;
+  std::uint64_t bytes = 0;
+};
+
+// "METHOD target HTTP/1.x" as received.
+std::string request_line(const http::RequestHead& head);
+// The first line of what a client sent (at most 256 bytes), for a request that did not
+// parse.
+std::string_view first_line(std::string_view raw) noexcept;
 
 class AccessLog {
  public:

@@ -17,8 +17,9 @@
 //
 // Each state has one handler, which asserts it is in its state and decides the next one;
 // enter() is the only writer of the state and sets the clock and the poll interest that go
-// with it. After a head, the connection answers every complete request it holds (pipelining)
-// before it waits: advance() answers, proceed() sends and picks the state to wait in.
+// with it. After a head, the connection answers every complete request it holds (its
+// Http1Pipeline) before it waits: advance() answers, proceed() sends and picks the state to
+// wait in.
 //
 // An idle keep-alive connection holds only this object (about 300 bytes). While a request
 // is in flight it borrows an InFlight from the server: read buffer, parser, body, output.
@@ -29,34 +30,18 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
-#include <string_view>
 
-#include "http/request_parser.hpp"
 #include "net/address.hpp"
 #include "net/stream.hpp"
 #include "server/handler.hpp"
+#include "server/http1_pipeline.hpp"
 #include "server/pending_job.hpp"
 #include "server/timeout_list.hpp"
 
 namespace httpfs::server {
 
 class Server;
-struct InFlight;
-struct PendingAnswer;
-
-// What becomes of a request body that no handler takes (RFC 9112 9.6, 9110 10.1.1):
-enum class UnreadBody : std::uint8_t {
-  None,   // there is no body
-  Drop,   // small and not awaited: read and dropped, the connection persists
-  Close,  // an upload refused, a body the client waits for permission to send, or a large
-          // one: not read; the answer ends the connection
-};
-UnreadBody unread_body(const http::RequestHead& head) noexcept;
-
-// A request body nobody asked for is read and dropped up to this size.
-inline constexpr std::uint64_t kMaxDiscard = 64 * 1024;
 
 class Connection final : private net::Stream::Owner, private PendingJob::Owner {
  public:
@@ -83,15 +68,7 @@ class Connection final : private net::Stream::Owner, private PendingJob::Owner {
     Lingering,    // done; reading and dropping what the client still sends
     Closing,      // closed, waiting for the close callback
   };
-  // What answering the buffered requests came to, and so what to wait for once the queued
-  // answers are sent.
-  enum class Next : std::uint8_t {
-    More,    // a batch limit stopped the answering: answer the rest once sent
-    Head,    // the next request head (or part of it) is missing
-    Body,    // the body of the request being answered is missing
-    Commit,  // a job answers the request in front
-    End,     // the last answer is queued: the connection ends after it
-  };
+  using Next = Http1Pipeline::Next;
   enum class Read : std::uint8_t { Bytes, Nothing, End, Closed };
   enum class Sent : std::uint8_t { Done, Blocked, Failed };
 
@@ -114,24 +91,12 @@ class Connection final : private net::Stream::Owner, private PendingJob::Owner {
   void handle_lingering();
   void enter(State s);
 
+  Http1Pipeline pipeline() { return {server_, *in_, peer_, *this, requests_}; }
   void advance();
   bool proceed(Next next);
-  Next answer_buffered();
-  Next answer(const http::RequestHead& head);
-  Next answer_parse_error();
-  Next feed_body();
-  Next complete_body();
-  Next fail_body(const BodyFault& fault);
   void splice_body();
   bool body_progress();
   void abandon_body(const std::string& why);
-
-  // This connection's last answer (Connection: close), built by `fill`, and its log line.
-  void queue_last(const PendingAnswer& p, bool head_only, const std::function<void(Reply&)>& fill);
-  void queue_last_error(const PendingAnswer& p, bool head_only, int status,
-                        std::string_view detail);
-  void log_answer(std::string line, std::string user, const Reply& reply);
-  void log_completed(std::size_t n);
 
   Read read_input();
   Sent send();

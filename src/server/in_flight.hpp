@@ -13,26 +13,17 @@
 #include <memory>
 #include <string>
 
-#include "http/body_decoder.hpp"
 #include "http/request_parser.hpp"
 #include "net/byte_buffer.hpp"
 #include "net/output_queue.hpp"
-#include "net/stream.hpp"
-#include "server/body_rate.hpp"
-#include "server/handler.hpp"
+#include "server/access_log.hpp"
+#include "server/body_reader.hpp"
 #include "server/options.hpp"
+#include "server/reply.hpp"
 
 namespace httpfs::server {
 
 class PendingJob;
-
-// One access-log line, written when its response has been sent.
-struct LogRecord {
-  std::string request_line;
-  std::string user;
-  int status = 0;
-  std::uint64_t bytes = 0;
-};
 
 // What a request whose answer comes after its head is gone (after the body, after a job)
 // needs to be answered and logged.
@@ -64,29 +55,38 @@ struct InFlight {
   void reset() {
     in.clear(kInitialBuffer);
     parser.reset();
-    body = http::BodyDecoder::none();
-    sink.reset();
-    pipe.reset();
+    body.reset();
     job = nullptr;
     out.clear();
     logs.clear();
+  }
+
+  // The access-log line of an answer just queued (when the log is on); it is written once
+  // the answer has been sent.
+  void log(const AccessLog& access_log, std::string line, std::string user, const Reply& reply) {
+    if (access_log.enabled())
+      logs.push_back(LogRecord{std::move(line), std::move(user), reply.status(),
+                               reply.head_only() ? 0 : reply.content_length()});
+  }
+  // Writes the lines of the `n` oldest answers (sent, or never to be sent).
+  void log_sent(std::size_t n, AccessLog& access_log, std::string_view host) {
+    for (; n > 0 && !logs.empty(); --n) {
+      const LogRecord& r = logs.front();
+      access_log.log(host, r.user, r.request_line, r.status, r.bytes);
+      logs.pop_front();
+    }
   }
 
   net::ByteBuffer in;  // bytes received and not yet consumed; a head is parsed from its front
   std::size_t max_in;
   http::RequestParser parser;
 
-  // The body of the request being answered: none() (done) unless a body is being read, or
-  // was left unread by an answer that ends the connection.
-  http::BodyDecoder body = http::BodyDecoder::none();
-  std::unique_ptr<BodySink> sink;         // where the body goes; null: it is dropped
-  std::unique_ptr<net::SplicePipe> pipe;  // for zero-copy bodies, made on first use
-  RateWindow rate;                        // the body's current minimum-rate window
-  PendingAnswer pending;                  // for the answer after the body or the job
-  PendingJob* job = nullptr;              // a job on the worker pool (Committing)
+  BodyReader body;            // the body of the request being answered
+  PendingAnswer pending;      // for the answer after the body or the job
+  PendingJob* job = nullptr;  // a job on the worker pool (Committing)
 
   net::OutputQueue out;
-  std::deque<LogRecord> logs;  // one per queued response, in order
+  std::deque<LogRecord> logs;  // one per queued answer, in order
 };
 
 }  // namespace httpfs::server
