@@ -21,7 +21,7 @@ long rss_growth(pid_t pid, Fn&& fn) {
   std::thread sampler([&] {
     while (!done) {
       peak = std::max(peak, rss_kib(pid));
-      std::this_thread::sleep_for(20ms);
+      std::this_thread::sleep_for(20ms);  // a pace, not a wait: the sampling period
     }
   });
   fn();

@@ -11,12 +11,12 @@
 #include <algorithm>
 #include <csignal>
 #include <regex>
-#include <thread>
 
+#include "http/base64.hpp"
 #include "support/http_client.hpp"
 #include "support/scripted_server.hpp"
 #include "support/vectors.hpp"
-#include "http/base64.hpp"
+#include "support/wait.hpp"
 
 using namespace httpfs::test;
 
@@ -512,11 +512,7 @@ TEST_CASE("IPv6 loopback") {
   TempDir root, cwd;
   root.write("six.txt", "over IPv6");
   Process p({binary("httpfs"), "-p", "0", "-b", "::1", "-d", root.path(), "--access-log", "off"});
-  std::string out;
-  for (int i = 0; i < 200 && out.find('\n') == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
-    out = p.out();
-  }
+  const std::string out = wait_for_output(p, Stream::Out, "\n");  // the whole URL line
   std::smatch m;
   REQUIRE(std::regex_search(out, m, std::regex(R"(\[::1\]:(\d+)/)")));
   const std::string port = m[1];

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <regex>
-#include <thread>
 
 #include "support/http_client.hpp"
+#include "support/wait.hpp"
 
 using namespace httpfs::test;
 
@@ -102,11 +102,7 @@ TEST_CASE("httpfs PORT serves the current directory") {
   Process p({"/bin/sh", "-c",
              "cd '" + root.path() + "' && exec " + binary("httpfs") + " " + std::to_string(port) +
                  " -b 127.0.0.1"});
-  std::string out;
-  for (int i = 0; i < 200 && out.find("http://") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
-    out = p.out();
-  }
+  const std::string out = wait_for_output(p, Stream::Out, "\n");  // the whole URL line
   CHECK(out.find("http://127.0.0.1:" + std::to_string(port) + "/") != std::string::npos);
   CHECK(get(port, "/here.txt").body == "cwd");
   p.signal(SIGTERM);
@@ -118,11 +114,7 @@ TEST_CASE("every bound address is printed, on one port, and serves") {
   root.write("f", "both");
   Process p({binary("httpfs"), "-p", "0", "-b", "127.0.0.1", "-b", "::1", "-d", root.path(),
              "--access-log", "off"});
-  std::string out;
-  for (int i = 0; i < 200 && out.find('\n') == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
-    out = p.out();
-  }
+  const std::string out = wait_for_output(p, Stream::Out, "\n");  // the whole URL line
   std::smatch m;
   REQUIRE(
       std::regex_search(out, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/ http://\[::1\]:(\d+)/)")));
@@ -148,11 +140,7 @@ TEST_CASE("without -b the server is dual stack") {
   }
   Process p(
       {binary("httpfs"), "-p", std::to_string(port), "-d", root.path(), "--access-log", "off"});
-  std::string out;
-  for (int i = 0; i < 200 && out.find('\n') == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
-    out = p.out();
-  }
+  const std::string out = wait_for_output(p, Stream::Out, "\n");  // the whole URL line
   CHECK(out.find(":" + std::to_string(port) + "/") != std::string::npos);
   CHECK(get(port, "/f").body == "dual");  // IPv4
   RawConnection v6(port, "::1");          // IPv6

@@ -2,9 +2,10 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
-#include <thread>
+#include <algorithm>
 
 #include "support/http_client.hpp"
+#include "support/wait.hpp"
 
 using namespace httpfs::test;
 
@@ -52,9 +53,15 @@ TEST_CASE("SIGTERM under load: accepting stops, responses in flight complete, ex
     idle.back()->send("GET /small HTTP/1.1\r\nHost: h\r\n\r\n");
     REQUIRE(idle.back()->read_response());
   }
-  std::this_thread::sleep_for(200ms);  // the downloads are under way, socket buffers full
+  // The signal must find every download under way: each has begun to arrive.
+  wait_until(
+      [&] {
+        return std::all_of(downloads.begin(), downloads.end(),
+                           [](const auto& c) { return c->unread() > 0; });
+      },
+      "every download has begun to arrive");
   server.process().signal(SIGTERM);
-  std::this_thread::sleep_for(300ms);
+  wait_for_output(server.process(), Stream::Err, "SIGTERM: shutting down");
   // Idle connections are closed at once; new ones are refused.
   for (auto& c : idle) CHECK(c->wait_closed(3s));
   CHECK_THROWS(RawConnection(server.port()));
@@ -77,7 +84,8 @@ TEST_CASE("the grace period bounds a shutdown that a stuck client would block") 
   ServerProcess server(root.path(), {"--shutdown-grace", "1"});
   RawConnection stuck(server.port());
   stuck.send("GET /big.bin HTTP/1.1\r\nHost: h\r\n\r\n");  // and never reads
-  std::this_thread::sleep_for(200ms);
+  // The server is writing a response too large for the socket buffers when the signal comes.
+  wait_until([&] { return stuck.unread() > 0; }, "the response has begun to arrive");
   const auto t0 = std::chrono::steady_clock::now();
   server.process().signal(SIGTERM);
   auto status = server.process().wait(10s);

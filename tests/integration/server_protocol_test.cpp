@@ -224,7 +224,7 @@ TEST_CASE("a head trickled in past the header timeout is cut; others are served 
       CHECK(get(server.port(), "/f").body == "fast");
       CHECK(std::chrono::steady_clock::now() - t0 < 2s);
     }
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(100ms);  // a pace, not a wait: the trickle is under test
     if (slow.wait_closed(1ms)) {
       cut = true;
       break;

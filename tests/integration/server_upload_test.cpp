@@ -13,9 +13,10 @@
 #include <cstring>
 #include <thread>
 
+#include "http/base64.hpp"
 #include "support/http_client.hpp"
 #include "support/vectors.hpp"
-#include "http/base64.hpp"
+#include "support/wait.hpp"
 
 using namespace httpfs::test;
 
@@ -33,6 +34,24 @@ Response put(int port, const std::string& path, const std::string& body,
              const std::vector<std::string>& extra = {}) {
   return request(port, put_head(path, body.size(), extra) + body);
 }
+
+// The sizes, smallest first, of the uploads a server is receiving into `dir`: its temporary
+// files there, unnamed (O_TMPFILE: /proc shows "#<inode> (deleted)") or, where the file
+// system lacks that, hidden and named. A replaced file it still has open is no upload.
+std::vector<long long> uploads_in_progress(pid_t server, const std::string& dir) {
+  std::vector<long long> sizes;
+  for (const OpenFile& f : open_files(server)) {
+    if (!f.path.starts_with(dir + "/")) continue;
+    const std::string name = f.path.substr(dir.size() + 1);
+    if (name.find('/') != std::string::npos) continue;
+    if ((name.starts_with('#') && name.ends_with(" (deleted)")) || name.starts_with(".httpfs-tmp-"))
+      sizes.push_back(f.size);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  return sizes;
+}
+
+using Sizes = std::vector<long long>;
 
 std::string sha256_b64(const std::string& data) {
   std::string hex = sha256_hex(data), raw;
@@ -183,8 +202,10 @@ TEST_CASE("aborts leave the old file intact and no temporary file behind") {
   {
     RawConnection c(server.port());
     c.send(put_head("/target.txt", 1000000) + std::string(300000, 'x'));
-    std::this_thread::sleep_for(100ms);
+    wait_until([&] { return uploads_in_progress(server.pid(), root.path()) == Sizes{300000}; },
+               "the server has written the 300000 bytes sent to its temporary file");
   }
+  wait_for_output(server.process(), Stream::Err, "upload aborted at byte 300000 of 1000000");
   // A short body: the client promises more than it sends, then closes its side.
   {
     RawConnection c(server.port());
@@ -214,7 +235,9 @@ TEST_CASE("aborts leave the old file intact and no temporary file behind") {
     REQUIRE(r);
     CHECK(r->status == 413);
   }
-  std::this_thread::sleep_for(200ms);
+  // The server has closed the aborted connections and their uploads' temporary files.
+  wait_until([&] { return fd_count(server.pid()) == fds_before; },
+             "the server holds as many descriptors as before the uploads");
   CHECK(read_file(root / "target.txt") == "the original");
   CHECK(entries(root.path()) == std::vector<std::string>{"target.txt"});
   CHECK(fd_count(server.pid()) == fds_before);  // the temporary files' descriptors are gone
@@ -229,7 +252,8 @@ TEST_CASE("the old file stays readable and unchanged until the new one is comple
   ServerProcess server(root.path());
   RawConnection up(server.port());
   up.send(put_head("/doc.txt", 20) + "version 2 part");
-  std::this_thread::sleep_for(100ms);
+  wait_until([&] { return uploads_in_progress(server.pid(), root.path()) == Sizes{14}; },
+             "the server has written the first 14 bytes of the new version");
   CHECK(get(server.port(), "/doc.txt").body == "version 1");
   up.send(" two!!");
   auto r = up.read_response();
@@ -257,7 +281,12 @@ TEST_CASE("conditional writes: If-None-Match: * and If-Match, races included") {
   RawConnection a(port), b(port);
   a.send(put_head("/race.txt", 6, {"If-None-Match: *"}) + "AAA");
   b.send(put_head("/race.txt", 6, {"If-None-Match: *"}) + "BBB");
-  std::this_thread::sleep_for(100ms);
+  const auto uploads = [&] { return uploads_in_progress(server.pid(), root.path()); };
+  wait_until(
+      [&] {
+        return uploads() == Sizes{3, 3};
+      },
+      "both uploads are past their checks, half written");
   a.send("AAA");
   b.send("BBB");
   auto ra = a.read_response(), rb = b.read_response();
@@ -273,7 +302,8 @@ TEST_CASE("conditional writes: If-None-Match: * and If-Match, races included") {
   const std::string e2 = get(port, "/once.txt").header("ETag");
   RawConnection slow(port);
   slow.send(put_head("/once.txt", 4, {"If-Match: " + e2}) + "sl");
-  std::this_thread::sleep_for(100ms);
+  wait_until([&] { return uploads() == Sizes{2}; },
+             "the slow upload is past its check, half written");
   CHECK(put(port, "/once.txt", "fast").status == 204);
   slow.send("ow");
   auto rs = slow.read_response();
@@ -439,9 +469,10 @@ TEST_CASE("kill -9 mid-upload: no partial file, and a restart sweeps stale tempo
     server.expect_unclean_exit();
     RawConnection c(server.port());
     c.send(put_head("/keep.txt", 1 << 20) + std::string(512 << 10, 'k'));
-    std::this_thread::sleep_for(200ms);
+    wait_until([&] { return uploads_in_progress(server.pid(), root.path()) == Sizes{512 << 10}; },
+               "the server has written the 512 KiB sent to its temporary file");
     server.process().signal(SIGKILL);
-    server.process().wait(5s);
+    CHECK(server.process().wait(5s) == 128 + SIGKILL);
   }
   CHECK(read_file(root / "keep.txt") == "old");
   // O_TMPFILE left nothing; a named temporary file, as a crash between link and rename (or a

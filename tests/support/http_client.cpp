@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,6 +80,12 @@ bool RawConnection::send(std::string_view bytes) {
 
 void RawConnection::shutdown_write() {
   ::shutdown(fd_, SHUT_WR);
+}
+
+std::size_t RawConnection::unread() const {
+  int n = 0;
+  if (::ioctl(fd_, FIONREAD, &n) != 0) return 0;
+  return static_cast<std::size_t>(n);
 }
 
 bool RawConnection::receive(std::chrono::milliseconds timeout) {

@@ -47,6 +47,9 @@ class RawConnection {
   bool wait_closed(std::chrono::milliseconds timeout = 10s);
   // Everything received so far plus what arrives until the peer closes or the timeout.
   std::string read_until_close(std::chrono::milliseconds timeout = 10s);
+  // Bytes that arrived and wait in the kernel, not read by this side yet (FIONREAD). Reads
+  // nothing: a test can watch a response arrive without taking it.
+  std::size_t unread() const;
   // Bytes received and not yet consumed by read_response.
   const std::string& buffered() const { return buffer_; }
 

@@ -283,6 +283,26 @@ int fd_count(pid_t pid) {
   return n;
 }
 
+std::vector<OpenFile> open_files(pid_t pid) {
+  std::vector<OpenFile> out;
+  const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+  if (DIR* d = ::opendir(fd_dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const std::string link = fd_dir + "/" + e->d_name;
+      // Either call fails when the descriptor was closed meanwhile: then it is not open.
+      struct stat st {};
+      if (::stat(link.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      char target[4096];
+      const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+      if (n <= 0) continue;
+      out.push_back({std::string(target, static_cast<std::size_t>(n)), st.st_size});
+    }
+    ::closedir(d);
+  }
+  return out;
+}
+
 long cpu_ms(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -110,6 +110,13 @@ std::string binary(const std::string& name);
 long rss_kib(pid_t pid);
 // Number of open file descriptors of a process.
 int fd_count(pid_t pid);
+// A regular file a process has open, as /proc shows it.
+struct OpenFile {
+  std::string path;  // ends in " (deleted)" when unlinked, or never linked (O_TMPFILE)
+  long long size = 0;
+};
+// The regular files a process has open (not its sockets, pipes or directories).
+std::vector<OpenFile> open_files(pid_t pid);
 // CPU time (user + system) a process has used, in milliseconds.
 long cpu_ms(pid_t pid);
 
