@@ -1,18 +1,23 @@
-// One HTTP request and its response, over a fresh connection, on a libuv loop: resolve
+// One HTTP request and its answer, over a fresh connection, on a libuv loop: resolve
 // (uv_getaddrinfo, every address in turn), connect with a timeout, send the head and the
-// body, parse the answer with the same ResponseParser and BodyDecoder as everything else,
-// and hand the body to a Handler as it arrives, in constant memory.
+// body, parse the answer with the same ResponseParser and BodyDecoder as the server, and
+// hand the body to a Handler as it arrives, in constant memory. The socket is a net::Stream,
+// the server's transport: plain or TLS, read, flush, splice.
 //
-//   Resolving -> Connecting (-> Handshaking) -> Sending (-> AwaitingContinue) -> Receiving
-//   -> Closing
+//   Resolving ─▶ Connecting ─(https)─▶ Handshaking ─┬─▶ Sending ──────────▶ AwaitingHead
+//                    │ next address                 └─▶ AwaitingContinue ─┘ (100, or 1 s)
+//                    ▼                                   the final head ──▶ ReceivingBody
+//   any state ──the end, an error, cancel()──▶ Done
 //
-// https goes through a net::TlsStream between the socket and this state machine; the
-// connect timeout covers the TLS handshake too.
+// The answer is read from the moment the request starts going out: a server may answer
+// (an error, 100 Continue) before the body is sent, and then the rest of the body is not.
+// The connect timeout covers the TLS handshake too.
 //
-// Lifetime: created by start(), freed by itself after its handles are closed; the Handler's
+// Lifetime: created by start(), freed by itself once its handles are closed; the Handler's
 // on_finished() is its last call.
 #pragma once
 
+#include <sys/socket.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -22,32 +27,18 @@
 #include <utility>
 #include <vector>
 
+#include "client/request.hpp"
+#include "client/stdin_body.hpp"
 #include "http/body_decoder.hpp"
 #include "http/response_parser.hpp"
 #include "http/url.hpp"
+#include "net/byte_buffer.hpp"
 #include "net/output_queue.hpp"
-#include "net/poll_socket.hpp"
+#include "net/ready_list.hpp"
+#include "net/stream.hpp"
 #include "net/tls.hpp"
 
 namespace httpfs::client {
-
-struct RequestSpec {
-  std::string method = "GET";
-  http::Url url;
-  // Every header but Host, User-Agent, Accept and the framing, which are added unless
-  // present here.
-  std::vector<std::pair<std::string, std::string>> headers;
-  enum class Body { None, Bytes, File, Stream } body = Body::None;
-  std::string bytes;  // Bytes
-  int file_fd = -1;   // File: read with sendfile(2) from offset 0; owned by the caller
-  std::uint64_t file_size = 0;
-  int stream_fd = -1;  // Stream (a pipe or terminal): sent chunked until EOF
-  bool expect_continue = false;
-  bool verbose = false;  // print both heads on stderr
-  double connect_timeout = 10;
-  // For https: trust settings, shared by every attempt and redirect. Not owned.
-  const net::TlsContext* tls = nullptr;
-};
 
 struct TransferResult {
   int exit_code = 0;  // 0: a complete answer arrived (whatever its status)
@@ -63,7 +54,7 @@ struct TransferResult {
   std::string header(std::string_view lower_name) const;
 };
 
-class Transfer {
+class Transfer final : private net::Stream::Owner {
  public:
   class Handler {
    public:
@@ -87,45 +78,50 @@ class Transfer {
 
  private:
   enum class State : std::uint8_t {
-    Resolving,
-    Connecting,
-    Handshaking,
-    Sending,
-    AwaitingContinue,
-    Receiving,
-    Closing
+    Resolving,         // getaddrinfo in flight
+    Connecting,        // connect(2) in flight, one address after another
+    Handshaking,       // TLS (https)
+    AwaitingContinue,  // the head is sent with Expect: 100-continue; the body waits
+    Sending,           // the body is going out
+    AwaitingHead,      // all is sent; the answer has not come
+    ReceivingBody,     // the final head came; its body is arriving
+    Done,              // finished: handles are closing, then the Handler hears of it
   };
 
   Transfer(uv_loop_t* loop, RequestSpec spec, Handler& handler);
   ~Transfer();
 
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
-  static void on_poll(uv_poll_t* handle, int status, int events);
   static void on_connect_timer(uv_timer_t* t);
-  static void on_resume_timer(uv_timer_t* t);
   static void on_continue_timer(uv_timer_t* t);
+  static void on_stdin(uv_poll_t* handle, int status, int events);
   static void on_closed(uv_handle_t* h);
-  static void on_stream_poll(uv_poll_t* handle, int status, int events);
+  // net::Stream::Owner
+  void on_stream_ready(int events) override;
+  void on_stream_error(int status) override;
+  void on_stream_closed() override;
 
   void handle_resolved(int status, addrinfo* res);
-  void handle_connecting(int events);
-  void handle_handshaking(int events);
+  void handle_connecting();
+  void handle_handshaking();
   void handle_sending(int events);
   void handle_receiving(int events);
+  void enter(State s);
+
   void try_next_address();
-  void drop_socket();
-  void connected();
+  void drop_stream();
   void start_request();
-  long read_some(char* buf, std::size_t len);  // > 0, 0 end of stream, -EAGAIN, -errno
-  void queue_head();
-  void queue_body();
-  void pump_stream();
+  void send_body();
+  void pump_stdin();
   bool flush();
+  void update_interest();
   void receive();
+  bool end_of_stream();
   bool process_input();
+  bool take_head(const http::ResponseHead& h, http::ResponseParser::Result r);
+  bool take_body();
   bool splice_body();
   void finish(int exit_code, std::string error);
-  void update_interest();
   void maybe_free();
 
   uv_loop_t* loop_;
@@ -135,34 +131,25 @@ class Transfer {
   uv_getaddrinfo_t resolve_{};
   uv_timer_t connect_timer_{};
   uv_timer_t continue_timer_{};
-  uv_timer_t resume_timer_{};  // TLS input left buffered after a full round of reading
-  uv_poll_t stream_poll_{};
-  bool stream_polling_ = false;
-  bool stream_eof_ = false;
+  net::ReadyList ready_;  // wakes the stream for input TLS holds
+  StdinBody stdin_;
   int open_handles_ = 0;
-  bool resolving_ = false;  // a getaddrinfo request is in flight (its callback will come)
-  // One socket per connection attempt, each freed with the Transfer: a socket whose poll
+  // One stream per connection attempt, each freed with the Transfer: a stream whose poll
   // handle is closing must stay where it is until its close callback.
-  std::vector<std::unique_ptr<net::PollSocket>> sockets_;
-  net::PollSocket* sock_ = nullptr;
-  std::unique_ptr<net::TlsStream> tls_;  // https: this attempt's TLS
+  std::vector<std::unique_ptr<net::Stream>> streams_;
+  net::Stream* stream_ = nullptr;
 
   std::vector<std::pair<sockaddr_storage, socklen_t>> addresses_;
   std::size_t next_address_ = 0;
   std::string last_connect_error_;
   std::string address_text_;
   net::OutputQueue out_;
-  bool body_queued_ = false;
-  bool body_sent_ = false;
-  std::unique_ptr<char[]> buf_;
-  std::size_t cap_ = 0, begin_ = 0, end_ = 0;
+  net::ByteBuffer in_;
   http::ResponseParser parser_;
   http::BodyDecoder body_;
-  bool head_done_ = false;
-  bool until_close_ = false;
-  int pipe_r_ = -1, pipe_w_ = -1;
+  http::ResponseFraming framing_ = http::ResponseFraming::None;  // of the final answer
+  net::SplicePipe pipe_;
   TransferResult result_;
-  bool finished_ = false;
 };
 
 }  // namespace httpfs::client

@@ -348,7 +348,9 @@ int TlsStream::fill(int fd) {
       }
       return static_cast<int>(n);
     }
-    if (n == 0) {
+    // A peer that hangs up mid-handshake resets the connection when our ClientHello was
+    // still unread on its side: that is the same "closed during the handshake" as a FIN.
+    if (n == 0 || (errno == ECONNRESET && !handshake_done())) {
       eof_ = true;
       return 0;
     }

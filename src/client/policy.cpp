@@ -1,0 +1,100 @@
+#include "client/policy.hpp"
+
+#include <algorithm>
+
+#include "client/options.hpp"
+#include "http/chars.hpp"
+#include "http/date.hpp"
+#include "http/percent.hpp"
+
+namespace httpfs::client {
+
+Redirect redirect(int status, std::string_view method) {
+  const bool to_get =
+      (status == 303 && method != "HEAD") || ((status == 301 || status == 302) && method == "POST");
+  if (to_get) return Redirect{"GET", true};
+  return Redirect{std::string(method), false};
+}
+
+bool same_origin(const http::Url& a, const http::Url& b) noexcept {
+  return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
+}
+
+Headers redirected_headers(const Headers& headers, const http::Url& from, const http::Url& to,
+                           bool drop_body) {
+  const bool other_origin = !same_origin(from, to);
+  Headers out;
+  for (const auto& [name, value] : headers) {
+    using http::chars::iequals;
+    if (drop_body && (iequals(name, "content-type") || iequals(name, "content-length"))) continue;
+    // Credentials are for the origin they were given for.
+    if (other_origin && (iequals(name, "authorization") || iequals(name, "cookie"))) continue;
+    out.emplace_back(name, value);
+  }
+  return out;
+}
+
+bool retryable_status(int s) noexcept {
+  return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+}
+
+bool retryable_failure(int exit_code, bool body_replayable, bool request_sent) noexcept {
+  const bool transient = exit_code == kConnect || exit_code == kTimeout || exit_code == kPartial;
+  return transient && (body_replayable || !request_sent);
+}
+
+std::uint64_t backoff_ms(int attempt) noexcept {
+  const int doublings = std::clamp(attempt - 1, 0, 20);
+  return std::min<std::uint64_t>(1000ull << doublings, kMaxRetryWaitMs);
+}
+
+std::optional<std::uint64_t> retry_after_ms(std::string_view value, std::time_t now) {
+  value = http::chars::trim_ows(value);
+  if (!value.empty() && value.size() < 9 &&
+      std::all_of(value.begin(), value.end(), http::chars::is_digit)) {
+    std::uint64_t seconds = 0;
+    for (char c : value) seconds = seconds * 10 + static_cast<std::uint64_t>(c - '0');
+    return std::min(seconds * 1000, kMaxRetryWaitMs);
+  }
+  if (auto when = http::parse_http_date(value)) {
+    const std::uint64_t wait = *when > now ? static_cast<std::uint64_t>(*when - now) * 1000 : 0;
+    return std::min(wait, kMaxRetryWaitMs);
+  }
+  return std::nullopt;
+}
+
+Resume judge_resume(int status, std::string_view content_range, std::uint64_t resume_from) {
+  if (status == 206) {
+    if (resume_from == 0) return Resume::Mismatch;
+    const std::string expect = "bytes " + std::to_string(resume_from) + "-";
+    return content_range.starts_with(expect) ? Resume::Append : Resume::Mismatch;
+  }
+  if (status == 416 && resume_from > 0)
+    return content_range == "bytes */" + std::to_string(resume_from) ? Resume::Complete
+                                                                      : Resume::Refused;
+  return Resume::Fresh;
+}
+
+std::string part_validator(std::string_view etag, std::string_view last_modified) {
+  if (!etag.empty() && !etag.starts_with("W/")) return std::string(etag);
+  return std::string(last_modified);
+}
+
+Digest judge_digests(std::string_view content_expected, std::string_view content_actual,
+                     std::string_view repr_expected, std::string_view repr_actual) {
+  if (!content_expected.empty() && content_expected != content_actual)
+    return Digest::ContentMismatch;
+  if (!repr_expected.empty() && repr_expected != repr_actual) return Digest::ReprMismatch;
+  return Digest::Match;
+}
+
+std::string remote_file_name(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  const std::string_view seg = path.substr(path.rfind('/') + 1);
+  std::string decoded;
+  if (!http::percent_decode(seg, decoded)) return {};
+  if (decoded == "." || decoded == ".." || decoded.find('/') != std::string::npos) return {};
+  return decoded;
+}
+
+}  // namespace httpfs::client

@@ -1,0 +1,83 @@
+// httpc's decisions, as pure functions: what a redirect does to the request, when and after
+// how long to try again, what an answer to a resumed download means, and whether a body
+// matches the digests its answer sent. The Session (client/session.hpp) asks; nothing here
+// touches the network, the clock or a file.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/url.hpp"
+
+namespace httpfs::client {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// ---- redirects (RFC 9110 15.4)
+
+struct Redirect {
+  std::string method;      // the method of the next request
+  bool drop_body = false;  // the next request has no body (nor Content-Type/-Length)
+};
+// 303 turns anything but HEAD into GET; 301 and 302 turn POST into GET (as browsers and
+// curl do); 307, 308 and the rest keep the method and the body.
+Redirect redirect(int status, std::string_view method);
+
+bool same_origin(const http::Url& a, const http::Url& b) noexcept;
+// The headers of the request that follows a redirect from `from` to `to`: without the
+// body's fields when `drop_body`, without credentials (Authorization, Cookie) when the
+// origin changes.
+Headers redirected_headers(const Headers& headers, const http::Url& from, const http::Url& to,
+                           bool drop_body);
+
+// ---- retries
+
+// Answers worth asking again: 408, 429, 500, 502, 503, 504.
+bool retryable_status(int status) noexcept;
+// Failures worth trying again (a refused connection, a timeout, a body cut short), when the
+// request can be sent again: its body can be replayed, or it was never sent.
+bool retryable_failure(int exit_code, bool body_replayable, bool request_sent) noexcept;
+// The wait before attempt `attempt` + 1 (1-based): 1 s, 2 s, 4 s, ..., at most kMaxRetryWait.
+std::uint64_t backoff_ms(int attempt) noexcept;
+// Retry-After (RFC 9110 10.2.3), delay-seconds or an HTTP-date, as a wait from `now`; at
+// most kMaxRetryWait; nullopt when the value is neither.
+std::optional<std::uint64_t> retry_after_ms(std::string_view value, std::time_t now);
+inline constexpr std::uint64_t kMaxRetryWaitMs = 600 * 1000;
+
+// ---- resuming a download (RFC 9110 14.4, 15.5.17)
+
+enum class Resume : std::uint8_t {
+  Fresh,     // the answer is the whole representation: write it from the start
+  Append,    // 206 for exactly the rest: append it to the .part file
+  Complete,  // 416 "bytes */N" with N what the .part file holds: it is whole already
+  Refused,   // 416 for another length: the .part file is not what the server has
+  Mismatch,  // 206 for a range that was not asked for: nothing may be spliced in
+};
+// `resume_from`: bytes the .part file held when the request asked for the rest (0: a
+// request without Range).
+Resume judge_resume(int status, std::string_view content_range, std::uint64_t resume_from);
+
+// The validator a .part file is kept under: a strong ETag, else Last-Modified; empty when
+// neither (such a download cannot be resumed safely).
+std::string part_validator(std::string_view etag, std::string_view last_modified);
+
+// ---- digests (RFC 9530)
+
+enum class Digest : std::uint8_t { Match, ContentMismatch, ReprMismatch };
+// `*_expected` empty: no such header came. Content-Digest covers the bytes of this answer,
+// Repr-Digest the whole file (after a resume: what the .part file held, then this answer).
+Digest judge_digests(std::string_view content_expected, std::string_view content_actual,
+                     std::string_view repr_expected, std::string_view repr_actual);
+
+// ---- names
+
+// -O: the file name a URL's last path segment gives; empty when it gives none that is safe
+// ("", ".", "..", an encoded "/").
+std::string remote_file_name(std::string_view target);
+
+}  // namespace httpfs::client

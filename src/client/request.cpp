@@ -1,0 +1,61 @@
+#include "client/request.hpp"
+
+#include <cstdio>
+
+#include "http/chars.hpp"
+
+namespace httpfs::client {
+
+namespace {
+
+bool has_header(const RequestSpec& spec, std::string_view lower) {
+  for (const auto& [n, v] : spec.headers)
+    if (http::chars::iequals_lower(n, lower)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string request_head(const RequestSpec& spec) {
+  std::string head;
+  head.reserve(256);
+  head.append(spec.method).append(" ").append(spec.url.target).append(" HTTP/1.1\r\n");
+  auto add = [&](std::string_view n, std::string_view v) {
+    head.append(n).append(": ").append(v).append("\r\n");
+  };
+  if (!has_header(spec, "host")) add("Host", spec.url.host_header());
+  if (!has_header(spec, "user-agent")) add("User-Agent", "httpc/" HTTPFS_VERSION);
+  if (!has_header(spec, "accept")) add("Accept", "*/*");
+  for (const auto& [n, v] : spec.headers) add(n, v);
+  switch (spec.body) {
+    case RequestSpec::Body::None:
+      if (spec.method == "POST" || spec.method == "PUT") add("Content-Length", "0");
+      break;
+    case RequestSpec::Body::Bytes:
+      add("Content-Length", std::to_string(spec.bytes.size()));
+      break;
+    case RequestSpec::Body::File:
+      add("Content-Length", std::to_string(spec.file_size));
+      break;
+    case RequestSpec::Body::Stream:
+      add("Transfer-Encoding", "chunked");
+      break;
+  }
+  if (spec.expect_continue) add("Expect", "100-continue");
+  head += "\r\n";
+  return head;
+}
+
+void print_verbose(std::string_view prefix, std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::fprintf(stderr, "%.*s%.*s\n", static_cast<int>(prefix.size()), prefix.data(),
+                 static_cast<int>(line.size()), line.data());
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
+}  // namespace httpfs::client

@@ -1,0 +1,43 @@
+// The request one Transfer sends: what the Session asks for, and its head on the wire.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/url.hpp"
+
+namespace httpfs::net {
+class TlsContext;
+}
+
+namespace httpfs::client {
+
+struct RequestSpec {
+  std::string method = "GET";
+  http::Url url;
+  // Every header but Host, User-Agent, Accept and the framing, which are added unless
+  // present here.
+  std::vector<std::pair<std::string, std::string>> headers;
+  enum class Body { None, Bytes, File, Stream } body = Body::None;
+  std::string bytes;  // Bytes
+  int file_fd = -1;   // File: read with sendfile(2) from offset 0; owned by the caller
+  std::uint64_t file_size = 0;
+  int stream_fd = -1;  // Stream (a pipe or terminal): sent chunked until EOF
+  bool expect_continue = false;
+  bool verbose = false;  // print both heads on stderr
+  double connect_timeout = 10;
+  // For https: trust settings, shared by every attempt and redirect. Not owned.
+  const net::TlsContext* tls = nullptr;
+};
+
+// The request head: the request line, Host, User-Agent and Accept (unless the spec has
+// them), the spec's headers, the framing of its body and Expect.
+std::string request_head(const RequestSpec& spec);
+
+// -v: each line of `text` on stderr behind `prefix` ("> " sent, "< " received, "* " notes).
+void print_verbose(std::string_view prefix, std::string_view text);
+
+}  // namespace httpfs::client

@@ -1,0 +1,445 @@
+#include "client/session.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "client/policy.hpp"
+#include "http/chars.hpp"
+#include "http/content_digest.hpp"
+#include "http/date.hpp"
+#include "net/errors.hpp"
+
+namespace httpfs::client {
+
+namespace {
+
+constexpr std::uint64_t kExpectThreshold = 1 << 20;  // uploads over 1 MiB ask first
+
+std::string digest_text(const std::unique_ptr<io::Sha256>& sha) {
+  if (!sha) return {};
+  const io::Sha256::Digest d = sha->finish();
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+}  // namespace
+
+// ---- setting up
+
+int Session::start() {
+  std::string err;
+  auto url = http::parse_url(o_.url, &err);
+  if (!url) {
+    std::fprintf(stderr, "httpc: %s: %s\n", o_.url.c_str(), err.c_str());
+    return kUsage;
+  }
+  if (url->scheme == "https") {
+    if (std::string why = ensure_tls(); !why.empty()) {
+      std::fprintf(stderr, "httpc: %s\n", why.c_str());
+      return net::tls_available() ? kLocalFile : kUsage;
+    }
+  }
+  spec_.url = *url;
+  spec_.method = o_.method;
+  spec_.headers = o_.headers;
+  spec_.verbose = o_.verbose;
+  spec_.connect_timeout = o_.connect_timeout;
+  spec_.tls = tls_.get();
+  if (int code = prepare_body(); code != 0) return code;
+  if (int code = prepare_output(); code != 0) return code;
+
+  retries_left_ = o_.retries;
+  uv_timer_init(loop_, &retry_timer_);
+  uv_timer_init(loop_, &max_timer_);
+  retry_timer_.data = max_timer_.data = this;
+  timers_open_ = true;
+  if (o_.max_time > 0)
+    uv_timer_start(&max_timer_, &Session::on_max_timer,
+                   static_cast<std::uint64_t>(o_.max_time * 1000), 0);
+  progress_.start(loop_, !o_.silent && ::isatty(2) == 1);
+  begin_transfer();
+  return -1;  // running
+}
+
+int Session::prepare_body() {
+  auto has = [&](std::string_view lower) {
+    return std::any_of(spec_.headers.begin(), spec_.headers.end(),
+                       [&](const auto& h) { return http::chars::iequals(h.first, lower); });
+  };
+  switch (o_.body) {
+    case ClientOptions::Body::None:
+      return 0;
+    case ClientOptions::Body::Data:
+      spec_.body = RequestSpec::Body::Bytes;
+      spec_.bytes = o_.data;
+      if (!has("content-type"))
+        spec_.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+      return 0;
+    case ClientOptions::Body::File:
+    case ClientOptions::Body::Stdin:
+      break;
+  }
+  const bool from_stdin = o_.body == ClientOptions::Body::Stdin;
+  const int fd = from_stdin ? 0 : ::open(o_.upload_file.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    std::fprintf(stderr, "httpc: cannot read %s: %s\n", o_.upload_file.c_str(),
+                 std::strerror(errno));
+    return kLocalFile;
+  }
+  if (!from_stdin) upload_fd_ = fd;
+  if (S_ISREG(st.st_mode)) {
+    // A regular file (also as stdin): known length, sent with sendfile(2).
+    spec_.body = RequestSpec::Body::File;
+    spec_.file_fd = fd;
+    spec_.file_size = static_cast<std::uint64_t>(st.st_size);
+    spec_.expect_continue = spec_.file_size > kExpectThreshold;
+  } else if (S_ISDIR(st.st_mode)) {
+    std::fprintf(stderr, "httpc: cannot upload %s: it is a directory\n", o_.upload_file.c_str());
+    return kLocalFile;
+  } else {
+    // A pipe or terminal: length unknown, sent chunked; it cannot be sent twice.
+    spec_.body = RequestSpec::Body::Stream;
+    spec_.stream_fd = fd;
+    spec_.expect_continue = true;
+    body_replayable_ = false;
+  }
+  if (!has("content-type"))
+    spec_.headers.emplace_back("Content-Type", "application/octet-stream");
+  return 0;
+}
+
+int Session::prepare_output() {
+  std::string out = o_.output;
+  if (out.empty() && o_.remote_name) {
+    out = remote_file_name(spec_.url.target);
+    if (out.empty()) {
+      std::fprintf(stderr, "httpc: -O: the URL has no file name; use -o FILE\n");
+      return kUsage;
+    }
+  }
+  if (out == "-") {
+    to_stdout_ = explicit_stdout_ = true;
+  } else if (!out.empty()) {
+    file_ = std::make_unique<FileOutput>(out);
+    if (o_.no_clobber && !o_.force && file_->exists()) {
+      std::fprintf(stderr,
+                   "httpc: %s exists; use --force to replace it, or -o to choose another name\n",
+                   out.c_str());
+      return kLocalFile;
+    }
+  } else {
+    to_stdout_ = true;
+  }
+  return 0;
+}
+
+std::string Session::ensure_tls() {
+  if (tls_) return {};
+  std::string err;
+  tls_ = net::TlsContext::client(!o_.insecure, o_.cacert, err);
+  return tls_ ? std::string() : err;
+}
+
+void Session::begin_transfer() {
+  ++attempt_;
+  writing_ = false;
+  first_chunk_ = true;
+  resume_from_ = 0;
+  content_sha_.reset();
+  repr_sha_.reset();
+  RequestSpec spec = spec_;
+  if (file_ && o_.resume) {
+    // Continue the .part file where it ends, if it holds a version we can name.
+    const std::uint64_t have = file_->part_size();
+    const std::string validator = file_->part_validator();
+    if (have > 0 && !validator.empty()) {
+      resume_from_ = have;
+      spec.headers.emplace_back("Range", "bytes=" + std::to_string(have) + "-");
+      spec.headers.emplace_back("If-Range", validator);
+    }
+  }
+  current_ = Transfer::start(loop_, std::move(spec), *this);
+}
+
+// ---- the answer
+
+int Session::on_head(const http::ResponseHead& h) {
+  progress_.set_done(0);
+  if (o_.follow && h.status >= 300 && h.status < 400 && h.find("location"))
+    return 0;  // the body of a redirect is not wanted
+  if (o_.print_answer) {
+    // The positional form's writes print the answer: its status line, then its body.
+    if (int code = write_stdout("HTTP/1." + std::to_string(h.version_minor) + " " +
+                                std::to_string(h.status) + " " + std::string(h.reason) + "\n");
+        code != 0)
+      return code;
+  }
+  last_modified_.reset();
+  if (const http::Header* lm = h.find("last-modified"))
+    last_modified_ = http::parse_http_date(lm->value);
+  note_digests(h);
+  if (h.framing == http::ResponseFraming::Length) progress_.set_total(h.content_length);
+  if (file_) return open_file(h);
+  writing_ = !o_.print_head;
+  return 0;
+}
+
+void Session::note_digests(const http::ResponseHead& h) {
+  // Digests the server sent: checked when the body is complete.
+  content_digest_.clear();
+  repr_digest_.clear();
+  bool malformed = false;
+  if (const http::Header* d = h.find("content-digest"))
+    if (auto v = http::sha256_from_digest_field(d->value, malformed)) content_digest_ = *v;
+  if (const http::Header* d = h.find("repr-digest"))
+    if (auto v = http::sha256_from_digest_field(d->value, malformed)) repr_digest_ = *v;
+  if (!content_digest_.empty()) content_sha_ = std::make_unique<io::Sha256>();
+  if (!repr_digest_.empty()) repr_sha_ = std::make_unique<io::Sha256>();
+}
+
+int Session::open_file(const http::ResponseHead& h) {
+  // Only a successful answer goes to the file (an error page is not the file).
+  if (!(h.status >= 200 && h.status < 300) && !o_.no_fail) return 0;
+  const http::Header* cr = h.find("content-range");
+  const Resume resume = judge_resume(h.status, cr ? cr->value : "", resume_from_);
+  if (resume == Resume::Mismatch) return kProtocol;  // a range we did not ask for
+  if (resume == Resume::Complete || resume == Resume::Refused) return 0;  // see complete()
+  const bool append = resume == Resume::Append;
+  const http::Header* etag = h.find("etag");
+  const http::Header* lm = h.find("last-modified");
+  const std::string validator =
+      part_validator(etag ? etag->value : std::string_view{}, lm ? lm->value : std::string_view{});
+  if (int r = file_->open(append, validator); r < 0) {
+    std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
+                 net::errno_text(r).c_str());
+    return kLocalFile;
+  }
+  if (h.framing == http::ResponseFraming::Length) {
+    if (int r = file_->reserve(h.content_length); r < 0) {
+      std::fprintf(stderr, "httpc: cannot write %s: no room for %llu bytes (%s)\n",
+                   file_->part_path().c_str(), static_cast<unsigned long long>(h.content_length),
+                   net::errno_text(r).c_str());
+      if (!append) file_->discard();  // nothing arrived: leave nothing behind
+      return kLocalFile;
+    }
+  }
+  if (append && repr_sha_) {
+    // Repr-Digest covers the whole file: hash the part already on disk first.
+    int fd = ::open(file_->part_path().c_str(), O_RDONLY | O_CLOEXEC);
+    char buf[65536];
+    for (ssize_t n; fd >= 0 && (n = ::read(fd, buf, sizeof buf)) > 0;)
+      repr_sha_->update(std::string_view(buf, static_cast<std::size_t>(n)));
+    if (fd >= 0) ::close(fd);
+  }
+  if (append)
+    progress_.set_total(h.content_length + resume_from_), progress_.set_done(resume_from_);
+  writing_ = true;
+  return 0;
+}
+
+int Session::on_body(std::string_view data) {
+  if (!writing_) return 0;
+  progress_.add(data.size());
+  if (content_sha_) content_sha_->update(data);
+  if (repr_sha_) repr_sha_->update(data);
+  if (file_) {
+    if (int r = file_->write(data); r < 0) {
+      std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
+                   net::errno_text(r).c_str());
+      return kLocalFile;
+    }
+    return 0;
+  }
+  if (first_chunk_ && !explicit_stdout_ && ::isatty(1) == 1 &&
+      data.find('\0') != std::string_view::npos) {
+    std::fprintf(stderr,
+                 "httpc: binary output would mess up the terminal; use -o FILE, or -o - to write "
+                 "it anyway\n");
+    return kLocalFile;
+  }
+  first_chunk_ = false;
+  return write_stdout(data);
+}
+
+int Session::write_stdout(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(1, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {  // a non-blocking stdout: wait for it
+        pollfd p{1, POLLOUT, 0};
+        ::poll(&p, 1, -1);
+        continue;
+      }
+      std::fprintf(stderr, "httpc: cannot write to the standard output: %s\n",
+                   std::strerror(errno));
+      return kLocalFile;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+int Session::splice_fd() {
+  // Zero-copy into the file, unless the bytes must be hashed on the way.
+  if (!writing_ || !file_ || content_sha_ || repr_sha_) return -1;
+  return file_->fd();
+}
+
+void Session::on_spliced(std::uint64_t n) {
+  progress_.add(n);
+}
+
+void Session::print_head(const TransferResult& r) {
+  std::string head = "HTTP/1." + std::to_string(r.version_minor) + " " + std::to_string(r.status) +
+                     " " + r.reason + "\r\n";
+  for (const auto& [n, v] : r.headers) head += n + ": " + v + "\r\n";
+  head += "\r\n";
+  write_stdout(head);
+}
+
+// ---- the end of an attempt
+
+void Session::on_finished(TransferResult r) {
+  current_ = nullptr;
+  if (done_) return close_handles();
+  if (r.exit_code != 0) return failed(r);
+  if (o_.follow && r.status >= 300 && r.status < 400 && !r.header("location").empty())
+    return follow(r);
+  if (retryable_status(r.status) && retries_left_ > 0 && body_replayable_) {
+    std::uint64_t wait = backoff_ms(attempt_);
+    if (std::string ra = r.header("retry-after"); !ra.empty())
+      wait = retry_after_ms(ra, std::time(nullptr)).value_or(wait);
+    return retry_or_fail(r.status >= 500 ? kHttp5xx : kHttp4xx,
+                         std::to_string(r.status) + " " + r.reason, wait);
+  }
+  complete(r);
+}
+
+void Session::failed(const TransferResult& r) {
+  if (file_) file_->close();  // what arrived stays in the .part file, for -C -
+  std::string why = r.error.empty() ? "the transfer stopped" : r.error;
+  if (file_ && file_->part_size() > 0 && r.exit_code == kPartial)
+    why += "; what arrived is kept in " + file_->part_path() + " (resume with -C -)";
+  if (retryable_failure(r.exit_code, body_replayable_, r.request_sent))
+    return retry_or_fail(r.exit_code, why, backoff_ms(attempt_));
+  // A code from a handler (local file, binary refusal) has already been reported.
+  finish(r.exit_code, r.error.empty() ? std::string() : why);
+}
+
+void Session::follow(const TransferResult& r) {
+  if (++redirects_ > o_.max_redirects)
+    return finish(kProtocol, "more than " + std::to_string(o_.max_redirects) + " redirects");
+  std::string err;
+  auto next = http::resolve_reference(spec_.url, r.header("location"), &err);
+  if (!next)
+    return finish(kProtocol,
+                  "cannot follow the redirect to '" + r.header("location") + "': " + err);
+  if (next->scheme == "https") {
+    if (std::string why = ensure_tls(); !why.empty())
+      return finish(net::tls_available() ? kLocalFile : kUsage, why);
+    spec_.tls = tls_.get();
+  }
+  const Redirect rd = redirect(r.status, spec_.method);
+  if (!rd.drop_body && spec_.body == RequestSpec::Body::Stream)
+    return finish(kProtocol,
+                  "redirected, but a body read from the standard input cannot be sent again");
+  spec_.headers = redirected_headers(spec_.headers, spec_.url, *next, rd.drop_body);
+  spec_.method = rd.method;
+  if (rd.drop_body) {
+    spec_.body = RequestSpec::Body::None;
+    spec_.expect_continue = false;
+  }
+  if (o_.verbose)
+    std::fprintf(stderr, "* Following %d to %s\n", r.status, next->to_string().c_str());
+  spec_.url = *next;
+  attempt_ = 0;
+  begin_transfer();
+}
+
+void Session::complete(const TransferResult& r) {
+  if (o_.print_head) print_head(r);  // -I and HEAD: the head is the output
+  if (file_ && !writing_ &&
+      judge_resume(r.status, r.header("content-range"), resume_from_) == Resume::Complete) {
+    // 416 to a resume: the .part file held the whole file already.
+    if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0)
+      return finish(kLocalFile, "cannot rename " + file_->part_path() + ": " + net::errno_text(e));
+    return finish(0, {});
+  }
+  if (writing_) {
+    const Digest d = judge_digests(content_digest_, digest_text(content_sha_), repr_digest_,
+                                   digest_text(repr_sha_));
+    if (d != Digest::Match) {
+      if (file_) file_->discard();
+      return finish(kIntegrity, "the body does not match the digest the server sent (" +
+                                    std::string(d == Digest::ContentMismatch ? "Content-Digest"
+                                                                             : "Repr-Digest") +
+                                    ")" + (file_ ? "; nothing was saved" : ""));
+    }
+    if (file_) {
+      if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0)
+        return finish(kLocalFile, "cannot rename " + file_->part_path() + " to " +
+                                      file_->path() + ": " + net::errno_text(e));
+    }
+  }
+  if (!(r.status >= 200 && r.status < 400) && !o_.no_fail)
+    return finish(r.status >= 500 ? kHttp5xx : kHttp4xx,
+                  spec_.method + " " + spec_.url.to_string() + ": " + std::to_string(r.status) +
+                      " " + r.reason);
+  finish(0, {});
+}
+
+void Session::retry_or_fail(int code, const std::string& why, std::uint64_t wait_ms) {
+  if (retries_left_ <= 0) return finish(code, why);
+  --retries_left_;
+  if (!o_.silent)
+    std::fprintf(stderr, "httpc: %s; retrying in %.1f s (%d left)\n", why.c_str(),
+                 static_cast<double>(wait_ms) / 1000.0, retries_left_);
+  uv_timer_start(&retry_timer_, &Session::on_retry_timer, wait_ms, 0);
+}
+
+void Session::on_retry_timer(uv_timer_t* t) {
+  auto* self = static_cast<Session*>(t->data);
+  if (!self->done_) self->begin_transfer();
+}
+
+void Session::on_max_timer(uv_timer_t* t) {
+  auto* self = static_cast<Session*>(t->data);
+  const std::string why =
+      "gave up after --max-time " + std::to_string(self->o_.max_time).substr(0, 6) + " s";
+  if (self->current_ != nullptr) {
+    self->retries_left_ = 0;
+    self->current_->cancel(kTimeout, why);
+  } else {
+    uv_timer_stop(&self->retry_timer_);
+    self->finish(kTimeout, why);
+  }
+}
+
+void Session::finish(int code, const std::string& message) {
+  if (done_) return;
+  done_ = true;
+  exit_ = code;
+  progress_.close();
+  if (!message.empty()) std::fprintf(stderr, "httpc: %s\n", message.c_str());
+  if (current_ == nullptr) close_handles();
+}
+
+void Session::close_handles() {
+  if (!timers_open_) return;
+  timers_open_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&max_timer_), nullptr);
+  if (upload_fd_ >= 0) ::close(upload_fd_);
+  upload_fd_ = -1;
+}
+
+}  // namespace httpfs::client
