@@ -97,21 +97,12 @@ Transfer::Transfer(uv_loop_t* loop, RequestSpec spec, Handler& handler)
 Transfer::~Transfer() = default;
 
 void Transfer::on_stream_ready(int events) {
-  switch (state_) {
-    case State::Connecting:
-      return handle_connecting();
-    case State::Handshaking:
-      return handle_handshaking();
-    case State::AwaitingContinue:
-    case State::Sending:
-      return handle_sending(events);
-    case State::AwaitingHead:
-    case State::ReceivingBody:
-      return handle_receiving(events);
-    case State::Resolving:
-    case State::Done:
-      return;
-  }
+  // Resolving and Done poll nothing; the sending states read too (an early answer).
+  if (state_ == State::Connecting) return handle_connecting();
+  if (state_ == State::Handshaking) return handle_handshaking();
+  if (state_ == State::AwaitingContinue || state_ == State::Sending) return handle_sending(events);
+  if (state_ == State::AwaitingHead || state_ == State::ReceivingBody)
+    return handle_receiving(events);
 }
 
 void Transfer::on_stream_error(int status) {

@@ -3,20 +3,16 @@
 #pragma once
 
 #include "io/docroot.hpp"
+#include "server/docroot_handler.hpp"
 #include "server/handler.hpp"
 #include "server/options.hpp"
 
 namespace httpfs::server {
 
-class DeleteHandler final : public Handler {
+class DeleteHandler final : public DocrootHandler {
  public:
-  DeleteHandler(const io::Docroot& root, const ServerOptions& options)
-      : root_(root), options_(options) {}
+  using DocrootHandler::DocrootHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const io::Docroot& root_;
-  const ServerOptions& options_;
 };
 
 }  // namespace httpfs::server

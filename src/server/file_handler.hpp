@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "io/docroot.hpp"
-#include "server/handler.hpp"
+#include "server/docroot_handler.hpp"
 #include "server/options.hpp"
 
 namespace httpfs::io {
@@ -24,16 +24,14 @@ struct FileContext {
   std::uint64_t now = 0;           // loop time, ms
 };
 
-class FileHandler final : public Handler {
+class FileHandler final : public DocrootHandler {
  public:
-  // `cache` may be null (no cache); all three outlive the handler.
+  // `cache` may be null (no cache); it outlives the handler.
   FileHandler(const io::Docroot& root, const ServerOptions& options, io::FileCache* cache)
-      : root_(root), options_(options), cache_(cache) {}
+      : DocrootHandler(root, options), cache_(cache) {}
   Handling handle(const Request& request, Reply& reply) override;
 
  private:
-  const io::Docroot& root_;
-  const ServerOptions& options_;
   io::FileCache* cache_;
 };
 

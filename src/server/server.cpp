@@ -58,6 +58,18 @@ Server::~Server() {
 }
 
 std::string Server::start() {
+  if (std::string err = open_resources(); !err.empty()) return err;
+  add_routes();
+  const std::size_t limit = fd_limit();
+  max_connections_ = options_.max_connections != 0
+                         ? options_.max_connections
+                         : (limit > kReservedFds * 2 ? limit - kReservedFds : limit / 2);
+  if (std::string err = open_listeners(); !err.empty()) return err;
+  start_handles();
+  return {};
+}
+
+std::string Server::open_resources() {
   if (int r =
           docroot_.open_root(options_.dir, {options_.follow_symlinks, options_.force_path_walk});
       r < 0)
@@ -90,14 +102,10 @@ std::string Server::start() {
       cache_.reset();
     }
   }
+  return {};
+}
 
-  add_routes();
-
-  const std::size_t limit = fd_limit();
-  max_connections_ = options_.max_connections != 0
-                         ? options_.max_connections
-                         : (limit > kReservedFds * 2 ? limit - kReservedFds : limit / 2);
-
+std::string Server::open_listeners() {
   // Addresses: each -b, or the dual-stack wildcard (IPv4 only where IPv6 is off).
   std::vector<std::string> binds = options_.binds;
   const bool wildcard = binds.empty();
@@ -127,7 +135,10 @@ std::string Server::start() {
     listeners_.push_back(l);
     port = l->address().port();  // -p 0: every address gets the port the first one got
   }
+  return {};
+}
 
+void Server::start_handles() {
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &retry_timer_);
   uv_timer_init(loop_, &grace_timer_);
@@ -151,15 +162,14 @@ std::string Server::start() {
     ++open_handles_;
   }
   // The sweep runs often enough for the shortest timeout to be honoured within a quarter.
-  std::uint64_t shortest =
+  const std::uint64_t shortest =
       std::min({options_.header_timeout_ms, options_.keepalive_timeout_ms, options_.body_timeout_ms,
                 options_.send_timeout_ms, options_.linger_timeout_ms});
-  std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 50, 1000);
+  const std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 50, 1000);
   uv_timer_start(&sweep_timer_, &Server::on_sweep, period, period);
   uv_signal_start(&sigint_, &Server::on_signal, SIGINT);
   uv_signal_start(&sigterm_, &Server::on_signal, SIGTERM);
   uv_check_start(&check_, &Server::on_check);
-  return {};
 }
 
 void Server::add_routes() {

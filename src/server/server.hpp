@@ -99,6 +99,9 @@ class Server final : public net::Listener::Delegate {
   static void on_check(uv_check_t* c);
   static void on_notify(uv_poll_t* p, int status, int events);
   static void on_handle_closed(uv_handle_t* h);
+  std::string open_resources();
+  std::string open_listeners();
+  void start_handles();
   void add_routes();
   void sweep();
   TimeoutList& clock(Timeout t) noexcept { return clocks_[static_cast<std::size_t>(t)]; }

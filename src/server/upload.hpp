@@ -31,6 +31,7 @@
 #include "io/docroot.hpp"
 #include "io/file_sink.hpp"
 #include "io/sha256.hpp"
+#include "server/docroot_handler.hpp"
 #include "server/handler.hpp"
 #include "server/options.hpp"
 
@@ -74,15 +75,10 @@ class Upload final : public BodySink {
 };
 
 // The Handler for PUT and POST.
-class UploadHandler final : public Handler {
+class UploadHandler final : public DocrootHandler {
  public:
-  UploadHandler(const io::Docroot& root, const ServerOptions& options)
-      : root_(root), options_(options) {}
+  using DocrootHandler::DocrootHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const io::Docroot& root_;
-  const ServerOptions& options_;
 };
 
 }  // namespace httpfs::server
