@@ -71,7 +71,7 @@ Resume judge_resume(int status, std::string_view content_range, std::uint64_t re
   }
   if (status == 416 && resume_from > 0)
     return content_range == "bytes */" + std::to_string(resume_from) ? Resume::Complete
-                                                                      : Resume::Refused;
+                                                                     : Resume::Refused;
   return Resume::Fresh;
 }
 

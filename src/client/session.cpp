@@ -111,8 +111,7 @@ int Session::prepare_body() {
     spec_.expect_continue = true;
     body_replayable_ = false;
   }
-  if (!has("content-type"))
-    spec_.headers.emplace_back("Content-Type", "application/octet-stream");
+  if (!has("content-type")) spec_.headers.emplace_back("Content-Type", "application/octet-stream");
   return 0;
 }
 
@@ -386,8 +385,8 @@ void Session::complete(const TransferResult& r) {
     }
     if (file_) {
       if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0)
-        return finish(kLocalFile, "cannot rename " + file_->part_path() + " to " +
-                                      file_->path() + ": " + net::errno_text(e));
+        return finish(kLocalFile, "cannot rename " + file_->part_path() + " to " + file_->path() +
+                                      ": " + net::errno_text(e));
     }
   }
   if (!(r.status >= 200 && r.status < 400) && !o_.no_fail)

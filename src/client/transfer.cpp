@@ -56,7 +56,8 @@ std::pair<int, std::string> tls_failure(const net::Stream& s, int r, const std::
   }
   std::string why = r == -EPROTO ? s.tls()->error_text()
                                  : "TLS handshake with " + host + " failed: " + s.describe(r);
-  if (code == kTlsUntrusted) why += ": use --cacert FILE to trust its CA, or -k to skip verification";
+  if (code == kTlsUntrusted)
+    why += ": use --cacert FILE to trust its CA, or -k to skip verification";
   return {code, why};
 }
 
@@ -198,10 +199,9 @@ void Transfer::try_next_address() {
 void Transfer::on_connect_timer(uv_timer_t* t) {
   auto* self = static_cast<Transfer*>(t->data);
   if (self->state_ == State::Handshaking)
-    return self->finish(kTimeout, "TLS handshake with " + self->spec_.url.host +
-                                      " timed out after " +
-                                      std::to_string(static_cast<int>(self->spec_.connect_timeout)) +
-                                      " s");
+    return self->finish(kTimeout,
+                        "TLS handshake with " + self->spec_.url.host + " timed out after " +
+                            std::to_string(static_cast<int>(self->spec_.connect_timeout)) + " s");
   if (self->state_ != State::Connecting) return;
   self->last_connect_error_ = "timed out";
   self->try_next_address();  // give up on this address
@@ -365,7 +365,8 @@ void Transfer::receive() {
       // TLS holds records the socket will not announce.
       return update_interest();
     }
-    if (!in_.make_room(kBuffer, kBuffer)) return finish(kProtocol, "the response head is too large");
+    if (!in_.make_room(kBuffer, kBuffer))
+      return finish(kProtocol, "the response head is too large");
     const long n = stream_->read(in_);
     if (n == -EAGAIN) return;
     if (n < 0) {
@@ -398,12 +399,11 @@ bool Transfer::end_of_stream() {
   } else if (until_close) {
     finish(0, {});
   } else {
-    finish(kPartial,
-           "the connection closed after " + std::to_string(body_.body_bytes()) +
-               (body_.chunked_framing()
-                    ? " body bytes (chunked body unfinished)"
-                    : " of " + std::to_string(body_.body_bytes() + body_.remaining()) +
-                          " body bytes"));
+    finish(kPartial, "the connection closed after " + std::to_string(body_.body_bytes()) +
+                         (body_.chunked_framing()
+                              ? " body bytes (chunked body unfinished)"
+                              : " of " + std::to_string(body_.body_bytes() + body_.remaining()) +
+                                    " body bytes"));
   }
   return false;
 }
@@ -414,8 +414,8 @@ bool Transfer::process_input() {
         parser_.parse(in_.view(), http::method_from_token(spec_.method));
     if (r == http::ResponseParser::Result::Incomplete) return true;
     if (r == http::ResponseParser::Result::Error) {
-      finish(kProtocol, std::string("invalid response: ") +
-                            std::string(http::error_message(parser_.error())));
+      finish(kProtocol,
+             std::string("invalid response: ") + std::string(http::error_message(parser_.error())));
       return false;
     }
     if (!take_head(parser_.head(), r)) return false;
@@ -488,7 +488,8 @@ bool Transfer::take_body() {
     if (s.consumed == 0) break;
   }
   if (body_.failed()) {
-    finish(kPartial, std::string("broken body: ") + std::string(http::error_message(body_.error())));
+    finish(kPartial,
+           std::string("broken body: ") + std::string(http::error_message(body_.error())));
     return false;
   }
   if (!body_.done()) return true;

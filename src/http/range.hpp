@@ -23,7 +23,7 @@ struct RangeRequest {
   std::vector<ByteRange> ranges;  // sorted, overlapping and near ranges merged
 };
 
-// `max_ranges` bounds the work a request can ask for (THREATS.md row 27): more ranges than
+// `max_ranges` bounds the work a request can ask for (README "Security", row 27): more ranges than
 // that, after merging, and the Range field is ignored. Ranges closer than `merge_gap` bytes
 // are merged, which RFC 9110 14.3 allows (a part header costs about that much).
 RangeRequest parse_range(std::string_view value, std::uint64_t size, std::size_t max_ranges,

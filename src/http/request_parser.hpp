@@ -8,7 +8,7 @@
 // is the body (see BodyDecoder) or the next request.
 //
 // After Error, the parser refuses further input until reset(): a rejected message's trailing
-// bytes must never be interpreted (THREATS.md row 7).
+// bytes must never be interpreted (README "Security", row 7).
 #pragma once
 
 #include <cstddef>

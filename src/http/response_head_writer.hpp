@@ -2,7 +2,7 @@
 //
 // Values that come from request data (Location, file names) pass through header(): any CR,
 // LF or NUL in a name or value marks the head invalid instead of splitting the response
-// (THREATS.md row 26), and finish() then returns 0 so the caller answers 500 instead.
+// (README "Security", row 26), and finish() then returns 0 so the caller answers 500 instead.
 #pragma once
 
 #include <cstddef>

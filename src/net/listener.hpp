@@ -3,7 +3,7 @@
 //
 // When accept(2) runs out of file descriptors the delegate is told, and is expected to
 // pause() the listener until descriptors free up: polling a listening socket that cannot be
-// accepted from would spin the loop (THREATS.md row 23).
+// accepted from would spin the loop (README "Security", row 23).
 //
 // Lifetime: created with new, freed in its own close callback after close().
 #pragma once

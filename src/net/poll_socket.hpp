@@ -1,6 +1,7 @@
 // A non-blocking socket watched by a uv_poll_t: readiness only, the owner does its own
 // read(2)/writev(2)/sendfile(2). This is what lets a file be sent with sendfile(2) straight
-// to the socket (libuv's uv_fs_sendfile does not do that for sockets, DESIGN.md).
+// to the socket (libuv's uv_fs_sendfile does not do that for sockets: it falls back to a
+// read and write loop that blocks in poll()).
 //
 // The uv_poll_t is set up lazily, on the first want() that asks for an event: uv_poll_init
 // costs three syscalls (an epoll probe and an ioctl), and a short connection whose request is

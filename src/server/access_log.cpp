@@ -42,7 +42,8 @@ std::string request_line(const http::RequestHead& h) {
 
 std::string_view first_line(std::string_view raw) noexcept {
   const std::size_t end = raw.find_first_of("\r\n");
-  return raw.substr(0, std::min<std::size_t>(end == std::string_view::npos ? raw.size() : end, 256));
+  return raw.substr(0,
+                    std::min<std::size_t>(end == std::string_view::npos ? raw.size() : end, 256));
 }
 
 void AccessLog::open(const std::string& target) {

@@ -82,9 +82,9 @@ BodyReader::Status BodyReader::end_step() {
     // Broken framing: nothing more on this connection can be trusted.
     reading_ = false;
     if (!sink_) return Status::Abandoned;
-    fault_ = BodyFault{http::status::kBadRequest,
-                       "malformed body: " + std::string(http::error_message(decoder_.error())),
-                       false};
+    fault_ =
+        BodyFault{http::status::kBadRequest,
+                  "malformed body: " + std::string(http::error_message(decoder_.error())), false};
     return Status::Faulted;
   }
   if (!decoder_.done()) return Status::Incomplete;

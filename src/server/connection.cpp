@@ -277,7 +277,8 @@ void Connection::splice_body() {
     case net::SpliceResult::End::Eof:  // the client closed mid-body
       return close_now();
     case net::SpliceResult::End::ReadFailed:
-      HTTPFS_DEBUG("{}: splice from the socket failed: {}", peer_.host(), stream_.describe(r.error));
+      HTTPFS_DEBUG("{}: splice from the socket failed: {}", peer_.host(),
+                   stream_.describe(r.error));
       return close_now();
     default:
       break;

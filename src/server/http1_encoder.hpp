@@ -19,9 +19,9 @@ namespace httpfs::server {
 class Http1Encoder final : public ResponseEncoder {
  public:
   struct Context {
-    std::string_view date;    // IMF-fixdate of the current second; outlives the encoder
-    bool http10 = false;      // the request was HTTP/1.0: keep-alive must be announced
-    bool keep_alive = true;   // the connection may carry another request after this one
+    std::string_view date;   // IMF-fixdate of the current second; outlives the encoder
+    bool http10 = false;     // the request was HTTP/1.0: keep-alive must be announced
+    bool keep_alive = true;  // the connection may carry another request after this one
   };
   Http1Encoder(net::OutputQueue& out, const Context& ctx) : out_(out), ctx_(ctx) {}
 

@@ -45,8 +45,8 @@ Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
   ++requests_;
   const bool persists = h.keep_alive && !server_.shutting_down();
   const UnreadBody unread = unread_body(h);
-  Http1Encoder encoder(in.out, {server_.http_date(), h.version_minor == 0,
-                                persists && unread != UnreadBody::Close});
+  Http1Encoder encoder(
+      in.out, {server_.http_date(), h.version_minor == 0, persists && unread != UnreadBody::Close});
   if (h.method == http::Method::Connect) encoder.close_after();  // tunnel data would follow
   Reply reply(encoder, h.method == http::Method::Head);
   Request request{h, {}, {}, peer_, server_.now()};
@@ -60,8 +60,7 @@ Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
       in.body.start(h, std::move(handling.sink), server_.now());
       in.in.grow_to(InFlight::kBodyBuffer);  // fewer, larger reads for bodies that are kept
       // RFC 9110 10.1.1: tell a waiting client to go on (HTTP/1.0 clients are not waiting).
-      if (h.expect_continue && h.version_minor == 1)
-        in.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+      if (h.expect_continue && h.version_minor == 1) in.out.append("HTTP/1.1 100 Continue\r\n\r\n");
     } else if (unread != UnreadBody::None) {
       // A body the handler did not take stays unread: the connection ends after the answer.
       in.body.leave_unread(h);
@@ -117,8 +116,8 @@ Http1Pipeline::Next Http1Pipeline::complete_body() {
   std::unique_ptr<BodySink> sink = in.body.take_sink();
   if (!sink) return Next::More;  // a dropped body
   const PendingAnswer& p = in.pending;
-  Http1Encoder encoder(in.out, {server_.http_date(), p.http10,
-                                p.keep_alive && !server_.shutting_down()});
+  Http1Encoder encoder(in.out,
+                       {server_.http_date(), p.http10, p.keep_alive && !server_.shutting_down()});
   Reply reply(encoder, p.head_only);
   BodySink::Finish finish = sink->finish(reply);
   if (finish.fault) return fail_body(std::move(sink), *finish.fault);
@@ -130,7 +129,8 @@ Http1Pipeline::Next Http1Pipeline::complete_body() {
   return encoder.keep_alive() ? Next::More : Next::End;
 }
 
-Http1Pipeline::Next Http1Pipeline::fail_body(std::unique_ptr<BodySink> sink, const BodyFault& fault) {
+Http1Pipeline::Next Http1Pipeline::fail_body(std::unique_ptr<BodySink> sink,
+                                             const BodyFault& fault) {
   // The rest of the body is not read: this answer is the last.
   queue_last(in_.pending, false, [&](Reply& reply) { sink->fail(fault, reply); });
   return Next::End;
@@ -139,17 +139,16 @@ Http1Pipeline::Next Http1Pipeline::fail_body(std::unique_ptr<BodySink> sink, con
 Http1Pipeline::Next Http1Pipeline::answer_job(Job& job) {
   in_.job = nullptr;
   const PendingAnswer& p = in_.pending;
-  Http1Encoder encoder(in_.out, {server_.http_date(), p.http10,
-                                  p.keep_alive && !server_.shutting_down()});
+  Http1Encoder encoder(in_.out,
+                       {server_.http_date(), p.http10, p.keep_alive && !server_.shutting_down()});
   Reply reply(encoder, false);
   job.answer(reply);
   in_.log(server_.access_log(), p.request_line, p.user, reply);
   return encoder.keep_alive() ? Next::More : Next::End;
 }
 
-
 void Http1Pipeline::queue_last(const PendingAnswer& p, bool head_only,
-                            const std::function<void(Reply&)>& fill) {
+                               const std::function<void(Reply&)>& fill) {
   Http1Encoder encoder(in_.out, {server_.http_date(), p.http10, false});
   Reply reply(encoder, head_only);
   fill(reply);
@@ -157,7 +156,7 @@ void Http1Pipeline::queue_last(const PendingAnswer& p, bool head_only,
 }
 
 void Http1Pipeline::queue_last_error(const PendingAnswer& p, bool head_only, int status,
-                                  std::string_view detail) {
+                                     std::string_view detail) {
   queue_last(p, head_only, [&](Reply& reply) { reply_error(reply, status, detail); });
 }
 

@@ -17,11 +17,11 @@
 namespace httpfs::server {
 
 struct Request {
-  const http::RequestHead& head;  // method, target and fields
-  http::RequestPath path;         // the normalised target (filled in by the Router)
-  std::string user;               // who authenticated; empty when nobody did (Router)
+  const http::RequestHead& head;   // method, target and fields
+  http::RequestPath path;          // the normalised target (filled in by the Router)
+  std::string user;                // who authenticated; empty when nobody did (Router)
   const net::SocketAddress& peer;  // the client's address, for log lines
-  std::uint64_t now = 0;          // loop time, ms
+  std::uint64_t now = 0;           // loop time, ms
 
   http::Method method() const noexcept { return head.method; }
   const http::Header* find(std::string_view lower_name) const noexcept {

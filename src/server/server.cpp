@@ -48,8 +48,8 @@ Server::Server(uv_loop_t* loop, ServerOptions options)
       options_(std::move(options)),
       router_(options_, auth_),
       clocks_{TimeoutList(options_.keepalive_timeout_ms), TimeoutList(options_.header_timeout_ms),
-              TimeoutList(options_.body_timeout_ms), TimeoutList(options_.send_timeout_ms),
-              TimeoutList(options_.linger_timeout_ms), TimeoutList(kNever)} {}
+              TimeoutList(options_.body_timeout_ms),      TimeoutList(options_.send_timeout_ms),
+              TimeoutList(options_.linger_timeout_ms),    TimeoutList(kNever)} {}
 
 Server::~Server() {
   for (Connection* c : retired_) delete c;

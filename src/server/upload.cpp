@@ -133,8 +133,7 @@ class CommitJob final : public Job {
       reply_error(reply, http::status::kPreconditionFailed,
                   "The file changed while this upload was received.");
     } else {
-      spdlog::warn("{} {}: cannot commit the upload: {}", peer_, path_,
-                   net::errno_text(result_));
+      spdlog::warn("{} {}: cannot commit the upload: {}", peer_, path_, net::errno_text(result_));
       reply_error(reply, status_from_errno(result_),
                   "The upload could not be saved. Nothing was changed.");
     }
@@ -230,8 +229,8 @@ BodySink::Finish Upload::finish(Reply&) {
   if (sha_) {
     const io::Sha256::Digest d = sha_->finish();
     if (std::string_view(reinterpret_cast<const char*>(d.data()), d.size()) != expected_sha256_) {
-      f.fault = BodyFault{http::status::kBadRequest, "the body does not match its Content-Digest",
-                          false};
+      f.fault =
+          BodyFault{http::status::kBadRequest, "the body does not match its Content-Digest", false};
       return f;
     }
   }

@@ -63,9 +63,9 @@ class Upload final : public BodySink {
   std::unique_ptr<io::FileSink> sink_;  // the temporary file; null once committed or dropped
   std::unique_ptr<io::Sha256> sha_;     // only when a Content-Digest was sent
   std::string expected_sha256_;
-  std::string path_;      // normalised target path (logs, Location)
-  std::string if_match_;  // If-Match value, checked again right before the rename
-  std::string peer_;      // for log lines
+  std::string path_;                       // normalised target path (logs, Location)
+  std::string if_match_;                   // If-Match value, checked again right before the rename
+  std::string peer_;                       // for log lines
   std::optional<std::uint64_t> declared_;  // Content-Length; nullopt when chunked
   std::uint64_t received_ = 0;             // body bytes so far
   std::uint64_t max_body_ = 0;

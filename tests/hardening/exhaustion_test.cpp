@@ -1,4 +1,4 @@
-// Exhaustion (THREATS.md rows 22-24): descriptors, connections, floods. The server neither
+// Exhaustion (README "Security", rows 22-24): descriptors, connections, floods. The server neither
 // crashes nor spins, memory stays bounded, and service resumes as connections close.
 #include <doctest/doctest.h>
 #include <sys/resource.h>
@@ -8,9 +8,9 @@
 #include <chrono>
 #include <thread>
 
+#include "common.hpp"
 #include "support/http_client.hpp"
 #include "support/swarm.hpp"
-#include "common.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;

@@ -1,5 +1,5 @@
-// Faults and abuse around uploads and ranges (THREATS.md rows 14, 15, 20, 25, 27): the right
-// status, nothing half-written, the server keeps running.
+// Faults and abuse around uploads and ranges (README "Security", rows 14, 15, 20, 25, 27): the
+// right status, nothing half-written, the server keeps running.
 #include <doctest/doctest.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -8,8 +8,8 @@
 #include <string>
 #include <thread>
 
-#include "support/http_client.hpp"
 #include "common.hpp"
+#include "support/http_client.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;

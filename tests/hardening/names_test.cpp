@@ -1,4 +1,4 @@
-// Traversal and names (THREATS.md rows 17-19, 26): a generated set of hostile paths, each
+// Traversal and names (README "Security", rows 17-19, 26): a generated set of hostile paths, each
 // sent as a GET and as a PUT. Nothing outside the served directory is ever read or written,
 // through any encoding, any symlink, or a symlink swapped while requests run.
 #include <doctest/doctest.h>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "support/http_client.hpp"
 #include "common.hpp"
+#include "support/http_client.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-// Slow clients (THREATS.md rows 9-12): each is cut at its own deadline, while a normal
+// Slow clients (README "Security", rows 9-12): each is cut at its own deadline, while a normal
 // client, measured at the same time, is still answered.
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -9,9 +9,9 @@
 #include <chrono>
 #include <thread>
 
+#include "common.hpp"
 #include "support/http_client.hpp"
 #include "support/swarm.hpp"
-#include "common.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;

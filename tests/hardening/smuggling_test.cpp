@@ -1,17 +1,17 @@
-// Request smuggling and desync over real sockets (THREATS.md rows 1-8, 13, 28): every shared
-// request vector is sent to the running server with a probe request behind it in the same
-// write, and again between two probes. The responses (count, order, statuses) show that the
-// server never reads one request's body as the next request's head, and never answers the
-// bytes behind a rejected request.
+// Request smuggling and desync over real sockets (README "Security", rows 1-8, 13, 28): every
+// shared request vector is sent to the running server with a probe request behind it in the same
+// write, and again between two probes. The responses (count, order, statuses) show that the server
+// never reads one request's body as the next request's head, and never answers the bytes behind a
+// rejected request.
 #include <doctest/doctest.h>
 
 #include <set>
 #include <string>
 #include <vector>
 
+#include "http/method.hpp"
 #include "support/http_client.hpp"
 #include "support/vectors.hpp"
-#include "http/method.hpp"
 
 using namespace httpfs::test;
 using json = nlohmann::json;

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include "support/http_client.hpp"
 
 using namespace httpfs::test;

@@ -8,8 +8,8 @@
 #include <regex>
 #include <thread>
 
-#include "support/http_client.hpp"
 #include "http/date.hpp"
+#include "support/http_client.hpp"
 
 using namespace httpfs::test;
 

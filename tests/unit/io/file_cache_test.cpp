@@ -48,7 +48,7 @@ TEST_CASE("the cache holds small files and drops them when they change") {
   ::mkdir((t / "newdir").c_str(), 0755);
   c.on_notify();
   CHECK(c.entries() == 0);
-    // A lookup reads pending events itself: no stale answer while the loop has not yet got
+  // A lookup reads pending events itself: no stale answer while the loop has not yet got
   // round to the notify descriptor.
   CHECK(put(c, d, "/d/b.txt", 1000));
   httpfs::test::write_file(t / "d/b.txt", "changed!");

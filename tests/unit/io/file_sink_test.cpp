@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "support/process.hpp"
 #include "io/file_etag.hpp"
+#include "support/process.hpp"
 
 using namespace httpfs::io;
 using httpfs::test::TempDir;

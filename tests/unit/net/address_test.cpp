@@ -2,7 +2,6 @@
 
 #include <doctest/doctest.h>
 
-
 using httpfs::net::SocketAddress;
 
 TEST_CASE("addresses and URLs") {
