@@ -17,7 +17,8 @@ Redirect redirect(int status, std::string_view method) {
 }
 
 bool same_origin(const http::Url& a, const http::Url& b) noexcept {
-  return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
+  // Host names are case-insensitive (RFC 3986 3.2.2); schemes are lower case once parsed.
+  return a.scheme == b.scheme && http::chars::iequals(a.host, b.host) && a.port == b.port;
 }
 
 Headers redirected_headers(const Headers& headers, const http::Url& from, const http::Url& to,
@@ -44,7 +45,7 @@ bool retryable_failure(int exit_code, bool body_replayable, bool request_sent) n
 }
 
 std::uint64_t backoff_ms(int attempt) noexcept {
-  const int doublings = std::clamp(attempt - 1, 0, 20);
+  const int doublings = attempt <= 1 ? 0 : std::min(attempt - 1, 20);
   return std::min<std::uint64_t>(1000ull << doublings, kMaxRetryWaitMs);
 }
 
@@ -63,11 +64,49 @@ std::optional<std::uint64_t> retry_after_ms(std::string_view value, std::time_t 
   return std::nullopt;
 }
 
+namespace {
+
+// "bytes FIRST-LAST/COMPLETE" (RFC 9110 14.4); COMPLETE may be "*" (unknown).
+struct ContentRange {
+  std::uint64_t first = 0, last = 0;
+  std::optional<std::uint64_t> complete;
+};
+
+std::optional<std::uint64_t> parse_number(std::string_view s) {
+  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), http::chars::is_digit))
+    return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : s) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  return n;
+}
+
+std::optional<ContentRange> parse_content_range(std::string_view v) {
+  if (!v.starts_with("bytes ")) return std::nullopt;
+  v.remove_prefix(6);
+  const std::size_t dash = v.find('-'), slash = v.find('/');
+  if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash)
+    return std::nullopt;
+  const auto first = parse_number(v.substr(0, dash));
+  const auto last = parse_number(v.substr(dash + 1, slash - dash - 1));
+  if (!first || !last || *last < *first) return std::nullopt;
+  ContentRange r{*first, *last, std::nullopt};
+  const std::string_view complete = v.substr(slash + 1);
+  if (complete == "*") return r;
+  r.complete = parse_number(complete);
+  if (!r.complete || *r.complete <= *last) return std::nullopt;
+  return r;
+}
+
+}  // namespace
+
 Resume judge_resume(int status, std::string_view content_range, std::uint64_t resume_from) {
   if (status == 206) {
-    if (resume_from == 0) return Resume::Mismatch;
-    const std::string expect = "bytes " + std::to_string(resume_from) + "-";
-    return content_range.starts_with(expect) ? Resume::Append : Resume::Mismatch;
+    // Only the part that runs from where the .part file ends to the end of the file (or an
+    // end the server does not know) continues it.
+    const auto r = parse_content_range(content_range);
+    const bool rest = resume_from > 0 && r && r->first == resume_from &&
+                      (!r->complete || r->last + 1 == *r->complete);
+    return rest ? Resume::Append : Resume::Mismatch;
   }
   if (status == 416 && resume_from > 0)
     return content_range == "bytes */" + std::to_string(resume_from) ? Resume::Complete
@@ -93,7 +132,9 @@ std::string remote_file_name(std::string_view target) {
   const std::string_view seg = path.substr(path.rfind('/') + 1);
   std::string decoded;
   if (!http::percent_decode(seg, decoded)) return {};
-  if (decoded == "." || decoded == ".." || decoded.find('/') != std::string::npos) return {};
+  if (decoded == "." || decoded == ".." || decoded.find('/') != std::string::npos ||
+      decoded.find('\0') != std::string::npos)
+    return {};
   return decoded;
 }
 

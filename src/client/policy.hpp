@@ -53,7 +53,7 @@ inline constexpr std::uint64_t kMaxRetryWaitMs = 600 * 1000;
 
 enum class Resume : std::uint8_t {
   Fresh,     // the answer is the whole representation: write it from the start
-  Append,    // 206 for exactly the rest: append it to the .part file
+  Append,    // 206 for exactly the rest (to the end, or an unknown end): append it
   Complete,  // 416 "bytes */N" with N what the .part file holds: it is whole already
   Refused,   // 416 for another length: the .part file is not what the server has
   Mismatch,  // 206 for a range that was not asked for: nothing may be spliced in
@@ -77,7 +77,7 @@ Digest judge_digests(std::string_view content_expected, std::string_view content
 // ---- names
 
 // -O: the file name a URL's last path segment gives; empty when it gives none that is safe
-// ("", ".", "..", an encoded "/").
+// ("", ".", "..", an encoded "/" or NUL).
 std::string remote_file_name(std::string_view target);
 
 }  // namespace httpfs::client

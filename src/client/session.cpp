@@ -123,6 +123,7 @@ int Session::prepare_output() {
       std::fprintf(stderr, "httpc: -O: the URL has no file name; use -o FILE\n");
       return kUsage;
     }
+    if (out == "-") out = "./-";  // a file of that name, not the standard output
   }
   if (out == "-") {
     to_stdout_ = explicit_stdout_ = true;

@@ -23,16 +23,30 @@ bool StdinBody::start(uv_loop_t* loop, int fd, void* data, uv_poll_cb cb) {
   if (uv_poll_init(loop, &poll_, fd) != 0) return false;
   poll_.data = data;
   started_ = true;
-  state_ = State::Reading;
-  uv_poll_start(&poll_, UV_READABLE, cb_);
+  enter(State::Reading);
   return true;
+}
+
+void StdinBody::enter(State s) {
+  state_ = s;
+  switch (s) {
+    case State::Reading:
+      uv_poll_start(&poll_, UV_READABLE, cb_);
+      break;
+    case State::Paused:
+    case State::Ended:
+      uv_poll_stop(&poll_);
+      break;
+    case State::Idle:
+    case State::Closed:
+      break;
+  }
 }
 
 StdinBody::Pump StdinBody::pump(net::OutputQueue& out) {
   if (state_ != State::Reading) return Pump::Wait;
   if (out.memory_bytes() > kMaxQueued) {
-    state_ = State::Paused;
-    uv_poll_stop(&poll_);
+    enter(State::Paused);
     return Pump::Wait;
   }
   char buf[kChunk];
@@ -44,8 +58,7 @@ StdinBody::Pump StdinBody::pump(net::OutputQueue& out) {
   }
   if (n == 0) {
     out.append("0\r\n\r\n");
-    state_ = State::Ended;
-    uv_poll_stop(&poll_);
+    enter(State::Ended);
     return Pump::Chunk;
   }
   char size[24];
@@ -57,20 +70,15 @@ StdinBody::Pump StdinBody::pump(net::OutputQueue& out) {
 }
 
 void StdinBody::resume() {
-  if (state_ != State::Paused) return;
-  state_ = State::Reading;
-  uv_poll_start(&poll_, UV_READABLE, cb_);
+  if (state_ == State::Paused) enter(State::Reading);
 }
 
 void StdinBody::stop() {
-  if (state_ == State::Reading || state_ == State::Paused) {
-    uv_poll_stop(&poll_);
-    state_ = State::Ended;
-  }
+  if (state_ == State::Reading || state_ == State::Paused) enter(State::Ended);
 }
 
 bool StdinBody::close(uv_close_cb cb) {
-  state_ = State::Closed;
+  enter(State::Closed);
   if (!started_) return false;
   started_ = false;
   uv_close(reinterpret_cast<uv_handle_t*>(&poll_), cb);

@@ -43,6 +43,8 @@ class StdinBody {
   const std::string& error() const noexcept { return error_; }
 
  private:
+  void enter(State s);  // the only writer of state_; starts and stops the polling
+
   uv_poll_t poll_{};
   uv_poll_cb cb_ = nullptr;
   int fd_ = -1;

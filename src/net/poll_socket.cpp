@@ -7,7 +7,7 @@ namespace httpfs::net {
 void PollSocket::init(uv_loop_t* loop, int fd, void* data, uv_poll_cb cb) noexcept {
   loop_ = loop;
   fd_ = fd;
-  data_ = data;
+  poll_.data = data;
   cb_ = cb;
 }
 
@@ -19,7 +19,6 @@ bool PollSocket::want(bool readable, bool writable) noexcept {
   if (!started_) {
     if (events == 0) return true;  // nothing wanted yet: no handle needed yet
     if (uv_poll_init_socket(loop_, &poll_, fd_) != 0) return false;
-    poll_.data = data_;
     started_ = true;
   }
   events_ = events;

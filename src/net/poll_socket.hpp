@@ -38,9 +38,10 @@ class PollSocket {
   uv_poll_t* handle() noexcept { return &poll_; }
 
  private:
+  // `data` is kept in poll_.data from init() on: libuv never touches that field, also not in
+  // uv_poll_init, and an idle connection is 8 bytes smaller for it.
   uv_poll_t poll_{};
   uv_loop_t* loop_ = nullptr;
-  void* data_ = nullptr;
   uv_poll_cb cb_ = nullptr;
   int fd_ = -1;
   std::uint8_t events_ = 0;

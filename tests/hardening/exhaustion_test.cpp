@@ -35,6 +35,17 @@ TEST_CASE("out of descriptors (RLIMIT_NOFILE 64 under a running server): no busy
   // then reports a bad vptr). Debug logging before the exhaustion meets the logger's types
   // first, while descriptors are plenty.
   ServerProcess server(dir.path(), {"-v"});
+  // The same for a connection's own callbacks: a second request on a keep-alive connection
+  // reaches the server through the loop's poll callback.
+  {
+    RawConnection warm(server.port());
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(warm.send("GET /a.txt HTTP/1.1\r\nHost: h\r\n\r\n"));
+      auto r = warm.read_response();
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+  }
   const long rss0 = rss_kib(server.pid());
   // Lowered under the running server, which sized its connection cap from the higher limit:
   // accept(2) itself meets EMFILE.

@@ -12,10 +12,10 @@
 #include <map>
 #include <set>
 
-#include "support/message_stream.hpp"
 #include "http/base64.hpp"
 #include "http/chars.hpp"
 #include "http/parse_error.hpp"
+#include "support/message_stream.hpp"
 
 using nlohmann::json;
 using namespace httpfs;
