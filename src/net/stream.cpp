@@ -147,6 +147,10 @@ bool Stream::want(bool readable, bool writable) {
   return sock_.want(readable, writable);
 }
 
+bool Stream::output_pending() const noexcept {
+  return tls_ && tls_->wants_write();
+}
+
 std::string Stream::describe(int err) const {
   if (err < 0) err = -err;
   if (tls_ && err == EPROTO && !tls_->error_text().empty()) return tls_->error_text();

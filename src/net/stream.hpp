@@ -123,6 +123,8 @@ class Stream {
   // The events the owner waits for. False when the poll handle could not be set up.
   bool want(bool readable, bool writable);
   bool wants_read() const noexcept { return sock_.wants_read(); }
+  // TLS has ciphertext the socket has not taken yet: a flush is due even with nothing queued.
+  bool output_pending() const noexcept;
   // A plain-text line for a failed read, flush or handshake: TLS's reason or strerror.
   std::string describe(int err) const;
   // TLS: sends a close_notify if the socket takes it now, then drops the session: what

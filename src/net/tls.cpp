@@ -319,8 +319,10 @@ bool TlsStream::handshake_done() const noexcept {
 
 bool TlsStream::has_buffered_input() const noexcept {
   // Only after a read that stopped because the caller's buffer was full: a read that ran
-  // dry (-EAGAIN) left nothing usable behind, even if part of a record waits in in_.
-  return maybe_more_ && (SSL_pending(ssl_) > 0 || !in_.empty());
+  // dry (-EAGAIN) left nothing usable behind, even if part of a record waits in in_. And
+  // once the stream has ended (a close_notify came with the last data): the next read says
+  // so, and the socket may never become readable again to prompt it.
+  return ended_ || (maybe_more_ && (SSL_pending(ssl_) > 0 || !in_.empty()));
 }
 
 std::string TlsStream::description() const {

@@ -1,5 +1,7 @@
 #include "server/body_reader.hpp"
 
+#include <algorithm>
+
 #include "http/status.hpp"
 
 namespace httpfs::server {
@@ -44,6 +46,7 @@ void BodyReader::start(const http::RequestHead& head, std::unique_ptr<BodySink> 
   sink_ = std::move(sink);
   rate_ = RateWindow{now, 0};
   reading_ = true;
+  faulted_ = false;
 }
 
 void BodyReader::leave_unread(const http::RequestHead& head) {
@@ -55,6 +58,11 @@ void BodyReader::reset() {
   sink_.reset();
   pipe_.reset();
   reading_ = false;
+  faulted_ = false;
+}
+
+void BodyReader::failed_at_end(BodyFault f) {
+  fail(std::move(f));
 }
 
 BodyReader::Status BodyReader::feed(net::ByteBuffer& in) {
@@ -64,11 +72,7 @@ BodyReader::Status BodyReader::feed(net::ByteBuffer& in) {
     if (step.consumed == 0) break;
     if (step.data.empty()) continue;
     if (sink_) {
-      if (auto f = sink_->write(step.data)) {
-        fault_ = std::move(*f);
-        reading_ = false;
-        return Status::Faulted;
-      }
+      if (auto f = sink_->write(step.data)) return fail(std::move(*f));
     } else if (decoder_.body_bytes() > kMaxDiscard) {
       reading_ = false;  // too much to drop: the connection ends instead
       return Status::Abandoned;
@@ -103,18 +107,26 @@ bool BodyReader::can_splice(const net::Stream& stream, const net::ByteBuffer& in
 BodyReader::Status BodyReader::splice(net::Stream& stream, net::SpliceResult& r) {
   if (!pipe_) pipe_ = std::make_unique<net::SplicePipe>();
   SinkSplice target(*sink_);
-  r = stream.splice_to(*pipe_, target, decoder_.raw_data_available());
+  // No further than the sink takes: one byte past its limit is enough to refuse the rest.
+  r = stream.splice_to(*pipe_, target,
+                       std::min(decoder_.raw_data_available(), sink_->splice_room()));
   decoder_.skip_raw_data(r.moved);
   using End = net::SpliceResult::End;
-  if (r.end == End::NoPipe) pipe_.reset();
-  if (r.end == End::NoPipe || r.end == End::Eof || r.end == End::ReadFailed)
+  if (r.end == End::NoPipe) {
+    pipe_.reset();
     return Status::Incomplete;
-  if (auto f = sink_->spliced(r.moved, r.end == End::WriteFailed ? r.error : 0)) {
-    fault_ = std::move(*f);
-    reading_ = false;
-    return Status::Faulted;
   }
+  auto f = sink_->spliced(r.moved, r.end == End::WriteFailed ? r.error : 0);
+  if (r.end == End::Eof || r.end == End::ReadFailed) return Status::Incomplete;  // counted
+  if (f) return fail(std::move(*f));
   return end_step();
+}
+
+BodyReader::Status BodyReader::fail(BodyFault f) {
+  fault_ = std::move(f);
+  reading_ = false;
+  faulted_ = true;
+  return Status::Faulted;
 }
 
 bool BodyReader::progress(std::uint64_t now, std::uint64_t min_rate, std::uint64_t window_ms,

@@ -53,8 +53,9 @@ class BodyReader {
 
   // A body is being read: start() came, and neither the body nor its sink is done.
   bool active() const noexcept { return sink_ || reading_; }
-  // Body bytes the client has yet to send, that nobody will read.
-  bool unread() const noexcept { return !decoder_.done(); }
+  // The client may still be sending: body bytes nobody will read, or (after a fault) the
+  // requests it pipelined behind the failed one.
+  bool unread() const noexcept { return !decoder_.done() || faulted_; }
   BodySink* sink() const noexcept { return sink_.get(); }
   std::unique_ptr<BodySink> take_sink() noexcept { return std::move(sink_); }
   const BodyFault& fault() const noexcept { return fault_; }
@@ -71,8 +72,12 @@ class BodyReader {
   bool progress(std::uint64_t now, std::uint64_t min_rate, std::uint64_t window_ms,
                 std::string& why);
 
+  // The sink found the complete body unacceptable (finish() returned a fault).
+  void failed_at_end(BodyFault f);
+
  private:
   Status end_step();
+  Status fail(BodyFault f);
 
   http::BodyDecoder decoder_ = http::BodyDecoder::none();
   std::unique_ptr<BodySink> sink_;
@@ -80,6 +85,7 @@ class BodyReader {
   RateWindow rate_;
   BodyFault fault_;
   bool reading_ = false;  // start() came and the body is not complete yet
+  bool faulted_ = false;  // the body failed: the answer ends the connection
 };
 
 }  // namespace httpfs::server

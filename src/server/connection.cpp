@@ -115,15 +115,19 @@ void Connection::handle_reading_head() {
 void Connection::handle_reading_body() {
   assert(state_ == State::ReadingBody);
   if (in_->body.can_splice(stream_, in_->in)) return splice_body();
-  switch (read_input()) {
+  read_body();
+}
+
+void Connection::read_body() {
+  const Read r = read_input();
+  switch (r) {
     case Read::Closed:
       return;
     case Read::End:  // the body is incomplete: the upload, if any, is abandoned
       return close_now();
-    case Read::Nothing:
-      return advance();
+    case Read::Nothing:  // a wake-up without bytes (a TLS record not yet whole) is judged too
     case Read::Bytes:
-      if (body_progress()) advance();
+      if (body_progress(r == Read::Bytes)) advance();
       return;
   }
 }
@@ -190,7 +194,9 @@ void Connection::enter(State s) {
       polled = stream_.want(true, false);
       break;
     case State::ReadingBody:
-      server_.start_clock(timeout_node, Timeout::Body);
+      // The idle clock runs from the last progress (body_progress), not from each wake-up.
+      if (!server_.on_clock(timeout_node, Timeout::Body))
+        server_.start_clock(timeout_node, Timeout::Body);
       polled = stream_.want(true, false);
       break;
     case State::Writing:
@@ -272,8 +278,7 @@ void Connection::splice_body() {
   const BodyReader::Status status = in_->body.splice(stream_, r);
   switch (r.end) {
     case net::SpliceResult::End::NoPipe:  // no pipe to be had: read the ordinary way
-      if (read_input() == Read::Bytes && body_progress()) advance();
-      return;
+      return read_body();
     case net::SpliceResult::End::Eof:  // the client closed mid-body
       return close_now();
     case net::SpliceResult::End::ReadFailed:
@@ -283,13 +288,14 @@ void Connection::splice_body() {
     default:
       break;
   }
-  if (status == BodyReader::Status::Incomplete && r.moved > 0 && !body_progress()) return;
+  if (status == BodyReader::Status::Incomplete && !body_progress(r.moved > 0)) return;
   if (proceed(pipeline().body_next(status))) advance();
 }
 
-bool Connection::body_progress() {
-  // Bytes arrived: the idle clock starts over, and the minimum rate is judged.
-  server_.start_clock(timeout_node, Timeout::Body);
+bool Connection::body_progress(bool arrived) {
+  // Bytes arrived: the idle clock starts over. Either way the minimum rate is judged, so
+  // that wake-ups that bring nothing usable (a TLS record trickled) cannot hold it off.
+  if (arrived) server_.start_clock(timeout_node, Timeout::Body);
   const ServerOptions& o = server_.options();
   std::string why;
   if (in_->body.progress(server_.now(), o.min_body_rate, o.body_timeout_ms, why)) return true;
@@ -323,7 +329,7 @@ Connection::Read Connection::read_input() {
 }
 
 Connection::Sent Connection::send() {
-  if (in_->out.empty()) return Sent::Done;
+  if (in_->out.empty() && !stream_.output_pending()) return Sent::Done;
   std::size_t completed = 0;
   const net::OutputQueue::Flush r = stream_.flush(in_->out, completed);
   in_->log_sent(completed, server_.access_log(), peer_.host());

@@ -94,8 +94,9 @@ class Connection final : private net::Stream::Owner, private PendingJob::Owner {
   Http1Pipeline pipeline() { return {server_, *in_, peer_, *this, requests_}; }
   void advance();
   bool proceed(Next next);
+  void read_body();
   void splice_body();
-  bool body_progress();
+  bool body_progress(bool arrived);
   void abandon_body(const std::string& why);
 
   Read read_input();

@@ -56,6 +56,8 @@ class BodySink {
   virtual bool takes_splice() const { return false; }
   // Moves up to `n` bytes out of the pipe `pipe_fd` into the file: > 0 moved, or -errno.
   virtual long splice_from(int /*pipe_fd*/, std::size_t /*n*/) { return -1; }
+  // Raw bytes the sink takes before spliced() would refuse them (its limit, plus one).
+  virtual std::uint64_t splice_room() const { return UINT64_MAX; }
   // After a round of splicing: `moved` bytes arrived; `write_error` (errno) when the file
   // refused more. The same checks as write().
   virtual std::optional<BodyFault> spliced(std::uint64_t moved, int write_error) = 0;

@@ -120,7 +120,10 @@ Http1Pipeline::Next Http1Pipeline::complete_body() {
                        {server_.http_date(), p.http10, p.keep_alive && !server_.shutting_down()});
   Reply reply(encoder, p.head_only);
   BodySink::Finish finish = sink->finish(reply);
-  if (finish.fault) return fail_body(std::move(sink), *finish.fault);
+  if (finish.fault) {
+    in_.body.failed_at_end(*finish.fault);
+    return fail_body(std::move(sink), in_.body.fault());
+  }
   if (finish.job) {
     in.job = PendingJob::start(server_.loop(), std::move(finish.job), owner_);
     return Next::Commit;

@@ -48,6 +48,9 @@ class Upload final : public BodySink {
   std::optional<BodyFault> write(std::string_view bytes) override;
   bool takes_splice() const override { return !sha_; }
   long splice_from(int pipe_fd, std::size_t n) override;
+  std::uint64_t splice_room() const override {
+    return received_ > max_body_ ? 1 : max_body_ - received_ + 1;
+  }
   std::optional<BodyFault> spliced(std::uint64_t moved, int write_error) override;
   Finish finish(Reply& reply) override;
   void fail(const BodyFault& fault, Reply& reply) override;

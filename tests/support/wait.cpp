@@ -23,14 +23,14 @@ bool poll(const std::function<bool()>& done, std::chrono::milliseconds timeout) 
 }  // namespace
 
 void wait_until(const std::function<bool()>& done, std::string_view what,
-                std::chrono::milliseconds timeout, std::source_location where) {
+                std::chrono::milliseconds timeout, CallSite where) {
   if (poll(done, timeout)) return;
-  ADD_FAIL_AT(where.file_name(), static_cast<int>(where.line()),
+  ADD_FAIL_AT(where.file, where.line,
               "gave up after " << timeout.count() << " ms waiting until " << what);
 }
 
 std::string wait_for_output(Process& p, Stream stream, std::string_view needle,
-                            std::chrono::milliseconds timeout, std::source_location where) {
+                            std::chrono::milliseconds timeout, CallSite where) {
   std::string seen;
   bool exited = false;
   poll(
@@ -45,7 +45,7 @@ std::string wait_for_output(Process& p, Stream stream, std::string_view needle,
   if (seen.find(needle) != std::string::npos) return seen;
   const std::string why =
       exited ? "the process exited" : "gave up after " + std::to_string(timeout.count()) + " ms";
-  ADD_FAIL_AT(where.file_name(), static_cast<int>(where.line()),
+  ADD_FAIL_AT(where.file, where.line,
               why << " waiting for \"" << needle << "\" on its "
                   << (stream == Stream::Out ? "stdout" : "stderr") << "\n--- stdout:\n"
                   << p.out() << "\n--- stderr:\n"

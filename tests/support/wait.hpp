@@ -5,13 +5,19 @@
 
 #include <chrono>
 #include <functional>
-#include <source_location>
 #include <string>
 #include <string_view>
 
 #include "process.hpp"
 
 namespace httpfs::test {
+
+// Where a wait was called from, for its failure message. (std::source_location would do, but
+// clang 14, which builds the fuzz targets, cannot use libstdc++'s.)
+struct CallSite {
+  const char* file;
+  int line;
+};
 
 // Generous on purpose: a wait ends as soon as its condition holds, so only a failing test pays
 // for the length, and a slow machine (sanitizers, other jobs) does not make a test fail.
@@ -22,7 +28,7 @@ inline constexpr std::chrono::milliseconds kWaitTimeout = std::chrono::seconds(3
 // "gave up after N ms waiting until <what>".
 void wait_until(const std::function<bool()>& done, std::string_view what,
                 std::chrono::milliseconds timeout = kWaitTimeout,
-                std::source_location where = std::source_location::current());
+                CallSite where = {__builtin_FILE(), __builtin_LINE()});
 
 enum class Stream { Out, Err };
 
@@ -31,6 +37,6 @@ enum class Stream { Out, Err };
 // when the process exits without writing it.
 std::string wait_for_output(Process& p, Stream stream, std::string_view needle,
                             std::chrono::milliseconds timeout = kWaitTimeout,
-                            std::source_location where = std::source_location::current());
+                            CallSite where = {__builtin_FILE(), __builtin_LINE()});
 
 }  // namespace httpfs::test
