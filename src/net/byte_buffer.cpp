@@ -11,11 +11,6 @@ constexpr std::size_t kMinimumGrowth = 4096;
 
 }  // namespace
 
-void ByteBuffer::consume(std::size_t n) noexcept {
-  begin_ += n;
-  if (begin_ == end_) begin_ = end_ = 0;
-}
-
 void ByteBuffer::move_to(std::size_t cap) {
   auto fresh = std::make_unique_for_overwrite<char[]>(cap);
   if (end_ > begin_) std::memcpy(fresh.get(), data_.get() + begin_, end_ - begin_);

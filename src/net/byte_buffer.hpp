@@ -33,7 +33,10 @@ class ByteBuffer {
   // `n` bytes were written at tail().
   void commit(std::size_t n) noexcept { end_ += n; }
   // Drops `n` held bytes from the front; an emptied buffer starts over at offset 0.
-  void consume(std::size_t n) noexcept;
+  void consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
 
   // Room at the tail for reading: allocates `initial` bytes on first use, else compacts, else
   // doubles up to `max`. False when the buffer holds `max` bytes already.

@@ -223,7 +223,7 @@ void Connection::enter(State s) {
         if (in_->job != nullptr) in_->job->detach();  // it finishes without us
         abandon_body("connection closed");
         // Answers queued but never sent get their log line too.
-        in_->log_sent(in_->logs.size(), server_.access_log(), peer_.host());
+        in_->log_sent(in_->logs.size(), server_.access_log(), peer_);
         release_in_flight();
       }
       // Without a poll handle there is no close callback: the server frees the connection
@@ -332,7 +332,7 @@ Connection::Sent Connection::send() {
   if (in_->out.empty() && !stream_.output_pending()) return Sent::Done;
   std::size_t completed = 0;
   const net::OutputQueue::Flush r = stream_.flush(in_->out, completed);
-  in_->log_sent(completed, server_.access_log(), peer_.host());
+  in_->log_sent(completed, server_.access_log(), peer_);
   switch (r) {
     case net::OutputQueue::Flush::Done:
       return Sent::Done;

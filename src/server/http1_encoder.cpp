@@ -12,7 +12,7 @@ constexpr std::string_view kServer = "httpfs/" HTTPFS_VERSION;
 
 void Http1Encoder::begin(int status) {
   head_ = out_.reserve(kHeadCapacity);
-  writer_ = std::make_unique<http::ResponseHeadWriter>(head_, kHeadCapacity);
+  writer_.emplace(head_, kHeadCapacity);
   writer_->status_line(status);
   writer_->header("Date", ctx_.date);
   writer_->header("Server", kServer);

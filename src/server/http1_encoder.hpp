@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "http/response_head_writer.hpp"
@@ -43,7 +44,7 @@ class Http1Encoder final : public ResponseEncoder {
  private:
   net::OutputQueue& out_;
   Context ctx_;
-  std::unique_ptr<http::ResponseHeadWriter> writer_;  // between begin() and end_head()
+  std::optional<http::ResponseHeadWriter> writer_;  // between begin() and end_head()
   char* head_ = nullptr;  // reserved space in out_, valid until end_head()
 };
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "http/request_parser.hpp"
+#include "net/address.hpp"
 #include "net/byte_buffer.hpp"
 #include "net/output_queue.hpp"
 #include "server/access_log.hpp"
@@ -68,8 +69,11 @@ struct InFlight {
       logs.push_back(LogRecord{std::move(line), std::move(user), reply.status(),
                                reply.head_only() ? 0 : reply.content_length()});
   }
-  // Writes the lines of the `n` oldest answers (sent, or never to be sent).
-  void log_sent(std::size_t n, AccessLog& access_log, std::string_view host) {
+  // Writes the lines of the `n` oldest answers (sent, or never to be sent). The peer's
+  // address is formatted only when there is a line to write.
+  void log_sent(std::size_t n, AccessLog& access_log, const net::SocketAddress& peer) {
+    if (n == 0 || logs.empty()) return;
+    const std::string host = peer.host();
     for (; n > 0 && !logs.empty(); --n) {
       const LogRecord& r = logs.front();
       access_log.log(host, r.user, r.request_line, r.status, r.bytes);

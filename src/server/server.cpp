@@ -252,14 +252,6 @@ void Server::resume_accepting() {
   for (net::Listener* l : listeners_) l->resume();
 }
 
-void Server::start_clock(TimeoutNode& node, Timeout t) noexcept {
-  clock(t).arm(node, now());
-}
-
-bool Server::on_clock(const TimeoutNode& node, Timeout t) const noexcept {
-  return node.list == &clocks_[static_cast<std::size_t>(t)];
-}
-
 InFlight* Server::acquire_in_flight() {
   if (spare_in_flight_.empty()) return new InFlight(options_);
   InFlight* in = spare_in_flight_.back().release();

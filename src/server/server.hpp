@@ -76,8 +76,10 @@ class Server final : public net::Listener::Delegate {
   std::string_view http_date();
 
   // Puts the connection of `node` on the clock `t`, from now (off any other clock).
-  void start_clock(TimeoutNode& node, Timeout t) noexcept;
-  bool on_clock(const TimeoutNode& node, Timeout t) const noexcept;
+  void start_clock(TimeoutNode& node, Timeout t) noexcept { clock(t).arm(node, now()); }
+  bool on_clock(const TimeoutNode& node, Timeout t) const noexcept {
+    return node.list == &clocks_[static_cast<std::size_t>(t)];
+  }
   void stop_clock(TimeoutNode& node) noexcept { TimeoutList::unlink(node); }
 
   InFlight* acquire_in_flight();
