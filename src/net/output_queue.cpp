@@ -18,6 +18,9 @@ constexpr int kMaxIov = 64;
 // loopback about 1.5x faster than 4 MiB calls, because a long call holds the socket lock
 // while the receiver's ACKs pile up in its backlog.
 constexpr std::uint64_t kSendfileChunk = 256ull << 10;
+// A generator is asked for about this much at a time: one socket's worth, so that memory
+// stays constant while the peer reads.
+constexpr std::size_t kGenerateChunk = 64 * 1024;
 
 }  // namespace
 
@@ -61,13 +64,13 @@ void OutputQueue::add_memory_piece(std::size_t at, std::size_t len) {
       return;
     }
   }
-  pieces_.push_back(Piece{Kind::Memory, false, false, -1, at, len, nullptr, nullptr});
+  pieces_.push_back(Piece{Kind::Memory, false, false, -1, at, len, nullptr, nullptr, {}});
 }
 
 void OutputQueue::add_external(const char* data, std::size_t len,
                                std::shared_ptr<const void> keep) {
   if (len == 0) return;
-  pieces_.push_back(Piece{Kind::External, false, false, -1, 0, len, data, std::move(keep)});
+  pieces_.push_back(Piece{Kind::External, false, false, -1, 0, len, data, std::move(keep), {}});
 }
 
 void OutputQueue::add_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) {
@@ -75,15 +78,38 @@ void OutputQueue::add_file(int fd, std::uint64_t offset, std::uint64_t length, b
     if (owns_fd) ::close(fd);
     return;
   }
-  pieces_.push_back(Piece{Kind::File, false, owns_fd, fd, offset, length, nullptr, nullptr});
-  ++files_pending_;
+  pieces_.push_back(Piece{Kind::File, false, owns_fd, fd, offset, length, nullptr, nullptr, {}});
+  ++deferred_;
+}
+
+void OutputQueue::add_generator(std::unique_ptr<Generator> generator) {
+  auto g = std::make_shared<Generated>();
+  g->generator = std::move(generator);
+  pieces_.push_back(Piece{Kind::Generated, false, false, -1, 0, 0, nullptr, nullptr, std::move(g)});
+  ++deferred_;
+}
+
+bool OutputQueue::refill(Piece& p) {
+  Generated& g = *p.generated;
+  if (p.length > 0 || g.ended) return true;
+  g.bytes.clear();
+  int err = 0;
+  g.ended = !g.generator->generate(g.bytes, kGenerateChunk, err);
+  if (err == 0 && !g.ended && g.bytes.empty()) err = EIO;  // a generator must make progress
+  if (err != 0) {
+    error_ = err;
+    return false;
+  }
+  p.data = g.bytes.data();
+  p.length = g.bytes.size();
+  return true;
 }
 
 void OutputQueue::end_response() {
   if (empty()) {
     // A response with no bytes at all cannot happen (there is always a head), but keep the
     // count right if it does.
-    pieces_.push_back(Piece{Kind::Memory, false, false, -1, mem_size_, 0, nullptr, nullptr});
+    pieces_.push_back(Piece{Kind::Memory, false, false, -1, mem_size_, 0, nullptr, nullptr, {}});
   }
   pieces_.back().ends_response = true;
   ++queued_responses_;
@@ -92,9 +118,11 @@ void OutputQueue::end_response() {
 void OutputQueue::pop_front(std::size_t& completed) {
   Piece& p = pieces_[first_];
   if (p.kind == Kind::File) {
-    --files_pending_;
+    --deferred_;
     if (p.owns_fd) ::close(p.fd);
   }
+  if (p.kind == Kind::Generated) --deferred_;
+  p.generated.reset();
   if (p.ends_response) {
     ++completed;
     --queued_responses_;
@@ -113,6 +141,13 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
   while (!empty()) {
     if (sent_total >= budget) return Flush::Yield;
     Piece& front = pieces_[first_];
+    if (front.kind == Kind::Generated) {
+      if (!refill(front)) return Flush::Error;
+      if (front.length == 0) {  // it has ended, and everything it gave is out
+        pop_front(completed);
+        continue;
+      }
+    }
     if (front.kind == Kind::File) {
       off_t off = static_cast<off_t>(front.offset);
       std::size_t want = static_cast<std::size_t>(std::min(front.length, kSendfileChunk));
@@ -139,13 +174,18 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
     std::size_t i = first_;
     for (; i < pieces_.size() && count < kMaxIov && pieces_[i].kind != Kind::File; ++i) {
       const Piece& p = pieces_[i];
-      if (p.length == 0) continue;
-      const char* base = p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
-      iov[count++] = iovec{const_cast<char*>(base), static_cast<std::size_t>(p.length)};
+      if (p.length > 0) {
+        const char* base = p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
+        iov[count++] = iovec{const_cast<char*>(base), static_cast<std::size_t>(p.length)};
+      }
+      // What a generator gives next must go out before anything queued behind it.
+      if (p.kind == Kind::Generated) {
+        ++i;
+        break;
+      }
     }
     if (count == 0) {  // only empty pieces (response markers)
-      while (!empty() && pieces_[first_].kind != Kind::File && pieces_[first_].length == 0)
-        pop_front(completed);
+      while (!empty() && is_marker(pieces_[first_])) pop_front(completed);
       continue;
     }
     msghdr msg{};
@@ -172,7 +212,7 @@ void OutputQueue::consume(std::uint64_t n, std::size_t& completed) {
     Piece& p = pieces_[first_];
     if (p.length > n) {
       p.length -= n;
-      if (p.kind == Kind::External)
+      if (p.kind == Kind::External || p.kind == Kind::Generated)
         p.data += n;
       else
         p.offset += n;  // into the memory buffer, or into the file
@@ -180,11 +220,12 @@ void OutputQueue::consume(std::uint64_t n, std::size_t& completed) {
     }
     n -= p.length;
     p.length = 0;
+    // A generator that has not ended stays in front: it is asked for more when due.
+    if (p.kind == Kind::Generated && !p.generated->ended) return;
     pop_front(completed);
     if (n == 0) {
       // Zero-length pieces right behind (response markers) are done too.
-      while (!empty() && pieces_[first_].length == 0 && pieces_[first_].kind != Kind::File)
-        pop_front(completed);
+      while (!empty() && is_marker(pieces_[first_])) pop_front(completed);
       return;
     }
   }
@@ -193,9 +234,14 @@ void OutputQueue::consume(std::uint64_t n, std::size_t& completed) {
 std::string_view OutputQueue::peek(char* scratch, std::size_t cap, std::size_t gather) {
   // Zero-length pieces (response markers) carry no bytes: consume() drops them.
   std::size_t at = first_;
-  while (at < pieces_.size() && pieces_[at].length == 0) ++at;
+  while (at < pieces_.size() && is_marker(pieces_[at])) ++at;
   if (at == pieces_.size() || cap == 0) return {};
-  const Piece& front = pieces_[at];
+  Piece& front = pieces_[at];
+  if (front.kind == Kind::Generated) {
+    if (!refill(front)) return {};
+    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
+    return {front.data, len};  // empty: it ended; consume(0) drops it
+  }
   auto bytes_of = [this](const Piece& p) {
     return p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
   };
@@ -209,7 +255,8 @@ std::string_view OutputQueue::peek(char* scratch, std::size_t cap, std::size_t g
       return {};
     }
   }
-  const bool alone = at + 1 == pieces_.size() || pieces_[at + 1].kind == Kind::File;
+  const bool alone = at + 1 == pieces_.size() || pieces_[at + 1].kind == Kind::File ||
+                     pieces_[at + 1].kind == Kind::Generated;
   if (alone || front.length >= gather) {
     const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
     return {bytes_of(front), len};
@@ -219,7 +266,7 @@ std::string_view OutputQueue::peek(char* scratch, std::size_t cap, std::size_t g
   std::size_t used = 0;
   for (std::size_t i = at; i < pieces_.size() && used < limit; ++i) {
     const Piece& p = pieces_[i];
-    if (p.kind == Kind::File) break;
+    if (p.kind == Kind::File || p.kind == Kind::Generated) break;
     const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(p.length, limit - used));
     std::memcpy(scratch + used, bytes_of(p), take);
     used += take;
@@ -238,7 +285,7 @@ void OutputQueue::clear() noexcept {
     mem_cap_ = 0;
   }
   queued_responses_ = 0;
-  files_pending_ = 0;
+  deferred_ = 0;
   error_ = 0;
 }
 

@@ -1,5 +1,6 @@
 // The bytes a connection still has to send: heads and small bodies in one memory buffer,
-// cached file contents shared with the cache, and file ranges sent with sendfile(2).
+// cached file contents shared with the cache, file ranges sent with sendfile(2), and bodies
+// produced as they are sent (a Generator: asked for more only when what it gave is out).
 //
 // Several responses can be queued (pipelining) and leave in one sendmsg(2). Each response's
 // last piece is marked, so that flush() can report how many responses it completed (the
@@ -7,7 +8,8 @@
 //
 // Lifetimes: memory pieces are offsets into the queue's own buffer, valid until the queue
 // empties; external pieces hold a shared_ptr to their bytes; file pieces may own their fd,
-// which is closed when the piece is done or the queue is cleared.
+// which is closed when the piece is done or the queue is cleared; a generator is owned by
+// its piece and destroyed when it has ended and its bytes are sent, or the queue is cleared.
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +24,16 @@ namespace httpfs::net {
 
 class OutputQueue {
  public:
+  // A body made as it goes out (a listing or a 207 written while a directory is read).
+  class Generator {
+   public:
+    virtual ~Generator() = default;
+    // Appends the next bytes to `out` (empty on entry), about `hint` of them and at least
+    // one unless this is the end. Returns false after the last bytes. A failure sets `error`
+    // (an errno) and returns false: the body cannot be completed.
+    virtual bool generate(std::string& out, std::size_t hint, int& error) = 0;
+  };
+
   enum class Flush {
     Done,     // everything sent
     Blocked,  // the socket is full: wait until it is writable
@@ -40,6 +52,7 @@ class OutputQueue {
   void append(std::string_view bytes);
   void add_external(const char* data, std::size_t len, std::shared_ptr<const void> keep);
   void add_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd);
+  void add_generator(std::unique_ptr<Generator> generator);
   void end_response();  // the piece added last ends a response
 
   // Writes to the non-blocking socket until done, blocked, or `budget` bytes went out.
@@ -50,8 +63,8 @@ class OutputQueue {
   // most `cap`. A file piece is read into `scratch`; a lone memory piece is returned in
   // place; short memory pieces in a row are gathered into `scratch` (up to `gather` bytes)
   // so that small pipelined responses share one TLS record. An empty view with error() set
-  // means the file could not be read (EIO: it shrank). The view is valid until consume()
-  // or the next change to the queue.
+  // means the file could not be read (EIO: it shrank) or a generator failed. The view is
+  // valid until consume() or the next change to the queue.
   std::string_view peek(char* scratch, std::size_t cap, std::size_t gather);
   // Drops the first `n` bytes (n <= what peek() returned); counts completed responses.
   void consume(std::uint64_t n, std::size_t& completed);
@@ -59,25 +72,41 @@ class OutputQueue {
   bool empty() const noexcept { return first_ == pieces_.size(); }
   std::size_t queued_responses() const noexcept { return queued_responses_; }
   std::size_t memory_bytes() const noexcept { return mem_size_; }
-  bool has_file_piece() const noexcept { return files_pending_ > 0; }
+  // A file or generated body is queued: its bytes are not in memory yet, and answers queued
+  // behind it would wait anyway.
+  bool has_deferred_body() const noexcept { return deferred_ > 0; }
   int error() const noexcept { return error_; }
   void fail(int err) noexcept { error_ = err; }  // a writer's own failure (TLS)
   void clear() noexcept;
 
  private:
-  enum class Kind : std::uint8_t { Memory, External, File };
+  enum class Kind : std::uint8_t { Memory, External, File, Generated };
+  // A generator and the bytes it gave last.
+  struct Generated {
+    std::unique_ptr<Generator> generator;
+    std::string bytes;
+    bool ended = false;
+  };
   struct Piece {
     Kind kind;
     bool ends_response = false;
     bool owns_fd = false;
     int fd = -1;
     std::uint64_t offset = 0;  // Memory: into mem_; File: into the file
-    std::uint64_t length = 0;
-    const char* data = nullptr;  // External
+    std::uint64_t length = 0;  // Generated: of the current bytes, not yet sent
+    const char* data = nullptr;  // External, Generated
     std::shared_ptr<const void> keep;
+    std::shared_ptr<Generated> generated;
   };
   void pop_front(std::size_t& completed);
   void add_memory_piece(std::size_t at, std::size_t len);
+  // A generated front piece with nothing left to send asks its generator for more; false on
+  // a generator's failure (error_ set).
+  bool refill(Piece& p);
+  // A piece with no bytes that only marks the end of a response.
+  static bool is_marker(const Piece& p) noexcept {
+    return p.length == 0 && (p.kind == Kind::Memory || p.kind == Kind::External);
+  }
 
   // Heads and small bodies. A plain buffer, not a std::string: reserve() must not zero-fill
   // the head space it hands out for every response.
@@ -89,7 +118,7 @@ class OutputQueue {
   std::size_t first_ = 0;  // pieces before this index are done
   std::size_t reserved_at_ = 0;
   std::size_t queued_responses_ = 0;
-  std::size_t files_pending_ = 0;
+  std::size_t deferred_ = 0;  // file and generated pieces queued
   int error_ = 0;
 };
 

@@ -1,8 +1,41 @@
 #include "server/http1_encoder.hpp"
 
+#include <cstdio>
+
 namespace httpfs::server {
 
 namespace {
+
+// A streamed body on an HTTP/1 connection: the source's pieces as chunks (RFC 9112 7.1),
+// then the last chunk; or, for HTTP/1.0, as they are (the close ends the body).
+class StreamedBody final : public net::OutputQueue::Generator {
+ public:
+  StreamedBody(std::unique_ptr<BodySource> source, bool chunked)
+      : source_(std::move(source)), chunked_(chunked) {}
+
+  bool generate(std::string& out, std::size_t hint, int& error) override {
+    if (!chunked_) return source_->next(out, hint, error);
+    std::string piece;
+    const bool more = source_->next(piece, hint, error);
+    if (error != 0) return false;
+    if (!piece.empty()) {
+      char line[kSizeLine + 1];
+      const int n = std::snprintf(line, sizeof line, "%zx\r\n", piece.size());
+      out.assign(line, static_cast<std::size_t>(n));
+      out += piece;
+      out += "\r\n";
+    } else {
+      out.clear();
+    }
+    if (!more) out += "0\r\n\r\n";
+    return more;
+  }
+
+ private:
+  static constexpr std::size_t kSizeLine = 20;
+  std::unique_ptr<BodySource> source_;
+  bool chunked_;
+};
 
 // Largest response head this server writes; what does not fit is a bug, answered with 500.
 constexpr std::size_t kHeadCapacity = 8192;
@@ -62,6 +95,27 @@ void Http1Encoder::body_external(const char* data, std::size_t len,
 
 void Http1Encoder::body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) {
   out_.add_file(fd, offset, length, owns_fd);
+}
+
+int Http1Encoder::end_head_streamed(int status) {
+  // HTTP/1.0 has no chunked coding: the end of the connection ends the body.
+  chunked_ = !ctx_.http10;
+  if (chunked_)
+    writer_->header("Transfer-Encoding", "chunked");
+  else
+    ctx_.keep_alive = false;
+  if (!ctx_.keep_alive)
+    writer_->header("Connection", "close");
+  std::size_t n = writer_->finish();
+  if (n == 0) return end_head(status, 0, false);  // the same 500 as for any unwritable head
+  out_.commit(n);
+  writer_.reset();
+  head_ = nullptr;
+  return status;
+}
+
+void Http1Encoder::body_source(std::unique_ptr<BodySource> source) {
+  out_.add_generator(std::make_unique<StreamedBody>(std::move(source), chunked_));
 }
 
 void Http1Encoder::finish(bool whole) {

@@ -1,7 +1,7 @@
 // A response as HTTP/1.1 bytes in a connection's output queue: the ResponseEncoder of the
 // HTTP/1 driver. It writes the status line, Date and Server on every head, Content-Length
-// framing, and the Connection field that says whether the connection persists (RFC 9112
-// 9.3).
+// or chunked framing (a streamed body; HTTP/1.0 peers get one delimited by the close), and the
+// Connection field that says whether the connection persists (RFC 9112 9.3).
 //
 // Lifetime: one encoder per response; it writes into a queue that outlives it.
 #pragma once
@@ -39,6 +39,8 @@ class Http1Encoder final : public ResponseEncoder {
   void body(std::string_view bytes) override;
   void body_external(const char* data, std::size_t len, std::shared_ptr<const void> keep) override;
   void body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) override;
+  int end_head_streamed(int status) override;
+  void body_source(std::unique_ptr<BodySource> source) override;
   void finish(bool whole) override;
 
  private:
@@ -46,6 +48,7 @@ class Http1Encoder final : public ResponseEncoder {
   Context ctx_;
   std::optional<http::ResponseHeadWriter> writer_;  // between begin() and end_head()
   char* head_ = nullptr;  // reserved space in out_, valid until end_head()
+  bool chunked_ = false;  // a streamed body, framed as chunks (HTTP/1.1)
 };
 
 }  // namespace httpfs::server

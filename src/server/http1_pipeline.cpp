@@ -18,7 +18,7 @@ Http1Pipeline::Next Http1Pipeline::answer_buffered() {
   InFlight& in = in_;
   const std::size_t max_pipelined = server_.options().max_pipelined;
   while (in.out.queued_responses() < max_pipelined && in.out.memory_bytes() < kMaxQueuedMemory &&
-         !in.out.has_file_piece()) {
+         !in.out.has_deferred_body()) {
     if (in.body.active()) {  // the body of the request being answered
       if (const Next n = body_next(in.body.feed(in.in)); n != Next::More) return n;
       continue;

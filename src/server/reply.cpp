@@ -22,6 +22,21 @@ void Reply::end_head(std::uint64_t content_length) {
   content_length_ = has_content_ ? content_length : 0;
 }
 
+void Reply::end_head_streamed() {
+  has_content_ = !http::status_has_no_body(status_);
+  streamed_ = true;
+  const int sent = encoder_.end_head_streamed(status_);
+  if (sent != status_) {
+    status_ = sent;
+    has_content_ = false;
+  }
+  content_length_ = 0;
+}
+
+void Reply::body_source(std::unique_ptr<BodySource> source) {
+  if (!drops_body()) encoder_.body_source(std::move(source));
+}
+
 void Reply::body(std::string_view bytes) {
   if (!drops_body()) encoder_.body(bytes);
 }

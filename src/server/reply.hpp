@@ -9,9 +9,23 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace httpfs::server {
+
+// A response body made as it is sent, piece by piece (a 207 Multi-Status written while a
+// directory is read): memory stays bounded whatever its size, and the first bytes leave
+// before the last are made. The driver asks for the next piece only when the previous one
+// is out.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Appends the next bytes to `out` (empty on entry): about `hint` of them, at least one
+  // unless the body is complete. Returns false after the last bytes. A failure (an errno in
+  // `error`) ends the body early: the response is then cut off, which the client sees.
+  virtual bool next(std::string& out, std::size_t hint, int& error) = 0;
+};
 
 // A protocol driver's side of a response. The calls come in the order Reply makes them:
 // begin, fields, end_head, body pieces, finish.
@@ -30,6 +44,11 @@ class ResponseEncoder {
                              std::shared_ptr<const void> keep) = 0;
   // Takes ownership of `fd` when `owns_fd`.
   virtual void body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd) = 0;
+  // Ends a head whose body length is not known: the body will come from a BodySource
+  // (HTTP/1.1: chunked; HTTP/1.0: delimited by the end of the connection). Returns the
+  // status sent, as end_head() does.
+  virtual int end_head_streamed(int status) = 0;
+  virtual void body_source(std::unique_ptr<BodySource> source) = 0;
   // The response is complete; `whole` is false when its body is shorter than its head
   // promised (the protocol must then end it abnormally).
   virtual void finish(bool whole) = 0;
@@ -51,11 +70,16 @@ class Reply {
   // Ends the head. Content-Length is left out where the status forbids content (1xx, 204,
   // 304).
   void end_head(std::uint64_t content_length);
+  // Ends the head of a body whose length is not known in advance; the body then comes from
+  // body_source(). For HEAD the source is dropped unread.
+  void end_head_streamed();
 
   void body(std::string_view bytes);
   void body_external(const char* data, std::size_t len, std::shared_ptr<const void> keep);
   // Takes ownership of `fd` when owns_fd (also when the body is dropped for HEAD).
   void body_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd);
+  // After end_head_streamed(): the body, made as it is sent. Then finish().
+  void body_source(std::unique_ptr<BodySource> source);
   void finish();
   // The body cannot be completed as its head promised (a file shrank while it was read):
   // the response ends abnormally after what was queued.
@@ -63,8 +87,10 @@ class Reply {
 
   bool head_only() const noexcept { return head_only_; }
   int status() const noexcept { return status_; }
-  // Body bytes promised by the head (what the access log counts).
+  // Body bytes promised by the head (what the access log counts); 0 for a streamed body,
+  // whose length is not known when the answer is queued (see streamed()).
   std::uint64_t content_length() const noexcept { return content_length_; }
+  bool streamed() const noexcept { return streamed_; }
   bool started() const noexcept { return status_ != 0; }
   bool finished() const noexcept { return finished_; }
 
@@ -75,6 +101,7 @@ class Reply {
   bool head_only_;
   bool has_content_ = true;
   bool finished_ = false;
+  bool streamed_ = false;
   int status_ = 0;
   std::uint64_t content_length_ = 0;
 };

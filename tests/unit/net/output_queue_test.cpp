@@ -44,7 +44,7 @@ TEST_CASE("memory, external and file pieces leave in order, responses are counte
   q.add_file(::open((t / "f").c_str(), O_RDONLY), 0, file.size(), true);
   q.end_response();
   CHECK(q.queued_responses() == 3);
-  CHECK(q.has_file_piece());
+  CHECK(q.has_deferred_body());
   std::string got;
   std::size_t completed = 0;
   for (int i = 0; i < 1000 && !q.empty(); ++i) {
@@ -64,4 +64,105 @@ TEST_CASE("memory, external and file pieces leave in order, responses are counte
   CHECK(q.error() == EPIPE);
   q.clear();
   ::close(sv[0]);
+}
+
+namespace {
+
+// Counts up in pieces: "0,1,2,...", `pieces` of them, each as one generate() call.
+class Counter final : public OutputQueue::Generator {
+ public:
+  Counter(int pieces, int fail_at, int* alive) : pieces_(pieces), fail_at_(fail_at), alive_(alive) {
+    ++*alive_;
+  }
+  ~Counter() override { --*alive_; }
+  bool generate(std::string& out, std::size_t hint, int& error) override {
+    CHECK(out.empty());
+    CHECK(hint > 0);
+    if (next_ == fail_at_) {
+      error = EIO;
+      return false;
+    }
+    out = std::to_string(next_++) + ",";
+    return next_ < pieces_;
+  }
+  int asked() const { return next_; }
+
+ private:
+  int pieces_, fail_at_, next_ = 0;
+  int* alive_;
+};
+
+}  // namespace
+
+TEST_CASE("a generated body is asked for more only as it is sent, between other pieces") {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+  int alive = 0;
+  OutputQueue q;
+  q.append("HEAD|");
+  q.add_generator(std::make_unique<Counter>(500, -1, &alive));
+  q.end_response();
+  q.append("|NEXT");
+  q.end_response();
+  CHECK(q.has_deferred_body());
+  std::string got;
+  std::size_t completed = 0;
+  for (int i = 0; i < 100000 && !q.empty(); ++i) {
+    const OutputQueue::Flush r = q.flush(sv[0], 1 << 20, completed);
+    REQUIRE(r != OutputQueue::Flush::Error);
+    got += drain(sv[1]);
+  }
+  got += drain(sv[1]);
+  std::string want = "HEAD|";
+  for (int i = 0; i < 500; ++i) want += std::to_string(i) + ",";
+  CHECK(got == want + "|NEXT");
+  CHECK(completed == 2);
+  CHECK(alive == 0);  // the generator is gone once it has ended and been sent
+  CHECK_FALSE(q.has_deferred_body());
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+TEST_CASE("peek and consume (the TLS path) take a generated body in order too") {
+  int alive = 0;
+  OutputQueue q;
+  q.append("A");
+  q.end_response();
+  q.add_generator(std::make_unique<Counter>(3, -1, &alive));
+  q.end_response();
+  std::string got;
+  std::size_t completed = 0;
+  char scratch[64];
+  for (int i = 0; i < 100 && !q.empty(); ++i) {
+    const std::string_view v = q.peek(scratch, sizeof scratch, 16);
+    REQUIRE(q.error() == 0);
+    got.append(v);
+    q.consume(v.size(), completed);
+  }
+  CHECK(got == "A0,1,2,");
+  CHECK(completed == 2);
+  CHECK(alive == 0);
+}
+
+TEST_CASE("a generator that fails makes the flush fail, and clear() destroys it") {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+  int alive = 0;
+  OutputQueue q;
+  q.add_generator(std::make_unique<Counter>(10, 3, &alive));
+  q.end_response();
+  std::size_t completed = 0;
+  OutputQueue::Flush r = OutputQueue::Flush::Done;
+  for (int i = 0; i < 100 && r != OutputQueue::Flush::Error && !q.empty(); ++i) {
+    r = q.flush(sv[0], 1 << 20, completed);
+    drain(sv[1]);
+  }
+  CHECK(r == OutputQueue::Flush::Error);
+  CHECK(q.error() == EIO);
+  CHECK(completed == 0);
+  CHECK(alive == 1);
+  q.clear();
+  CHECK(alive == 0);
+  ::close(sv[0]);
+  ::close(sv[1]);
 }
