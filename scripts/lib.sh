@@ -3,9 +3,9 @@
 # Debian 12 packages for building, testing and the real peers the tests talk to.
 HTTPFS_PACKAGES=(
   meson ninja-build pkg-config g++ python3
-  libuv1-dev libspdlog-dev libfmt-dev libssl-dev libcrypt-dev
+  libuv1-dev libspdlog-dev libfmt-dev libssl-dev libcrypt-dev libexpat1-dev
   doctest-dev nlohmann-json3-dev libhttp-parser-dev
-  curl nginx-light openssl ca-certificates
+  curl nginx-light openssl ca-certificates litmus rclone
 )
 
 # Installs whichever of HTTPFS_PACKAGES is missing; does nothing when all are there.

@@ -24,6 +24,8 @@ std::string_view reason_phrase(int status) noexcept {
       return "Reset Content";
     case 206:
       return "Partial Content";
+    case 207:
+      return "Multi-Status";
     case 300:
       return "Multiple Choices";
     case 301:
@@ -74,6 +76,10 @@ std::string_view reason_phrase(int status) noexcept {
       return "Misdirected Request";
     case 422:
       return "Unprocessable Content";
+    case 423:
+      return "Locked";
+    case 424:
+      return "Failed Dependency";
     case 426:
       return "Upgrade Required";
     case 428:

@@ -10,6 +10,7 @@
 
 #include "http/date.hpp"
 #include "http/percent.hpp"
+#include "io/dir_reader.hpp"
 
 namespace httpfs::io {
 
@@ -209,37 +210,13 @@ void append_json_string(std::string& out, std::string_view text) {
 int read_directory(const Docroot& root, std::string_view dir_path, bool show_hidden,
                    std::size_t max_entries, std::vector<DirEntry>& out) {
   out.clear();
-  int fd = root.open(dir_path, O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return fd;
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    int e = errno;
-    ::close(fd);
-    return -e;
-  }
-  std::string prefix(dir_path);
-  if (prefix.empty() || prefix.back() != '/') prefix += '/';
-  while (dirent* d = ::readdir(dir)) {
-    std::string_view name = d->d_name;
-    if (name == "." || name == "..") continue;
-    if (!show_hidden && name.front() == '.') continue;
-    struct stat st {};
-    if (::fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (S_ISLNK(st.st_mode)) {
-      // List a link only if a request for it could be served: resolve it the way a
-      // request would, through the docroot.
-      int target = root.open(prefix + std::string(name), O_PATH);
-      if (target < 0) continue;
-      int r = ::fstat(target, &st);
-      ::close(target);
-      if (r != 0) continue;
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) continue;
-    if (out.size() >= max_entries) break;
-    out.push_back(DirEntry{std::string(name), S_ISDIR(st.st_mode),
-                           static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec});
-  }
-  ::closedir(dir);
+  DirReader reader;
+  if (int r = reader.open(root, dir_path, show_hidden); r < 0) return r;
+  std::string name;
+  struct stat st {};
+  while (out.size() < max_entries && reader.next(name, st))
+    out.push_back(DirEntry{name, S_ISDIR(st.st_mode), static_cast<std::uint64_t>(st.st_size),
+                           st.st_mtim.tv_sec});
   return 0;
 }
 

@@ -30,10 +30,8 @@ struct DirEntry {
 enum class ListingSort { Name, Size, Mtime };
 enum class ListingFormat { Html, Json, Text };
 
-// Reads the directory `dir_path` (normalised, "/" for the root) through the docroot.
-// Dotfiles are skipped unless show_hidden. Only regular files and directories are listed; a
-// symlink is listed as what it points to when that is reachable (inside the docroot, or
-// anywhere with follow_symlinks) and skipped otherwise. Returns 0 or -errno.
+// Reads the directory `dir_path` (normalised, "/" for the root) through the docroot, with
+// the rules of DirReader (io/dir_reader.hpp). Returns 0 or -errno.
 int read_directory(const Docroot& root, std::string_view dir_path, bool show_hidden,
                    std::size_t max_entries, std::vector<DirEntry>& out);
 

@@ -41,6 +41,8 @@ class FileSink {
   // left to do and disk writes overlap the network.
   void set_early_writeback(bool on) noexcept { early_writeback_ = on; }
   bool is_open() const noexcept { return fd_ >= 0; }
+  // The temporary file, for writers that fill it themselves (copy_file_range).
+  int fd() const noexcept { return fd_; }
 
   // Blocking, safe on a worker thread: fsync the data (when `durable`), give the file its
   // name (replacing an existing file, or failing with EEXIST when `no_replace`), and fsync

@@ -1,8 +1,11 @@
-// DELETE: removes a file or an empty directory. 204; 404 when missing, 409 for a non-empty
-// directory, 412 on a failed precondition, 403 on a read-only server or for the root.
+// DELETE: removes a file, or a collection and everything in it (RFC 4918 9.6.1), the latter
+// on the worker pool. 204; 207 listing what could not be removed; 404 when missing, 412 on a
+// failed precondition (If-Match, If), 423 under a lock whose token was not submitted, 403 on
+// a read-only server or for the root.
 #pragma once
 
 #include "io/docroot.hpp"
+#include "server/dav.hpp"
 #include "server/docroot_handler.hpp"
 #include "server/handler.hpp"
 #include "server/options.hpp"
@@ -11,8 +14,12 @@ namespace httpfs::server {
 
 class DeleteHandler final : public DocrootHandler {
  public:
-  using DocrootHandler::DocrootHandler;
+  explicit DeleteHandler(const DavContext& dav)
+      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
   Handling handle(const Request& request, Reply& reply) override;
+
+ private:
+  const DavContext& dav_;
 };
 
 }  // namespace httpfs::server

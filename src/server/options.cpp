@@ -105,6 +105,12 @@ std::string help_text() {
          "      --auth-file FILE      user:crypt-hash lines (openssl passwd -6), for writes\n"
          "      --auth-all            require the credentials for reads too\n"
          "\n"
+         "WebDAV (PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK):\n"
+         "      --max-xml-body SIZE   largest XML request body; 413 beyond (default " +
+         std::to_string(d.max_xml_body >> 10) + "K)\n" +
+         "      --max-lock-timeout S  longest lock granted; longer requests get this (default " +
+         std::to_string(d.max_lock_timeout_s) + ")\n" +
+         "\n"
          "Limits:\n"
          "      --max-request-line N  bytes in the request line; 414 beyond (default " +
          std::to_string(d.max_request_line) + ")\n" +
@@ -172,6 +178,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--tls-cert", [&](auto, auto v) { o.tls_cert = std::string(v); }},
       {"--tls-key", [&](auto, auto v) { o.tls_key = std::string(v); }},
       {"--max-body", [&](auto opt, auto v) { o.max_body = parse_size(opt, v); }},
+      {"--max-xml-body", [&](auto opt, auto v) { o.max_xml_body = parse_size(opt, v); }},
+      {"--max-lock-timeout",
+       [&](auto opt, auto v) { o.max_lock_timeout_s = parse_count(opt, v, 1ull << 31); }},
       {"--access-log", [&](auto, auto v) { o.access_log = std::string(v); }},
       {"--cache-size", [&](auto opt, auto v) { o.cache_bytes = parse_size(opt, v); }},
       {"--cache-file-max", [&](auto opt, auto v) { o.cache_file_max = parse_size(opt, v); }},

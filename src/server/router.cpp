@@ -2,29 +2,10 @@
 
 #include "http/status.hpp"
 #include "http/target.hpp"
+#include "io/state_dir.hpp"
 #include "server/debug_log.hpp"
 
 namespace httpfs::server {
-
-namespace {
-
-// OPTIONS (RFC 9110 9.3.7): the methods served, and nothing else.
-class OptionsHandler final : public Handler {
- public:
-  explicit OptionsHandler(const std::string& allow) : allow_(allow) {}
-  Handling handle(const Request&, Reply& reply) override {
-    reply.begin(http::status::kNoContent);
-    reply.header("Allow", allow_);
-    reply.end_head(0);
-    reply.finish();
-    return {};
-  }
-
- private:
-  const std::string& allow_;  // the Router's, which outlives this handler
-};
-
-}  // namespace
 
 Router::Router(const ServerOptions& options, Authenticator& auth)
     : options_(options), auth_(auth) {}
@@ -64,16 +45,20 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
       return true;
     }
   }
+  if (h.form == http::TargetForm::Asterisk && h.method == http::Method::Options) {
+    req.path.path = "*";  // the server as a whole (RFC 9110 9.3.7)
+    return false;
+  }
   if (std::string_view why = http::normalize_target(h.target, h.form, req.path); !why.empty()) {
     HTTPFS_DEBUG("{}: bad target: {}", req.peer.host(), why);
     reply_error(reply, http::status::kBadRequest, why);
     return true;
   }
+  if (io::is_state_path(req.path.path)) {  // the server's own state: never served
+    reply_error(reply, http::status::kNotFound, "There is nothing at this path.");
+    return true;
+  }
   return false;
-}
-
-void Router::add_options() {
-  add({http::Method::Options}, Access::Read, std::make_unique<OptionsHandler>(allow_));
 }
 
 Handling Router::dispatch(Request& req, Reply& reply) {

@@ -4,9 +4,11 @@
 //   an expectation other than 100-continue   417 (RFC 9110 10.1.1)
 //   credentials missing or wrong             401, for writes (or everything, --auth-all)
 //   a target that does not normalise         400
+//   a path inside the state directory        404
 //
 // then the handler registered for the method, or 405 with Allow for a method this server
-// knows but does not serve. OPTIONS answers with the same Allow. A new method is one add().
+// knows but does not serve. "OPTIONS *" reaches the OPTIONS handler with the path "*". A new
+// method is one add().
 //
 // Lifetime: built once by the Server; the handlers it holds outlive every request.
 #pragma once
@@ -35,8 +37,6 @@ class Router {
   // Registers `handler` for `methods`, in the order Allow lists them.
   void add(std::initializer_list<http::Method> methods, Access access,
            std::unique_ptr<Handler> handler);
-  // Registers OPTIONS, answered with the Allow of every method added before: call last.
-  void add_options();
 
   // Fills in request.path and request.user, then runs the handler (or answers itself).
   Handling dispatch(Request& request, Reply& reply);

@@ -13,9 +13,15 @@
 #include "net/errors.hpp"
 #include "net/tls.hpp"
 #include "server/connection.hpp"
+#include "server/copy_move.hpp"
 #include "server/delete_handler.hpp"
 #include "server/file_handler.hpp"
 #include "server/in_flight.hpp"
+#include "server/lock_handler.hpp"
+#include "server/mkcol.hpp"
+#include "server/options_handler.hpp"
+#include "server/propfind.hpp"
+#include "server/proppatch.hpp"
 #include "server/upload.hpp"
 
 namespace httpfs::server {
@@ -90,6 +96,11 @@ std::string Server::open_resources() {
     tls_ = net::TlsContext::server(options_.tls_cert, options_.tls_key, err);
     if (!tls_) return err;
   }
+  // WebDAV locks live in the state directory, shared with other processes serving the tree.
+  if (int r = locks_.open(docroot_); r < 0)
+    spdlog::warn("WebDAV locks unavailable (LOCK will be refused): {}", net::errno_text(r));
+  else
+    locks_.sweep(std::time(nullptr));
   // Temporary files of uploads cut short by a crash of an earlier process.
   if (!options_.read_only) {
     if (std::size_t n = io::sweep_stale_temps(docroot_, 100000); n > 0)
@@ -174,13 +185,21 @@ void Server::start_handles() {
 
 void Server::add_routes() {
   using M = http::Method;
-  router_.add({M::Get, M::Head}, Router::Access::Read,
+  using A = Router::Access;
+  router_.add({M::Get, M::Head}, A::Read,
               std::make_unique<FileHandler>(docroot_, options_, cache_.get()));
-  router_.add({M::Put, M::Post}, Router::Access::Write,
-              std::make_unique<UploadHandler>(docroot_, options_));
-  router_.add({M::Delete}, Router::Access::Write,
-              std::make_unique<DeleteHandler>(docroot_, options_));
-  router_.add_options();
+  router_.add({M::Put, M::Post}, A::Write, std::make_unique<UploadHandler>(dav_));
+  router_.add({M::Delete}, A::Write, std::make_unique<DeleteHandler>(dav_));
+  router_.add({M::Propfind}, A::Read, std::make_unique<PropfindHandler>(dav_));
+  router_.add({M::Proppatch}, A::Write, std::make_unique<ProppatchHandler>(dav_));
+  router_.add({M::Mkcol}, A::Write, std::make_unique<MkcolHandler>(dav_));
+  router_.add({M::Copy}, A::Write, std::make_unique<CopyMoveHandler>(dav_, false));
+  router_.add({M::Move}, A::Write, std::make_unique<CopyMoveHandler>(dav_, true));
+  router_.add({M::Lock}, A::Write, std::make_unique<LockHandler>(dav_));
+  router_.add({M::Unlock}, A::Write, std::make_unique<UnlockHandler>(dav_));
+  // Last: "OPTIONS *" lists every method added before.
+  router_.add({M::Options}, A::Read,
+              std::make_unique<OptionsHandler>(docroot_, options_, router_.allow()));
 }
 
 std::vector<std::string> Server::urls() const {

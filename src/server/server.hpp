@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "io/docroot.hpp"
+#include "io/lock_store.hpp"
 #include "net/listener.hpp"
 #include "net/ready_list.hpp"
 #include "server/access_log.hpp"
 #include "server/auth.hpp"
+#include "server/dav.hpp"
 #include "server/options.hpp"
 #include "server/router.hpp"
 #include "server/timeout_list.hpp"
@@ -120,6 +122,8 @@ class Server final : public net::Listener::Delegate {
   std::unique_ptr<io::FileCache> cache_;
   AccessLog access_log_;
   Authenticator auth_;
+  io::LockStore locks_;
+  DavContext dav_{docroot_, options_, locks_};
   Router router_;
   // One list per Timeout, in its order. Together they are the registry of open connections:
   // every connection is on exactly one clock.

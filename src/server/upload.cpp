@@ -17,21 +17,23 @@
 #include "net/errors.hpp"
 #include "server/debug_log.hpp"
 #include "server/errno_status.hpp"
+#include "http/fields.hpp"
 #include "server/file_handler.hpp"
+#include "server/mkcol.hpp"
 
 namespace httpfs::server {
 
 namespace {
 
 // A refusal before the body: status, reason, and at most one more header.
-struct Refusal {
+struct PreBodyRefusal {
   int status = 0;
   std::string detail;
   std::string extra_name, extra_value;
 };
 
 // An errno from opening or creating under the docroot, as a refusal.
-Refusal refusal_from_errno(int err, const char* doing) {
+PreBodyRefusal refusal_from_errno(int err, const char* doing) {
   switch (err < 0 ? -err : err) {
     case ENOENT:
       return {http::status::kConflict, "The parent directory does not exist."};
@@ -46,34 +48,45 @@ Refusal refusal_from_errno(int err, const char* doing) {
   return {status_from_errno(err), std::string(doing) + ": " + net::errno_text(err)};
 }
 
+// The body's length: Content-Length, or, for a chunked body, what X-Expected-Entity-Length
+// announces (macOS Finder sends its uploads chunked with it).
+std::optional<std::uint64_t> expected_length(const Request& req) {
+  if (auto n = req.body_length()) return n;
+  const http::Header* x = req.find("x-expected-entity-length");
+  std::uint64_t n = 0;
+  if (x == nullptr || http::parse_content_length(x->value, n) != http::ParseError::None)
+    return std::nullopt;
+  return n;
+}
+
 // The checks that need no file system.
-std::optional<Refusal> check_request(const ServerOptions& o, const Request& req) {
+std::optional<PreBodyRefusal> check_request(const ServerOptions& o, const Request& req) {
   const std::string& path = req.path.path;
-  if (o.read_only) return Refusal{http::status::kForbidden, "This server is read-only."};
+  if (o.read_only) return PreBodyRefusal{http::status::kForbidden, "This server is read-only."};
   if (path.back() == '/')
-    return Refusal{http::status::kMethodNotAllowed, "A directory cannot be uploaded to.", "Allow",
+    return PreBodyRefusal{http::status::kMethodNotAllowed, "A directory cannot be uploaded to.", "Allow",
                    "GET, HEAD, OPTIONS"};
   if (!o.show_hidden && is_hidden_path(path))
-    return Refusal{http::status::kForbidden, "Hidden paths cannot be written."};
-  if (auto n = req.body_length(); n && *n > o.max_body)
-    return Refusal{http::status::kContentTooLarge,
+    return PreBodyRefusal{http::status::kForbidden, "Hidden paths cannot be written."};
+  if (auto n = expected_length(req); n && *n > o.max_body)
+    return PreBodyRefusal{http::status::kContentTooLarge,
                    "The upload is larger than " + std::to_string(o.max_body) + " bytes."};
   return std::nullopt;
 }
 
 // What is at the target now decides 201 or 204 and the preconditions. `dir` is the target's
 // directory; on a refusal the caller closes it.
-std::optional<Refusal> check_target(int dir, const std::string& name, const Request& req,
+std::optional<PreBodyRefusal> check_target(int dir, const std::string& name, const Request& req,
                                     bool& existed) {
   struct stat st {};
   http::Validators v;
   std::string etag;
   if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISDIR(st.st_mode))
-      return Refusal{http::status::kConflict, "A directory of that name exists."};
+      return PreBodyRefusal{http::status::kConflict, "A directory of that name exists."};
     // A symlink or special file: replacing it would not do what the client thinks.
     if (!S_ISREG(st.st_mode))
-      return Refusal{http::status::kForbidden, "Only regular files can be replaced."};
+      return PreBodyRefusal{http::status::kForbidden, "Only regular files can be replaced."};
     existed = true;
     etag = io::file_etag(st);
     v = http::Validators{true, etag, st.st_mtim.tv_sec};
@@ -81,15 +94,15 @@ std::optional<Refusal> check_target(int dir, const std::string& name, const Requ
     return refusal_from_errno(errno, "Cannot look at the target");
   }
   if (http::evaluate_preconditions(req.head, v) != http::Precondition::Proceed)
-    return Refusal{http::status::kPreconditionFailed,
+    return PreBodyRefusal{http::status::kPreconditionFailed,
                    "A precondition of the request does not hold."};
   // Enough room for a declared length? (A chunked body is checked as it arrives: ENOSPC.)
-  if (auto n = req.body_length(); n) {
+  if (auto n = expected_length(req); n) {
     struct statvfs fs {};
     if (::fstatvfs(dir, &fs) == 0) {
       const auto room = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
       if (*n > room)
-        return Refusal{http::status::kInsufficientStorage,
+        return PreBodyRefusal{http::status::kInsufficientStorage,
                        "Not enough free space for " + std::to_string(*n) + " bytes."};
     }
   }
@@ -150,9 +163,11 @@ class CommitJob final : public Job {
 
 }  // namespace
 
-std::unique_ptr<Upload> Upload::begin(const io::Docroot& root, const ServerOptions& o,
-                                      const Request& req, Reply& reply) {
-  auto refuse = [&](const Refusal& r) {
+std::unique_ptr<Upload> Upload::begin(const DavContext& dav, const Request& req,
+                                      Reply& reply) {
+  const io::Docroot& root = dav.root;
+  const ServerOptions& o = dav.options;
+  auto refuse = [&](const PreBodyRefusal& r) {
     HTTPFS_DEBUG("{}: upload to {} refused: {}", req.peer.host(), req.path.path, r.detail);
     reply_error(reply, r.status, r.detail, r.extra_name, r.extra_value);
     return nullptr;
@@ -176,6 +191,15 @@ std::unique_ptr<Upload> Upload::begin(const io::Docroot& root, const ServerOptio
   if (auto r = check_target(dir, name, req, up->existed_)) {
     ::close(dir);
     return refuse(*r);
+  }
+  // Under a lock (of the file, or of the collection a new file joins): its token, or 423.
+  std::vector<WriteTarget> targets = {{req.path.path, false}};
+  if (!up->existed_) targets.push_back({parent_path(req.path.path), false});
+  if (auto r = check_write(dav, req, targets)) {
+    ::close(dir);
+    HTTPFS_DEBUG("{}: upload to {} refused: {}", req.peer.host(), req.path.path, r->detail);
+    reply_refusal(reply, *r);
+    return nullptr;
   }
   if (const http::Header* inm = req.find("if-none-match");
       inm && http::chars::trim_ows(inm->value) == "*")
@@ -258,7 +282,7 @@ void Upload::abandon(std::string_view why) {
 
 Handling UploadHandler::handle(const Request& request, Reply& reply) {
   Handling h;
-  h.sink = Upload::begin(root_, options_, request, reply);
+  h.sink = Upload::begin(dav_, request, reply);
   return h;
 }
 

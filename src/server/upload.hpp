@@ -4,7 +4,9 @@
 //   begin()    every check that can be made before the body is read: read-only (403), the
 //              path (405 for a directory path, 403 hidden, 409 a directory or a file in the
 //              way), preconditions (412), size (413), free space (507), a malformed
-//              Content-Digest (400); then the temporary file in the target's directory
+//              Content-Digest (400), locks (423; RFC 4918 7.5); then the temporary file in
+//              the target's directory. A chunked body's size is judged by
+//              X-Expected-Entity-Length when it comes.
 //   write()    body bytes into the temporary file (hashed when a Content-Digest came),
 //   splice..   or straight from the socket through a pipe (the driver moves them)
 //   finish()   the digest is checked, then a CommitJob makes the file durable and gives it
@@ -31,6 +33,7 @@
 #include "io/docroot.hpp"
 #include "io/file_sink.hpp"
 #include "io/sha256.hpp"
+#include "server/dav.hpp"
 #include "server/docroot_handler.hpp"
 #include "server/handler.hpp"
 #include "server/options.hpp"
@@ -41,8 +44,8 @@ class Upload final : public BodySink {
  public:
   // Checks the request and opens the temporary file. Returns the upload, or nullptr after
   // answering the refusal in `reply`.
-  static std::unique_ptr<Upload> begin(const io::Docroot& root, const ServerOptions& options,
-                                       const Request& request, Reply& reply);
+  static std::unique_ptr<Upload> begin(const DavContext& dav, const Request& request,
+                                       Reply& reply);
   ~Upload() override;
 
   std::optional<BodyFault> write(std::string_view bytes) override;
@@ -80,8 +83,12 @@ class Upload final : public BodySink {
 // The Handler for PUT and POST.
 class UploadHandler final : public DocrootHandler {
  public:
-  using DocrootHandler::DocrootHandler;
+  explicit UploadHandler(const DavContext& dav)
+      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
   Handling handle(const Request& request, Reply& reply) override;
+
+ private:
+  const DavContext& dav_;
 };
 
 }  // namespace httpfs::server

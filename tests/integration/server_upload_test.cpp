@@ -365,7 +365,7 @@ TEST_CASE("--read-only and Basic credentials") {
     CHECK(put(ro.port(), "/w.txt", "x").status == 403);
     CHECK(get(ro.port(), "/r.txt", {}, "DELETE").status == 403);
     CHECK(get(ro.port(), "/r.txt").body == "readable");
-    CHECK(get(ro.port(), "/", {}, "OPTIONS").header("Allow") == "GET, HEAD, OPTIONS");
+    CHECK(get(ro.port(), "/", {}, "OPTIONS").header("Allow") == "GET, HEAD, OPTIONS, PROPFIND");
   }
   const std::string good = "Authorization: Basic " + httpfs::http::base64_encode("alice:s3cret");
   const std::string bad = "Authorization: Basic " + httpfs::http::base64_encode("alice:wrong");
@@ -401,22 +401,26 @@ TEST_CASE("--read-only and Basic credentials") {
   CHECK(r.status == 2);
 }
 
-TEST_CASE("DELETE: 204, 404, 409 for a non-empty directory") {
+TEST_CASE("DELETE: 204, 404; a collection goes with everything in it") {
   TempDir root;
   root.write("gone.txt", "x");
   root.write("full/inside", "x");
+  root.write("full/deeper/.hidden", "x");
+  root.write("keep/inside", "x");
   root.mkdir("empty");
   ServerProcess server(root.path());
   CHECK(get(server.port(), "/gone.txt", {}, "DELETE").status == 204);
   CHECK_FALSE(file_exists(root / "gone.txt"));
   CHECK(get(server.port(), "/gone.txt", {}, "DELETE").status == 404);
-  CHECK(get(server.port(), "/full", {}, "DELETE").status == 409);
-  CHECK(file_exists(root / "full/inside"));
+  CHECK(curl({"-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE", server.url("/keep/inside")})
+            .out == "204");
+  // RFC 4918 9.6.1: DELETE of a collection acts as if Depth: infinity.
+  CHECK(get(server.port(), "/full", {}, "DELETE").status == 204);
+  CHECK_FALSE(file_exists(root / "full"));
   CHECK(get(server.port(), "/empty/", {}, "DELETE").status == 204);
   CHECK(get(server.port(), "/", {}, "DELETE").status == 403);
   CHECK(get(server.port(), "/../x", {}, "DELETE").status == 400);
-  CHECK(curl({"-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE", server.url("/full/inside")})
-            .out == "204");
+  CHECK(entries(root.path()) == std::vector<std::string>{"keep"});
 }
 
 TEST_CASE("a stalled upload is cut at the body timeout and leaves nothing") {

@@ -53,6 +53,8 @@ std::vector<Answer> parse_answers(std::string& in, std::string_view method = "GE
     a.head = in.substr(0, h.head_size);
     auto body = h.framing == httpfs::http::ResponseFraming::Length
                     ? httpfs::http::BodyDecoder::length(h.content_length)
+                : h.framing == httpfs::http::ResponseFraming::Chunked
+                    ? httpfs::http::BodyDecoder::chunked()
                     : httpfs::http::BodyDecoder::none();
     std::string_view rest = std::string_view(in).substr(h.head_size);
     std::size_t used = h.head_size;
@@ -381,4 +383,20 @@ TEST_CASE(
   CHECK(httpfs::test::read_file(h.root() / "up/cut.txt") == "cut");
   for (int i = 0; i < 20000 && h.server().connection_count() > 0; ++i) h.turn();
   CHECK(h.server().connection_count() == 0);
+}
+
+TEST_CASE("a PROPFIND answer is made while it is sent: chunked, every member, then keep-alive") {
+  Harness h;
+  for (int i = 0; i < 300; ++i) h.root().write("up/f" + std::to_string(i), "x");
+  h.connect("PROPFIND /up/ HTTP/1.1\r\nHost: h\r\nDepth: 1\r\n\r\n" + std::string(kGetHello));
+  auto got = h.answers(2, "PROPFIND");
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].status == 207);
+  CHECK(got[0].has("Transfer-Encoding: chunked"));
+  std::size_t responses = 0;
+  for (std::size_t at = 0; (at = got[0].body.find("<D:response>", at)) != std::string::npos; ++at)
+    ++responses;
+  CHECK(responses == 301);  // the collection and its 300 members
+  CHECK(got[0].body.ends_with("</D:multistatus>\n"));
+  CHECK(got[1].status == 200);  // the pipelined GET behind it, on the same connection
 }

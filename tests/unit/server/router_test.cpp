@@ -10,6 +10,8 @@
 #include "http/request_parser.hpp"
 #include "net/output_queue.hpp"
 #include "server/http1_encoder.hpp"
+#include "server/options_handler.hpp"
+#include "support/process.hpp"
 
 using namespace httpfs::server;
 using httpfs::http::Method;
@@ -44,6 +46,8 @@ std::string drain(httpfs::net::OutputQueue& q) {
 }
 
 struct Fixture {
+  httpfs::test::TempDir dir;
+  httpfs::io::Docroot root;
   ServerOptions options;
   Authenticator auth;
   std::unique_ptr<Router> router;
@@ -58,7 +62,10 @@ struct Fixture {
     writes = w.get();
     router->add({Method::Get, Method::Head}, Router::Access::Read, std::move(r));
     router->add({Method::Put}, Router::Access::Write, std::move(w));
-    router->add_options();
+    dir.mkdir("x");
+    REQUIRE(root.open_root(dir.path(), {}) == 0);
+    router->add({Method::Options}, Router::Access::Read,
+                 std::make_unique<OptionsHandler>(root, options, router->allow()));
   }
 
   // The answer to `raw` (a whole request head) as bytes.
@@ -122,18 +129,37 @@ TEST_CASE("what no handler sees: 501, 417, 400, 405 with Allow") {
   CHECK(f.writes->calls == 0);
 }
 
-TEST_CASE("OPTIONS lists what is served; a read-only server leaves the writes out") {
+TEST_CASE("OPTIONS *: what the server serves; a path: what it accepts, and DAV") {
   Fixture f;
   f.build();
-  std::string a = f.answer("OPTIONS /x HTTP/1.1\r\nHost: h\r\n\r\n");
-  CHECK(starts(a, "HTTP/1.1 204 "));
+  std::string a = f.answer("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(starts(a, "HTTP/1.1 200 "));
   CHECK(a.find("\r\nAllow: GET, HEAD, PUT, OPTIONS\r\n") != std::string::npos);
+  CHECK(a.find("\r\nDAV: 1, 2\r\n") != std::string::npos);
+  a = f.answer("OPTIONS /x HTTP/1.1\r\nHost: h\r\n\r\n");  // a collection
+  CHECK(a.find("\r\nAllow: GET, HEAD, DELETE, OPTIONS, PROPFIND, PROPPATCH, COPY, MOVE, LOCK, "
+               "UNLOCK\r\n") != std::string::npos);
+  a = f.answer("OPTIONS /missing HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(a.find("\r\nAllow: OPTIONS, PUT, POST, MKCOL, LOCK\r\n") != std::string::npos);
 
   Fixture ro;
   ro.options.read_only = true;
   ro.build();
-  a = ro.answer("OPTIONS /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  a = ro.answer("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
   CHECK(a.find("\r\nAllow: GET, HEAD, OPTIONS\r\n") != std::string::npos);
+  a = ro.answer("OPTIONS /x HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(a.find("\r\nAllow: GET, HEAD, OPTIONS, PROPFIND\r\n") != std::string::npos);
+}
+
+TEST_CASE("the state directory is never served") {
+  Fixture f;
+  f.build();
+  f.options.show_hidden = true;
+  CHECK(starts(f.answer("GET /.httpfs-state/locks HTTP/1.1\r\nHost: h\r\n\r\n"),
+               "HTTP/1.1 404 "));
+  CHECK(starts(f.answer("PUT /.httpfs-state HTTP/1.1\r\nHost: h\r\n\r\n"), "HTTP/1.1 404 "));
+  CHECK(f.reads->calls == 0);
+  CHECK(f.writes->calls == 0);
 }
 
 TEST_CASE("credentials: required for writes, for reads only with --auth-all") {
