@@ -85,19 +85,11 @@ class CopyMoveJob final : public Job {
       // The resource itself: one status says it.
       spdlog::warn("{} {} to {}: {}", move_ ? "MOVE" : "COPY", from_path_, to_path_,
                    net::errno_text(first.error));
-      return reply_error(reply, status_from_errno(first.error),
-                         std::string(move_ ? "Cannot move: " : "Cannot copy: ") +
-                             net::errno_text(first.error));
+      return reply_error(
+          reply, status_from_errno(first.error),
+          std::string(move_ ? "Cannot move: " : "Cannot copy: ") + net::errno_text(first.error));
     }
-    std::string body(kMultistatusOpen);
-    for (const io::TreeFailure& f : failures_)
-      append_status_response(body, member_path(f.path), status_from_errno(f.error));
-    body += kMultistatusClose;
-    reply.begin(http::status::kMultiStatus);
-    reply.header("Content-Type", "application/xml; charset=utf-8");
-    reply.end_head(body.size());
-    reply.body(body);
-    reply.finish();
+    reply_tree_failures(reply, to_path_, failures_);
   }
 
  private:
@@ -105,11 +97,6 @@ class CopyMoveJob final : public Job {
   void sync_dirs() {
     ::fsync(from_.dir);
     ::fsync(to_.dir);
-  }
-  std::string member_path(const std::string& rel) const {
-    // Failures while removing an old destination, or copying, are about the destination's
-    // members; those of removing a moved source are about the source's.
-    return rel.empty() ? to_path_ : to_path_ + "/" + rel;
   }
 
   const DavContext& dav_;
@@ -218,9 +205,9 @@ Handling CopyMoveHandler::handle(const Request& request, Reply& reply) {
   if (dst_place.dir < 0)
     return refuse({http::status::kConflict, "The destination's parent collection does not exist."});
   Handling h;
-  h.job = std::make_unique<CopyMoveJob>(dav_, move_, members, std::move(src_place),
-                                        std::move(dst_place), from, to, exists,
-                                        S_ISDIR(src.st_mode));
+  h.job =
+      std::make_unique<CopyMoveJob>(dav_, move_, members, std::move(src_place),
+                                    std::move(dst_place), from, to, exists, S_ISDIR(src.st_mode));
   return h;
 }
 

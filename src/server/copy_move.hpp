@@ -20,18 +20,15 @@
 
 #include "http/target.hpp"
 #include "server/dav.hpp"
-#include "server/docroot_handler.hpp"
 
 namespace httpfs::server {
 
-class CopyMoveHandler final : public DocrootHandler {
+class CopyMoveHandler final : public DavHandler {
  public:
-  CopyMoveHandler(const DavContext& dav, bool move)
-      : DocrootHandler(dav.root, dav.options), dav_(dav), move_(move) {}
+  CopyMoveHandler(const DavContext& dav, bool move) : DavHandler(dav), move_(move) {}
   Handling handle(const Request& request, Reply& reply) override;
 
  private:
-  const DavContext& dav_;
   bool move_;
 };
 

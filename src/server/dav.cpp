@@ -13,6 +13,7 @@
 #include "http/xml_writer.hpp"
 #include "io/file_etag.hpp"
 #include "server/debug_log.hpp"
+#include "server/errno_status.hpp"
 
 namespace httpfs::server {
 
@@ -77,6 +78,27 @@ void append_href(std::string& out, std::string_view path) {
   out += "<D:href>";
   http::xml_escape_text(out, http::percent_encode_path(path));
   out += "</D:href>";
+}
+
+void reply_multistatus(Reply& reply, std::string_view responses) {
+  std::string body(kMultistatusOpen);
+  body += responses;
+  body += kMultistatusClose;
+  reply.begin(http::status::kMultiStatus);
+  reply.header("Content-Type", "application/xml; charset=utf-8");
+  reply.end_head(body.size());
+  reply.body(body);
+  reply.finish();
+}
+
+void reply_tree_failures(Reply& reply, std::string_view base,
+                         const std::vector<io::TreeFailure>& failures) {
+  std::string responses;
+  for (const io::TreeFailure& f : failures)
+    append_status_response(responses,
+                           f.path.empty() ? std::string(base) : std::string(base) + "/" + f.path,
+                           status_from_errno(f.error));
+  reply_multistatus(reply, responses);
 }
 
 void append_status_response(std::string& out, std::string_view path, int status) {
@@ -164,8 +186,7 @@ void reply_refusal(Reply& reply, const Refusal& r) {
   reply.finish();
 }
 
-XmlBodySink::XmlBodySink(http::XmlBodyParser::Expect expect, std::size_t max_bytes,
-                         Answer on_body)
+XmlBodySink::XmlBodySink(http::XmlBodyParser::Expect expect, std::size_t max_bytes, Answer on_body)
     : parser_(expect, {max_bytes, 64}), on_body_(std::move(on_body)) {}
 
 std::optional<BodyFault> XmlBodySink::write(std::string_view bytes) {
@@ -178,7 +199,8 @@ std::optional<BodyFault> XmlBodySink::write(std::string_view bytes) {
 }
 
 BodySink::Finish XmlBodySink::finish(Reply& reply) {
-  if (!parser_.finish()) return Finish{nullptr, BodyFault{http::status::kBadRequest, parser_.error(), false}};
+  if (!parser_.finish())
+    return Finish{nullptr, BodyFault{http::status::kBadRequest, parser_.error(), false}};
   return on_body_(parser_, reply);
 }
 

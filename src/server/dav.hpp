@@ -22,6 +22,8 @@
 #include "http/xml_body.hpp"
 #include "io/docroot.hpp"
 #include "io/lock_store.hpp"
+#include "io/tree.hpp"
+#include "server/docroot_handler.hpp"
 #include "server/handler.hpp"
 #include "server/options.hpp"
 
@@ -31,6 +33,15 @@ struct DavContext {
   const io::Docroot& root;
   const ServerOptions& options;
   io::LockStore& locks;
+};
+
+// The base of the handlers that need the lock store too.
+class DavHandler : public DocrootHandler {
+ public:
+  explicit DavHandler(const DavContext& dav) : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+
+ protected:
+  const DavContext& dav_;
 };
 
 // A resource a write changes: the path, and whether everything below it changes too (a
@@ -85,6 +96,12 @@ inline constexpr std::string_view kMultistatusOpen =
     "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
 inline constexpr std::string_view kMultistatusClose = "</D:multistatus>\n";
 void append_href(std::string& out, std::string_view path);
+// A complete 207 answer whose body `responses` are <D:response> elements.
+void reply_multistatus(Reply& reply, std::string_view responses);
+// A 207 naming each member of the tree at `base` that a DELETE, COPY or MOVE could not handle,
+// with the status its errno means.
+void reply_tree_failures(Reply& reply, std::string_view base,
+                         const std::vector<io::TreeFailure>& failures);
 void append_status_response(std::string& out, std::string_view path, int status);
 std::string status_line(int status);  // "HTTP/1.1 404 Not Found"
 // <D:activelock> of `lock` (RFC 4918 14.1), its timeout counted from `now`.

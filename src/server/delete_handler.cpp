@@ -10,9 +10,9 @@
 #include "http/conditional.hpp"
 #include "http/status.hpp"
 #include "io/file_etag.hpp"
+#include "io/tree.hpp"
 #include "net/errors.hpp"
 #include "server/errno_status.hpp"
-#include "io/tree.hpp"
 #include "server/file_handler.hpp"
 #include "server/mkcol.hpp"
 
@@ -40,16 +40,7 @@ class DeleteTreeJob final : public Job {
       reply.end_head(0);
       return reply.finish();
     }
-    std::string body(kMultistatusOpen);
-    for (const io::TreeFailure& f : failures_)
-      append_status_response(body, f.path.empty() ? path_ : path_ + "/" + f.path,
-                             status_from_errno(f.error));
-    body += kMultistatusClose;
-    reply.begin(http::status::kMultiStatus);
-    reply.header("Content-Type", "application/xml; charset=utf-8");
-    reply.end_head(body.size());
-    reply.body(body);
-    reply.finish();
+    reply_tree_failures(reply, path_, failures_);
   }
 
  private:
@@ -91,8 +82,8 @@ Handling DeleteHandler::handle(const Request& request, Reply& reply) {
   if (request.path.path.back() == '/' && !is_dir)
     refusal = Refusal{http::status::kNotFound, "There is nothing at this path."};
   else if (http::evaluate_preconditions(request.head, v) != http::Precondition::Proceed)
-    refusal = Refusal{http::status::kPreconditionFailed,
-                      "A precondition of the request does not hold."};
+    refusal =
+        Refusal{http::status::kPreconditionFailed, "A precondition of the request does not hold."};
   else
     refusal = check_write(dav_, request, {WriteTarget{path, true}, WriteTarget{parent_path(path)}});
   if (refusal) {

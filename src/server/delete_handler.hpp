@@ -6,20 +6,15 @@
 
 #include "io/docroot.hpp"
 #include "server/dav.hpp"
-#include "server/docroot_handler.hpp"
 #include "server/handler.hpp"
 #include "server/options.hpp"
 
 namespace httpfs::server {
 
-class DeleteHandler final : public DocrootHandler {
+class DeleteHandler final : public DavHandler {
  public:
-  explicit DeleteHandler(const DavContext& dav)
-      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+  using DavHandler::DavHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const DavContext& dav_;
 };
 
 }  // namespace httpfs::server

@@ -104,8 +104,7 @@ int Http1Encoder::end_head_streamed(int status) {
     writer_->header("Transfer-Encoding", "chunked");
   else
     ctx_.keep_alive = false;
-  if (!ctx_.keep_alive)
-    writer_->header("Connection", "close");
+  if (!ctx_.keep_alive) writer_->header("Connection", "close");
   std::size_t n = writer_->finish();
   if (n == 0) return end_head(status, 0, false);  // the same 500 as for any unwritable head
   out_.commit(n);

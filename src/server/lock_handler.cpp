@@ -46,9 +46,9 @@ int create_empty(const io::Docroot& root, std::string_view path) {
 }
 
 // A new lock on `path`, from the lockinfo body.
-BodySink::Finish new_lock(const DavContext& dav, std::string path, bool infinite,
-                          std::string user, std::string_view timeout_header,
-                          const http::LockinfoBody& info, Reply& reply) {
+BodySink::Finish new_lock(const DavContext& dav, std::string path, bool infinite, std::string user,
+                          std::string_view timeout_header, const http::LockinfoBody& info,
+                          Reply& reply) {
   const std::time_t now = std::time(nullptr);
   io::Lock lock;
   lock.root = path;
@@ -74,7 +74,8 @@ BodySink::Finish new_lock(const DavContext& dav, std::string path, bool infinite
     status = http::status::kCreated;
   } else if (r != -EEXIST) {
     dav.locks.remove(lock.token);
-    reply_error(reply, r == -ENOENT || r == -ENOTDIR ? http::status::kConflict : status_from_errno(r),
+    reply_error(reply,
+                r == -ENOENT || r == -ENOTDIR ? http::status::kConflict : status_from_errno(r),
                 "Nothing can be made at this path: " + net::errno_text(r));
     return {};
   }
@@ -155,7 +156,8 @@ Handling LockHandler::refresh(const Request& request, Reply& reply) {
   const http::Header* t = request.find("timeout");
   const std::uint64_t timeout =
       lock_timeout(t ? t->value : std::string_view{}, options_.max_lock_timeout_s);
-  for (const std::string& token : if_header ? if_header->state_tokens() : std::vector<std::string>{}) {
+  for (const std::string& token :
+       if_header ? if_header->state_tokens() : std::vector<std::string>{}) {
     io::Lock lock;
     if (!dav_.locks.find(token, now, lock) || !lock.covers(path)) continue;
     if (!lock.principal.empty() && lock.principal != request.user) continue;

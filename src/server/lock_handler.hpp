@@ -13,28 +13,22 @@
 #pragma once
 
 #include "server/dav.hpp"
-#include "server/docroot_handler.hpp"
 
 namespace httpfs::server {
 
-class LockHandler final : public DocrootHandler {
+class LockHandler final : public DavHandler {
  public:
-  explicit LockHandler(const DavContext& dav) : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+  using DavHandler::DavHandler;
   Handling handle(const Request& request, Reply& reply) override;
 
  private:
   Handling refresh(const Request& request, Reply& reply);
-  const DavContext& dav_;
 };
 
-class UnlockHandler final : public DocrootHandler {
+class UnlockHandler final : public DavHandler {
  public:
-  explicit UnlockHandler(const DavContext& dav)
-      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+  using DavHandler::DavHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const DavContext& dav_;
 };
 
 // The timeout a Timeout header asks for (RFC 4918 10.7), capped at `max_s`; `max_s` when

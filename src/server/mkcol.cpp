@@ -31,8 +31,8 @@ Handling MkcolHandler::handle(const Request& request, Reply& reply) {
                 allowed_for(ResourceKind::Collection, false));
   } else if (!options_.show_hidden && is_hidden_path(path)) {
     reply_error(reply, http::status::kForbidden, "Hidden paths cannot be written.");
-  } else if (auto refusal = check_write(dav_, request,
-                                        {WriteTarget{path, false}, WriteTarget{parent_path(path)}})) {
+  } else if (auto refusal = check_write(
+                 dav_, request, {WriteTarget{path, false}, WriteTarget{parent_path(path)}})) {
     reply_refusal(reply, *refusal);
   } else {
     std::string name;
@@ -46,12 +46,13 @@ Handling MkcolHandler::handle(const Request& request, Reply& reply) {
       reply.end_head(0);
       reply.finish();
     } else if (err == EEXIST) {
-      reply_error(reply, http::status::kMethodNotAllowed, "Something exists at this path.",
-                  "Allow", allowed_for(ResourceKind::Collection, false));
+      reply_error(reply, http::status::kMethodNotAllowed, "Something exists at this path.", "Allow",
+                  allowed_for(ResourceKind::Collection, false));
     } else if (err == ENOENT || err == ENOTDIR) {
       reply_error(reply, http::status::kConflict, "The parent collection does not exist.");
     } else {
-      reply_error(reply, status_from_errno(err), "Cannot make the collection: " + net::errno_text(err));
+      reply_error(reply, status_from_errno(err),
+                  "Cannot make the collection: " + net::errno_text(err));
     }
   }
   return {};

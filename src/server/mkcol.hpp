@@ -4,18 +4,13 @@
 #pragma once
 
 #include "server/dav.hpp"
-#include "server/docroot_handler.hpp"
 
 namespace httpfs::server {
 
-class MkcolHandler final : public DocrootHandler {
+class MkcolHandler final : public DavHandler {
  public:
-  explicit MkcolHandler(const DavContext& dav)
-      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+  using DavHandler::DavHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const DavContext& dav_;
 };
 
 // The path of the collection that holds `path` ("/a/b" and "/a/b/" -> "/a"; "/x" -> "/").

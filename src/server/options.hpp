@@ -37,7 +37,7 @@ struct ServerOptions {
   std::uint64_t max_body = 8ull << 30;  // largest upload; 413 beyond
 
   // WebDAV
-  std::uint64_t max_xml_body = 1 << 20;   // PROPFIND, PROPPATCH, LOCK bodies; 413 beyond
+  std::uint64_t max_xml_body = 1 << 20;     // PROPFIND, PROPPATCH, LOCK bodies; 413 beyond
   std::uint64_t max_lock_timeout_s = 3600;  // longest lock granted (a longer ask is cut)
 
   // limits

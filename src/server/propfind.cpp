@@ -35,8 +35,8 @@ Depth parse_depth(const Request& r) {
 
 // The live properties, in the order allprop and propname list them.
 constexpr std::array<std::string_view, 9> kLive = {
-    "resourcetype",   "getcontentlength", "getlastmodified", "getetag",      "getcontenttype",
-    "creationdate",   "displayname",      "supportedlock",   "lockdiscovery"};
+    "resourcetype", "getcontentlength", "getlastmodified", "getetag",      "getcontenttype",
+    "creationdate", "displayname",      "supportedlock",   "lockdiscovery"};
 
 bool is_live(const http::XmlName& n) {
   return n.ns == http::kDavNamespace &&
@@ -182,8 +182,7 @@ class PropfindBody final : public BodySource {
   }
 
   void read_dead(const Resource& r, int dir_fd, std::vector<io::DeadProperty>& dead) {
-    const int r_ = dir_fd >= 0 ? read_member_dead(dir_fd, r.name, dead)
-                               : read_self_dead(r, dead);
+    const int r_ = dir_fd >= 0 ? read_member_dead(dir_fd, r.name, dead) : read_self_dead(r, dead);
     if (r_ < 0) dead.clear();  // unreadable: listed without them (the live ones still hold)
   }
 
@@ -264,8 +263,7 @@ Handling PropfindHandler::handle(const Request& request, Reply& reply) {
   Handling h;
   h.sink = std::make_unique<XmlBodySink>(
       http::XmlBodyParser::Expect::Propfind, options_.max_xml_body,
-      [this, self = std::move(self), members](const http::XmlBodyParser& body,
-                                              Reply& r) mutable {
+      [this, self = std::move(self), members](const http::XmlBodyParser& body, Reply& r) mutable {
         answer(dav_, body.propfind(), std::move(self), members, r);
         return BodySink::Finish{};
       });

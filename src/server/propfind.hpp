@@ -12,18 +12,13 @@
 #pragma once
 
 #include "server/dav.hpp"
-#include "server/docroot_handler.hpp"
 
 namespace httpfs::server {
 
-class PropfindHandler final : public DocrootHandler {
+class PropfindHandler final : public DavHandler {
  public:
-  explicit PropfindHandler(const DavContext& dav)
-      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+  using DavHandler::DavHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const DavContext& dav_;
 };
 
 }  // namespace httpfs::server

@@ -25,8 +25,7 @@ struct Outcome {
 
 void answer(Reply& reply, std::string_view path, const std::vector<Outcome>& outcomes,
             bool protected_failure) {
-  std::string body(kMultistatusOpen);
-  body += "<D:response>";
+  std::string body = "<D:response>";
   append_href(body, path);
   for (int status : {200, 403, 424, 507}) {
     std::string props;
@@ -40,20 +39,14 @@ void answer(Reply& reply, std::string_view path, const std::vector<Outcome>& out
     body += "</D:propstat>";
   }
   body += "</D:response>\n";
-  body += kMultistatusClose;
-  reply.begin(http::status::kMultiStatus);
-  reply.header("Content-Type", "application/xml; charset=utf-8");
-  reply.end_head(body.size());
-  reply.body(body);
-  reply.finish();
+  reply_multistatus(reply, body);
 }
 
 // Applies the operations to the properties of the open resource `fd`.
 std::vector<Outcome> apply(int fd, const http::ProppatchBody& patch, bool& protected_failure) {
   std::vector<Outcome> out;
-  protected_failure = std::any_of(patch.ops.begin(), patch.ops.end(), [](const auto& op) {
-    return is_live_property(op.prop.name);
-  });
+  protected_failure = std::any_of(patch.ops.begin(), patch.ops.end(),
+                                  [](const auto& op) { return is_live_property(op.prop.name); });
   std::vector<io::DeadProperty> props;
   int err = protected_failure ? 0 : io::read_dead_props(fd, props);
   if (!protected_failure && err == 0) {
@@ -61,8 +54,7 @@ std::vector<Outcome> apply(int fd, const http::ProppatchBody& patch, bool& prote
       if (op.remove)
         io::remove_dead_prop(props, op.prop.name);
       else
-        io::set_dead_prop(props,
-                          io::DeadProperty{op.prop.name, op.prop.value_xml, op.prop.lang});
+        io::set_dead_prop(props, io::DeadProperty{op.prop.name, op.prop.value_xml, op.prop.lang});
     }
     err = io::write_dead_props(fd, props);
   }
@@ -83,7 +75,7 @@ std::vector<Outcome> apply(int fd, const http::ProppatchBody& patch, bool& prote
 
 bool is_live_property(const http::XmlName& n) noexcept {
   static constexpr std::array<std::string_view, 10> kLive = {
-      "resourcetype", "getcontentlength", "getlastmodified", "getetag",      "getcontenttype",
+      "resourcetype", "getcontentlength", "getlastmodified", "getetag",       "getcontenttype",
       "creationdate", "displayname",      "supportedlock",   "lockdiscovery", "getcontentlanguage"};
   return n.ns == http::kDavNamespace &&
          std::find(kLive.begin(), kLive.end(), n.local) != kLive.end();

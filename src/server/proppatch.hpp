@@ -7,18 +7,13 @@
 #pragma once
 
 #include "server/dav.hpp"
-#include "server/docroot_handler.hpp"
 
 namespace httpfs::server {
 
-class ProppatchHandler final : public DocrootHandler {
+class ProppatchHandler final : public DavHandler {
  public:
-  explicit ProppatchHandler(const DavContext& dav)
-      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+  using DavHandler::DavHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const DavContext& dav_;
 };
 
 // Whether `name` is a live property this server computes (and so cannot be set).

@@ -11,13 +11,13 @@
 #include "http/chars.hpp"
 #include "http/conditional.hpp"
 #include "http/content_digest.hpp"
+#include "http/fields.hpp"
 #include "http/percent.hpp"
 #include "http/status.hpp"
 #include "io/file_etag.hpp"
 #include "net/errors.hpp"
 #include "server/debug_log.hpp"
 #include "server/errno_status.hpp"
-#include "http/fields.hpp"
 #include "server/file_handler.hpp"
 #include "server/mkcol.hpp"
 
@@ -64,20 +64,20 @@ std::optional<PreBodyRefusal> check_request(const ServerOptions& o, const Reques
   const std::string& path = req.path.path;
   if (o.read_only) return PreBodyRefusal{http::status::kForbidden, "This server is read-only."};
   if (path.back() == '/')
-    return PreBodyRefusal{http::status::kMethodNotAllowed, "A directory cannot be uploaded to.", "Allow",
-                   "GET, HEAD, OPTIONS"};
+    return PreBodyRefusal{http::status::kMethodNotAllowed, "A directory cannot be uploaded to.",
+                          "Allow", "GET, HEAD, OPTIONS"};
   if (!o.show_hidden && is_hidden_path(path))
     return PreBodyRefusal{http::status::kForbidden, "Hidden paths cannot be written."};
   if (auto n = expected_length(req); n && *n > o.max_body)
     return PreBodyRefusal{http::status::kContentTooLarge,
-                   "The upload is larger than " + std::to_string(o.max_body) + " bytes."};
+                          "The upload is larger than " + std::to_string(o.max_body) + " bytes."};
   return std::nullopt;
 }
 
 // What is at the target now decides 201 or 204 and the preconditions. `dir` is the target's
 // directory; on a refusal the caller closes it.
 std::optional<PreBodyRefusal> check_target(int dir, const std::string& name, const Request& req,
-                                    bool& existed) {
+                                           bool& existed) {
   struct stat st {};
   http::Validators v;
   std::string etag;
@@ -95,7 +95,7 @@ std::optional<PreBodyRefusal> check_target(int dir, const std::string& name, con
   }
   if (http::evaluate_preconditions(req.head, v) != http::Precondition::Proceed)
     return PreBodyRefusal{http::status::kPreconditionFailed,
-                   "A precondition of the request does not hold."};
+                          "A precondition of the request does not hold."};
   // Enough room for a declared length? (A chunked body is checked as it arrives: ENOSPC.)
   if (auto n = expected_length(req); n) {
     struct statvfs fs {};
@@ -103,7 +103,7 @@ std::optional<PreBodyRefusal> check_target(int dir, const std::string& name, con
       const auto room = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
       if (*n > room)
         return PreBodyRefusal{http::status::kInsufficientStorage,
-                       "Not enough free space for " + std::to_string(*n) + " bytes."};
+                              "Not enough free space for " + std::to_string(*n) + " bytes."};
     }
   }
   return std::nullopt;
@@ -163,8 +163,7 @@ class CommitJob final : public Job {
 
 }  // namespace
 
-std::unique_ptr<Upload> Upload::begin(const DavContext& dav, const Request& req,
-                                      Reply& reply) {
+std::unique_ptr<Upload> Upload::begin(const DavContext& dav, const Request& req, Reply& reply) {
   const io::Docroot& root = dav.root;
   const ServerOptions& o = dav.options;
   auto refuse = [&](const PreBodyRefusal& r) {

@@ -44,8 +44,7 @@ class Upload final : public BodySink {
  public:
   // Checks the request and opens the temporary file. Returns the upload, or nullptr after
   // answering the refusal in `reply`.
-  static std::unique_ptr<Upload> begin(const DavContext& dav, const Request& request,
-                                       Reply& reply);
+  static std::unique_ptr<Upload> begin(const DavContext& dav, const Request& request, Reply& reply);
   ~Upload() override;
 
   std::optional<BodyFault> write(std::string_view bytes) override;
@@ -81,14 +80,10 @@ class Upload final : public BodySink {
 };
 
 // The Handler for PUT and POST.
-class UploadHandler final : public DocrootHandler {
+class UploadHandler final : public DavHandler {
  public:
-  explicit UploadHandler(const DavContext& dav)
-      : DocrootHandler(dav.root, dav.options), dav_(dav) {}
+  using DavHandler::DavHandler;
   Handling handle(const Request& request, Reply& reply) override;
-
- private:
-  const DavContext& dav_;
 };
 
 }  // namespace httpfs::server
