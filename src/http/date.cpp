@@ -113,11 +113,10 @@ std::string format_http_date(std::int64_t t) {
   return s;
 }
 
-std::string format_rfc3339(std::int64_t t) {
+void format_rfc3339(std::int64_t t, char* out) noexcept {
   char http[kHttpDateLength];
   format_http_date(t, http);
   const Civil c = civil_from_days(floor_div(t, 86400));
-  char out[21];
   auto y = static_cast<unsigned>(c.year < 0 ? 0 : c.year > 9999 ? 9999 : c.year);
   put2(out, y / 100);
   put2(out + 2, y % 100);
@@ -128,7 +127,12 @@ std::string format_rfc3339(std::int64_t t) {
   out[10] = 'T';
   for (int i = 0; i < 8; ++i) out[11 + i] = http[17 + i];  // HH:MM:SS
   out[19] = 'Z';
-  return std::string(out, 20);
+}
+
+std::string format_rfc3339(std::int64_t t) {
+  std::string s(kRfc3339Length, ' ');
+  format_rfc3339(t, s.data());
+  return s;
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view s) noexcept {

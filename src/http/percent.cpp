@@ -24,16 +24,17 @@ bool percent_decode(std::string_view in, std::string& out) {
 
 void percent_encode_path(std::string_view in, std::string& out, bool keep_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : in) {
+  std::size_t run = 0;  // start of the current run of bytes that stand for themselves
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
     auto u = static_cast<unsigned char>(c);
-    if (chars::kPathSafe[u] || (keep_slash && c == '/')) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
+    if (chars::kPathSafe[u] || (keep_slash && c == '/')) continue;
+    out.append(in, run, i - run);
+    run = i + 1;
+    const char escaped[3] = {'%', kHex[u >> 4], kHex[u & 15]};
+    out.append(escaped, 3);
   }
+  out.append(in, run, in.size() - run);
 }
 
 std::string percent_encode_path(std::string_view in, bool keep_slash) {

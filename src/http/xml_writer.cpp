@@ -84,11 +84,19 @@ std::string_view escape_of(char32_t c, bool attribute) noexcept {
   }
 }
 
+// Printable ASCII that stands for itself: the common case, copied a run at a time.
+bool is_plain(char c, bool attribute) noexcept {
+  return c >= 0x20 && c < 0x7F && c != '&' && c != '<' && c != '>' && (c != '"' || !attribute);
+}
+
 void escape(std::string& out, std::string_view text, bool attribute) {
-  out.reserve(out.size() + text.size());
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t start = i;
+    while (i < text.size() && is_plain(text[i], attribute)) ++i;
+    out.append(text, start, i - start);
+    if (i == text.size()) break;
+    start = i;
     char32_t c = next_code_point(text, i);
     if (c == kInvalid || !is_xml_char(c)) {
       out += kReplacement;
@@ -176,7 +184,7 @@ void append_attributes(std::string& out, Declared& declared,
     append_prefix(qname, decls, tentative, written_ns(a.name));
     append_local(qname, a.name.local);
     // An unprefixed "xmlns" would be a namespace declaration (Namespaces in XML 1.0 3).
-    if (qname == "xmlns") qname.insert(0, "_");
+    if (qname == "xmlns") qname.insert(qname.begin(), '_');
     bool repeat = false;
     for (const std::string& w : written) repeat = repeat || w == qname;
     if (repeat) continue;

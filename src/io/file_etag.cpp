@@ -1,19 +1,30 @@
 #include "io/file_etag.hpp"
 
-#include <cinttypes>
+#include <charconv>
 #include <cstdint>
-#include <cstdio>
 
 namespace httpfs::io {
 
-std::string file_etag(const struct stat& st) {
-  char buf[64];
+void append_file_etag(std::string& out, const struct stat& st) {
   const std::uint64_t mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000u +
                                  static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
-  int n = std::snprintf(buf, sizeof buf, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
-                        static_cast<std::uint64_t>(st.st_ino),
-                        static_cast<std::uint64_t>(st.st_size), mtime_ns);
-  return std::string(buf, static_cast<std::size_t>(n));
+  const std::uint64_t parts[] = {static_cast<std::uint64_t>(st.st_ino),
+                                 static_cast<std::uint64_t>(st.st_size), mtime_ns};
+  char buf[3 * 16 + 4];
+  char* p = buf;
+  *p++ = '"';
+  for (std::uint64_t v : parts) {
+    if (p != buf + 1) *p++ = '-';
+    p = std::to_chars(p, buf + sizeof buf, v, 16).ptr;
+  }
+  *p++ = '"';
+  out.append(buf, static_cast<std::size_t>(p - buf));
+}
+
+std::string file_etag(const struct stat& st) {
+  std::string tag;
+  append_file_etag(tag, st);
+  return tag;
 }
 
 }  // namespace httpfs::io
