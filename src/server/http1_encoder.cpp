@@ -1,6 +1,7 @@
 #include "server/http1_encoder.hpp"
 
-#include <cstdio>
+#include <cerrno>
+#include <string_view>
 
 namespace httpfs::server {
 
@@ -13,26 +14,35 @@ class StreamedBody final : public net::OutputQueue::Generator {
   StreamedBody(std::unique_ptr<BodySource> source, bool chunked)
       : source_(std::move(source)), chunked_(chunked) {}
 
+  // A chunk is made in place: a fixed-width size line first (RFC 9112 7.1 allows leading
+  // zeros), the source's bytes after it, and the size written over the zeros, so that the
+  // body is not copied once more.
   bool generate(std::string& out, std::size_t hint, int& error) override {
     if (!chunked_) return source_->next(out, hint, error);
-    std::string piece;
-    const bool more = source_->next(piece, hint, error);
+    out.assign(kEmptySizeLine);
+    const bool more = source_->next(out, hint, error);
     if (error != 0) return false;
-    if (!piece.empty()) {
-      char line[kSizeLine + 1];
-      const int n = std::snprintf(line, sizeof line, "%zx\r\n", piece.size());
-      out.assign(line, static_cast<std::size_t>(n));
-      out += piece;
-      out += "\r\n";
-    } else {
+    const std::size_t size = out.size() - kEmptySizeLine.size();
+    if (size > kMaxChunk) {
+      error = EOVERFLOW;
+      return false;
+    }
+    if (size == 0) {
       out.clear();
+    } else {
+      for (std::size_t d = 0; d < kSizeDigits; ++d)
+        out[d] = kHex[(size >> (4 * (kSizeDigits - 1 - d))) & 15];
+      out += "\r\n";
     }
     if (!more) out += "0\r\n\r\n";
     return more;
   }
 
  private:
-  static constexpr std::size_t kSizeLine = 20;
+  static constexpr std::size_t kSizeDigits = 8;
+  static constexpr std::string_view kEmptySizeLine = "00000000\r\n";
+  static constexpr std::size_t kMaxChunk = (std::size_t{1} << (4 * kSizeDigits)) - 1;
+  static constexpr char kHex[] = "0123456789abcdef";
   std::unique_ptr<BodySource> source_;
   bool chunked_;
 };

@@ -21,9 +21,10 @@ namespace httpfs::server {
 class BodySource {
  public:
   virtual ~BodySource() = default;
-  // Appends the next bytes to `out` (empty on entry): about `hint` of them, at least one
-  // unless the body is complete. Returns false after the last bytes. A failure (an errno in
-  // `error`) ends the body early: the response is then cut off, which the client sees.
+  // Appends the next bytes to `out`, which may already hold the driver's framing: about
+  // `hint` of them, at least one unless the body is complete. Returns false after the last
+  // bytes. A failure (an errno in `error`) ends the body early: the response is then cut
+  // off, which the client sees.
   virtual bool next(std::string& out, std::size_t hint, int& error) = 0;
 };
 
