@@ -26,6 +26,9 @@ struct DeadProperty {
 
 // The dead properties of the open file or directory `fd`: 0 (none is fine) or -errno.
 int read_dead_props(int fd, std::vector<DeadProperty>& out);
+// The same for the member `name` of the directory `dir_fd`, without following a symlink;
+// one syscall where the kernel has getxattrat(2).
+int read_dead_props_at(int dir_fd, const std::string& name, std::vector<DeadProperty>& out);
 // Replaces them all (an empty list removes the attribute): 0 or -errno.
 int write_dead_props(int fd, const std::vector<DeadProperty>& props);
 

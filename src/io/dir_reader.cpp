@@ -35,7 +35,8 @@ bool DirReader::next(std::string& name, struct stat& st) {
     if (n == "." || n == "..") continue;
     if (n.front() == '.' && (!show_hidden_ || is_state_path(prefix_ + std::string(n)))) continue;
     if (::fstatat(::dirfd(dir_), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (S_ISLNK(st.st_mode)) {
+    link_ = S_ISLNK(st.st_mode);
+    if (link_) {
       // A link is listed only if a request for it could be served: resolve it the way a
       // request would, through the docroot.
       const int target = root_->open(prefix_ + std::string(n), O_PATH);

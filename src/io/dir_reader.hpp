@@ -30,6 +30,8 @@ class DirReader {
   // The next entry that passes the rules: its name and what it is (the target's stat for a
   // symlink). False at the end.
   bool next(std::string& name, struct stat& st);
+  // Whether the last entry next() gave is a symlink (its stat is then the target's).
+  bool link() const noexcept { return link_; }
   // The directory's descriptor, for *at() calls about its entries.
   int fd() const noexcept { return dir_ != nullptr ? ::dirfd(dir_) : -1; }
 
@@ -38,6 +40,7 @@ class DirReader {
   DIR* dir_ = nullptr;
   std::string prefix_;  // dir_path ending in '/'
   bool show_hidden_ = false;
+  bool link_ = false;
 };
 
 }  // namespace httpfs::io

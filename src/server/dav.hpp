@@ -22,6 +22,7 @@
 #include "http/xml_body.hpp"
 #include "io/docroot.hpp"
 #include "io/lock_store.hpp"
+#include "io/no_props_cache.hpp"
 #include "io/tree.hpp"
 #include "server/docroot_handler.hpp"
 #include "server/handler.hpp"
@@ -33,6 +34,7 @@ struct DavContext {
   const io::Docroot& root;
   const ServerOptions& options;
   io::LockStore& locks;
+  io::NoPropsCache& no_props;  // PROPFIND's memory of files without dead properties
 };
 
 // The base of the handlers that need the lock store too.

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <ctime>
+#include <optional>
 
 #include "http/date.hpp"
 #include "http/mime.hpp"
@@ -34,13 +37,34 @@ Depth parse_depth(const Request& r) {
 }
 
 // The live properties, in the order allprop and propname list them.
+enum class Live : unsigned char {
+  ResourceType,
+  ContentLength,
+  LastModified,
+  ETag,
+  ContentType,
+  CreationDate,
+  DisplayName,
+  SupportedLock,
+  LockDiscovery,
+};
 constexpr std::array<std::string_view, 9> kLive = {
     "resourcetype", "getcontentlength", "getlastmodified", "getetag",      "getcontenttype",
     "creationdate", "displayname",      "supportedlock",   "lockdiscovery"};
+constexpr std::array<Live, 9> kAllLive = {
+    Live::ResourceType, Live::ContentLength, Live::LastModified,  Live::ETag,
+    Live::ContentType,  Live::CreationDate,  Live::DisplayName,   Live::SupportedLock,
+    Live::LockDiscovery};
 
-bool is_live(const http::XmlName& n) {
-  return n.ns == http::kDavNamespace &&
-         std::find(kLive.begin(), kLive.end(), n.local) != kLive.end();
+std::string_view name_of(Live p) {
+  return kLive[static_cast<std::size_t>(p)];
+}
+
+std::optional<Live> live_property(const http::XmlName& n) {
+  if (n.ns != http::kDavNamespace) return std::nullopt;
+  const auto it = std::find(kLive.begin(), kLive.end(), n.local);
+  if (it == kLive.end()) return std::nullopt;
+  return kAllLive[static_cast<std::size_t>(it - kLive.begin())];
 }
 
 // One resource of the answer.
@@ -50,75 +74,162 @@ struct Resource {
   struct stat st {};
 };
 
-std::string iso8601(std::int64_t t) {
-  return http::format_rfc3339(t);
-}
-
 constexpr std::string_view kSupportedLock =
     "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
     "</D:lockentry><D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/>"
     "</D:locktype></D:lockentry>";
 
-// Appends the value of live property `local` of `r`; false when `r` has no such property
-// (getcontentlength, getcontenttype and getetag of a collection).
-bool live_value(std::string& out, std::string_view local, const Resource& r,
-                const std::vector<io::Lock>& locks, std::time_t now) {
-  const bool dir = S_ISDIR(r.st.st_mode);
-  auto element = [&](std::string_view value, bool escape) {
-    out += "<D:" + std::string(local) + ">";
-    if (escape)
-      http::xml_escape_text(out, value);
-    else
-      out += value;
-    out += "</D:" + std::string(local) + ">";
-  };
-  if (local == "resourcetype") {
-    out += dir ? "<D:resourcetype><D:collection/></D:resourcetype>" : "<D:resourcetype/>";
-  } else if (local == "getcontentlength") {
-    if (dir) return false;
-    element(std::to_string(r.st.st_size), false);
-  } else if (local == "getlastmodified") {
-    element(http::format_http_date(r.st.st_mtim.tv_sec), false);
-  } else if (local == "getetag") {
-    if (dir) return false;
-    element(io::file_etag(r.st), true);
-  } else if (local == "getcontenttype") {
-    if (dir) return false;
-    element(http::mime_type_for(r.name), true);
-  } else if (local == "creationdate") {
-    element(iso8601(std::min(r.st.st_ctim.tv_sec, r.st.st_mtim.tv_sec)), false);
-  } else if (local == "displayname") {
-    element(r.name, true);
-  } else if (local == "supportedlock") {
-    element(kSupportedLock, false);
-  } else if (local == "lockdiscovery") {
-    std::string active;
-    for (const io::Lock& l : locks)
-      if (l.covers(resource_path(r.path))) append_activelock(active, l, now);
-    element(active, false);
-  } else {
+// The text of a time, made again only when the second changes: the entries of a directory
+// often share a few. `Format` writes exactly `N` bytes.
+template <std::size_t N, void (*Format)(std::int64_t, char*) noexcept>
+class DateMemo {
+ public:
+  std::string_view get(std::int64_t seconds) {
+    if (!valid_ || seconds != seconds_) {
+      Format(seconds, text_);
+      seconds_ = seconds;
+      valid_ = true;
+    }
+    return std::string_view(text_, N);
+  }
+
+ private:
+  std::int64_t seconds_ = 0;
+  bool valid_ = false;
+  char text_[N];
+};
+
+// The live properties of RFC 4918 15, written straight into the answer: a listing writes
+// nine per entry, so nothing here allocates once the memos are warm.
+class LiveProps {
+ public:
+  LiveProps(std::vector<io::Lock> locks, std::time_t now) : locks_(std::move(locks)), now_(now) {}
+
+  // Appends property `p` of `r`; false when `r` has no such property (getcontentlength,
+  // getcontenttype and getetag of a collection).
+  bool append(std::string& out, Live p, const Resource& r) {
+    const bool dir = S_ISDIR(r.st.st_mode);
+    const std::string_view local = name_of(p);
+    switch (p) {
+      case Live::ResourceType:
+        out += dir ? "<D:resourcetype><D:collection/></D:resourcetype>" : "<D:resourcetype/>";
+        return true;
+      case Live::ContentLength: {
+        if (dir) return false;
+        char buf[24];
+        char* end = std::to_chars(buf, buf + sizeof buf, r.st.st_size).ptr;
+        element(out, local, std::string_view(buf, static_cast<std::size_t>(end - buf)));
+        return true;
+      }
+      case Live::LastModified:
+        element(out, local, modified_.get(r.st.st_mtim.tv_sec));
+        return true;
+      case Live::ETag:
+        if (dir) return false;
+        open(out, local);
+        io::append_file_etag(out, r.st);  // hex digits, '-' and '"': nothing to escape
+        close(out, local);
+        return true;
+      case Live::ContentType:
+        if (dir) return false;
+        escaped(out, local, http::mime_type_for(r.name));
+        return true;
+      case Live::CreationDate: {
+        // Linux keeps no birth time in struct stat; the older of ctime and mtime stands in.
+        const std::int64_t born = std::min(r.st.st_ctim.tv_sec, r.st.st_mtim.tv_sec);
+        element(out, local, created_.get(born));
+        return true;
+      }
+      case Live::DisplayName:
+        escaped(out, local, r.name);
+        return true;
+      case Live::SupportedLock:
+        element(out, local, kSupportedLock);
+        return true;
+      case Live::LockDiscovery:
+        lockdiscovery(out, r);
+        return true;
+    }
     return false;
   }
-  return true;
+
+  const std::vector<io::Lock>& locks() const noexcept { return locks_; }
+
+ private:
+  static void open(std::string& out, std::string_view local) {
+    out.append("<D:").append(local).append(">");
+  }
+  static void close(std::string& out, std::string_view local) {
+    out.append("</D:").append(local).append(">");
+  }
+  static void element(std::string& out, std::string_view local, std::string_view value) {
+    open(out, local);
+    out += value;
+    close(out, local);
+  }
+  static void escaped(std::string& out, std::string_view local, std::string_view value) {
+    open(out, local);
+    http::xml_escape_text(out, value);
+    close(out, local);
+  }
+
+  void lockdiscovery(std::string& out, const Resource& r) const {
+    if (locks_.empty()) {
+      out += "<D:lockdiscovery/>";
+      return;
+    }
+    open(out, "lockdiscovery");
+    const std::string path = resource_path(r.path);
+    for (const io::Lock& l : locks_)
+      if (l.covers(path)) append_activelock(out, l, now_);
+    close(out, "lockdiscovery");
+  }
+
+  std::vector<io::Lock> locks_;  // covering the resource, and within it when listing members
+  std::time_t now_;
+  DateMemo<http::kHttpDateLength, http::format_http_date> modified_;
+  DateMemo<http::kRfc3339Length, http::format_rfc3339> created_;
+};
+
+struct timespec realtime_now() {
+  struct timespec t {};
+  ::clock_gettime(CLOCK_REALTIME, &t);
+  return t;
+}
+
+// Locks that matter to the answer: those covering the resource, and when its members are
+// listed, those rooted below it.
+std::vector<io::Lock> relevant_locks(const DavContext& dav, const Resource& self, bool members,
+                                     std::time_t now) {
+  const std::string path = resource_path(self.path);
+  std::vector<io::Lock> locks = dav.locks.covering(path, now);
+  if (members)
+    for (io::Lock& l : dav.locks.within(path, now))
+      if (l.root != path) locks.push_back(std::move(l));
+  return locks;
 }
 
 // The answer, made while the directory is read.
 class PropfindBody final : public BodySource {
  public:
   PropfindBody(const DavContext& dav, http::PropfindBody query, Resource self, bool members)
-      : dav_(dav), query_(std::move(query)), self_(std::move(self)), members_(members) {
-    now_ = std::time(nullptr);
-    locks_ = dav.locks.covering(resource_path(self_.path), now_);
-    if (members_)
-      for (io::Lock& l : dav.locks.within(resource_path(self_.path), now_))
-        if (l.root != resource_path(self_.path)) locks_.push_back(std::move(l));
+      : dav_(dav),
+        query_(std::move(query)),
+        self_(std::move(self)),
+        members_(members),
+        now_(realtime_now()),
+        live_(relevant_locks(dav, self_, members, now_.tv_sec), now_.tv_sec) {
+    for (const http::XmlName& n : query_.props) asked_.push_back(live_property(n));
+    needs_dead_ = query_.kind != http::PropfindBody::Kind::Prop ||
+                  std::any_of(asked_.begin(), asked_.end(),
+                              [](std::optional<Live> p) { return !p.has_value(); });
   }
 
   bool next(std::string& out, std::size_t hint, int& error) override {
     if (!started_) {
       started_ = true;
       out += kMultistatusOpen;
-      respond(out, self_, -1);
+      respond(out, self_, false);
       if (members_) {
         if (int r = dir_.open(dav_.root, self_.path, dav_.options.show_hidden); r < 0) {
           error = -r;
@@ -126,74 +237,78 @@ class PropfindBody final : public BodySource {
         }
       }
     }
-    Resource m;
-    while (members_ && out.size() < hint && dir_.next(m.name, m.st)) {
-      m.path = self_.path + m.name + (S_ISDIR(m.st.st_mode) ? "/" : "");
-      respond(out, m, dir_.fd());
+    const std::size_t limit = out.size() + hint;
+    out.reserve(limit + kEntryReserve);
+    while (members_ && out.size() < limit && dir_.next(member_.name, member_.st)) {
+      member_.path.assign(self_.path).append(member_.name);
+      if (S_ISDIR(member_.st.st_mode)) member_.path += '/';
+      respond(out, member_, true);
     }
-    if (members_ && out.size() >= hint) return true;
+    if (members_ && out.size() >= limit) return true;
     out += kMultistatusClose;
     return false;
   }
 
  private:
-  void respond(std::string& out, const Resource& r, int dir_fd) {
-    std::vector<io::DeadProperty> dead;
-    if (query_.kind != http::PropfindBody::Kind::Prop || needs_dead()) read_dead(r, dir_fd, dead);
+  static constexpr std::size_t kEntryReserve = 2048;  // one typical entry past the hint
+
+  void respond(std::string& out, const Resource& r, bool member) {
+    dead_.clear();
+    const bool allprop = query_.kind == http::PropfindBody::Kind::AllProp;
+    if (allprop && member) dav_.no_props.prefetch(r.st);  // read after the live properties
+    if (needs_dead_ && !allprop) read_dead(r, member);
     out += "<D:response>";
     append_href(out, r.path);
-    std::string missing;
+    missing_.clear();
     out += "<D:propstat><D:prop>";
     switch (query_.kind) {
       case http::PropfindBody::Kind::AllProp:
-        for (std::string_view p : kLive) live_value(out, p, r, locks_, now_);
-        for (const io::DeadProperty& d : dead)
+        for (Live p : kAllLive) live_.append(out, p, r);
+        read_dead(r, member);
+        for (const io::DeadProperty& d : dead_)
           http::property_element(out, d.name, d.value_xml, d.lang);
         break;
       case http::PropfindBody::Kind::PropName:
-        for (std::string_view p : kLive)
-          if (std::string probe; live_value(probe, p, r, locks_, now_))
-            out += "<D:" + std::string(p) + "/>";
-        for (const io::DeadProperty& d : dead) http::open_element(out, d.name, true);
+        for (Live p : kAllLive)
+          if (std::string probe; live_.append(probe, p, r))
+            out.append("<D:").append(name_of(p)).append("/>");
+        for (const io::DeadProperty& d : dead_) http::open_element(out, d.name, true);
         break;
       case http::PropfindBody::Kind::Prop:
-        for (const http::XmlName& n : query_.props) named(out, missing, n, r, dead);
+        for (std::size_t i = 0; i < asked_.size(); ++i) named(out, i, r);
         break;
     }
     out += "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>";
-    if (!missing.empty())
-      out += "<D:propstat><D:prop>" + missing +
-             "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>";
+    if (!missing_.empty())
+      out.append("<D:propstat><D:prop>")
+          .append(missing_)
+          .append("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");
     out += "</D:response>\n";
   }
 
-  void named(std::string& out, std::string& missing, const http::XmlName& n, const Resource& r,
-             const std::vector<io::DeadProperty>& dead) {
-    if (is_live(n) && live_value(out, n.local, r, locks_, now_)) return;
-    for (const io::DeadProperty& d : dead) {
+  // The i-th property the query asked for.
+  void named(std::string& out, std::size_t i, const Resource& r) {
+    const http::XmlName& n = query_.props[i];
+    if (asked_[i] && live_.append(out, *asked_[i], r)) return;
+    for (const io::DeadProperty& d : dead_) {
       if (d.name == n) return http::property_element(out, d.name, d.value_xml, d.lang);
     }
-    http::open_element(missing, n, true);
+    http::open_element(missing_, n, true);
   }
 
-  bool needs_dead() const {
-    return std::any_of(query_.props.begin(), query_.props.end(),
-                       [](const http::XmlName& n) { return !is_live(n); });
-  }
-
-  void read_dead(const Resource& r, int dir_fd, std::vector<io::DeadProperty>& dead) {
-    const int r_ = dir_fd >= 0 ? read_member_dead(dir_fd, r.name, dead) : read_self_dead(r, dead);
-    if (r_ < 0) dead.clear();  // unreadable: listed without them (the live ones still hold)
-  }
-
-  static int read_member_dead(int dir_fd, const std::string& name,
-                              std::vector<io::DeadProperty>& dead) {
-    const int fd =
-        ::openat(dir_fd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    const int res = io::read_dead_props(fd, dead);
-    ::close(fd);
-    return res;
+  // A member is read through the directory (one syscall), and skipped when the cache knows
+  // it has none; a symlink's own attributes are read, not its target's, so it stays out of
+  // the cache, which is keyed by the target's stat.
+  void read_dead(const Resource& r, bool member) {
+    const bool cacheable = member && !dir_.link();
+    if (cacheable && dav_.no_props.known_none(r.st)) return;
+    const int res =
+        member ? io::read_dead_props_at(dir_.fd(), r.name, dead_) : read_self_dead(r, dead_);
+    if (res < 0) {
+      dead_.clear();  // unreadable: listed without them (the live ones still hold)
+    } else if (cacheable && dead_.empty()) {
+      dav_.no_props.note_none(r.st, now_);  // now_ is earlier than the read: stricter
+    }
   }
 
   int read_self_dead(const Resource& r, std::vector<io::DeadProperty>& dead) {
@@ -206,12 +321,18 @@ class PropfindBody final : public BodySource {
 
   const DavContext& dav_;
   http::PropfindBody query_;
+  std::vector<std::optional<Live>> asked_;  // query_.props as live properties, where they are
   Resource self_;
   bool members_;
+  bool needs_dead_ = true;
   bool started_ = false;
-  std::time_t now_ = 0;
-  std::vector<io::Lock> locks_;  // covering the resource, and within it when listing members
+  struct timespec now_;  // when the answer began
+  LiveProps live_;
   io::DirReader dir_;
+  // Reused for every entry, so that their capacity is allocated once per answer.
+  Resource member_;
+  std::vector<io::DeadProperty> dead_;
+  std::string missing_;
 };
 
 // Starts the answer: 207 and the streamed body.

@@ -123,7 +123,8 @@ class Server final : public net::Listener::Delegate {
   AccessLog access_log_;
   Authenticator auth_;
   io::LockStore locks_;
-  DavContext dav_{docroot_, options_, locks_};
+  io::NoPropsCache no_props_;
+  DavContext dav_{docroot_, options_, locks_, no_props_};
   Router router_;
   // One list per Timeout, in its order. Together they are the registry of open connections:
   // every connection is on exactly one clock.
