@@ -128,7 +128,8 @@ bool decode_dead_props(std::string_view bytes, std::vector<DeadProperty>& out) {
       field = bytes.substr(0, nul);
       bytes.remove_prefix(nul + 1);
     }
-    props.push_back({{std::string(fields[0]), std::string(fields[1])}, std::string(fields[3]),
+    props.push_back({{std::string(fields[0]), std::string(fields[1])},
+                     std::string(fields[3]),
                      std::string(fields[2])});
   }
   if (!valid_list(props)) return false;
@@ -182,8 +183,8 @@ long getxattr_at(int dir_fd, const char* name, char* buf, std::size_t cap) {
 #ifdef SYS_getxattrat
   if (g_no_getxattrat.load(std::memory_order_relaxed)) return -ENOSYS;
   XattrArgs args{reinterpret_cast<std::uint64_t>(buf), static_cast<std::uint32_t>(cap), 0};
-  const long n = ::syscall(SYS_getxattrat, dir_fd, name, AT_SYMLINK_NOFOLLOW, kDeadPropsAttr,
-                           &args, sizeof args);
+  const long n = ::syscall(SYS_getxattrat, dir_fd, name, AT_SYMLINK_NOFOLLOW, kDeadPropsAttr, &args,
+                           sizeof args);
   if (n >= 0) return n;
   if (errno == ENOSYS || errno == EINVAL) g_no_getxattrat.store(true, std::memory_order_relaxed);
   return errno == EINVAL ? -ENOSYS : -errno;

@@ -36,8 +36,8 @@ std::uint64_t load(std::uint64_t& slot) noexcept {
 }  // namespace
 
 NoPropsCache::NoPropsCache()
-    : slots_(static_cast<std::uint64_t*>(::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE,
-                                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))) {
+    : slots_(static_cast<std::uint64_t*>(
+          ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))) {
   if (slots_ == MAP_FAILED) throw std::bad_alloc();
 }
 

@@ -52,9 +52,9 @@ constexpr std::array<std::string_view, 9> kLive = {
     "resourcetype", "getcontentlength", "getlastmodified", "getetag",      "getcontenttype",
     "creationdate", "displayname",      "supportedlock",   "lockdiscovery"};
 constexpr std::array<Live, 9> kAllLive = {
-    Live::ResourceType, Live::ContentLength, Live::LastModified,  Live::ETag,
-    Live::ContentType,  Live::CreationDate,  Live::DisplayName,   Live::SupportedLock,
-    Live::LockDiscovery};
+    Live::ResourceType, Live::ContentLength, Live::LastModified,
+    Live::ETag,         Live::ContentType,   Live::CreationDate,
+    Live::DisplayName,  Live::SupportedLock, Live::LockDiscovery};
 
 std::string_view name_of(Live p) {
   return kLive[static_cast<std::size_t>(p)];

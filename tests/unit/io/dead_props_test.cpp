@@ -92,7 +92,7 @@ TEST_CASE("dead props decoding rejects malformed bytes") {
       {"n\0\0\0v\0"s, false},              // empty local name
       {"n\0l\0\0v\0n\0l\0\0w\0"s, false},  // one name twice
       {"n\0l\0\0v\0m\0l\0\0w\0"s, true},   // same local, other namespace
-      {"n\0l\0\xff\0v\0"s, false},            // in the xml:lang
+      {"n\0l\0\xff\0v\0"s, false},         // in the xml:lang
       // UTF-8 in the value: boundaries either side of what is allowed.
       {"n\0l\0\0\x7f\0"s, true},
       {"n\0l\0\0\xc2\x80\0"s, true},               // U+0080
