@@ -7,9 +7,12 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "io/state_dir.hpp"
 
 namespace httpfs::io {
 
@@ -19,6 +22,21 @@ constexpr int kMaxSymlinks = 40;  // as the kernel's MAXSYMLINKS
 
 long sys_openat2(int dirfd, const char* path, open_how* how) {
   return syscall(SYS_openat2, dirfd, path, how, sizeof *how);
+}
+
+// openat2(2) as open(2) flags and RESOLVE_* flags; the fd or -errno. EAGAIN means a
+// concurrent rename raced the resolution, and the kernel asks to retry.
+long openat2_retrying(int dir_fd, const std::string& rel, int flags, mode_t mode,
+                      unsigned long long resolve) {
+  open_how how{};
+  how.flags = static_cast<unsigned long long>(flags);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = resolve;
+  for (int attempt = 0;; ++attempt) {
+    const long fd = sys_openat2(dir_fd, rel.c_str(), &how);
+    if (fd >= 0) return fd;
+    if (errno != EAGAIN || attempt == 8) return -errno;
+  }
 }
 
 // "a/b" from "/a/b"; "." for the root.
@@ -95,24 +113,46 @@ int Docroot::open_root(const std::string& dir, Options options) {
 int Docroot::open(std::string_view path, int flags, mode_t mode) const {
   const std::string rel = relative(path);
   if (rel.size() >= PATH_MAX) return -ENAMETOOLONG;
+  // The state directory is never a request's to open, by name or through a link.
+  if (is_state_path(rel)) return -ENOENT;
   flags |= O_CLOEXEC;
-  if (options_.follow_symlinks) {
-    // The path has no ".." (normalised), so only the directory's own links lead elsewhere,
-    // and the operator asked to trust them.
-    int fd = ::openat(fd_, rel.c_str(), flags, mode);
-    return fd >= 0 ? fd : -errno;
-  }
+  if (options_.follow_symlinks) return open_trusting_links(rel, flags, mode);
   if (!openat2_) return open_walk(rel, flags, mode);
-  open_how how{};
-  how.flags = static_cast<unsigned long long>(flags);
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  for (int attempt = 0;; ++attempt) {
-    long fd = sys_openat2(fd_, rel.c_str(), &how);
-    if (fd >= 0) return static_cast<int>(fd);
-    // EAGAIN: a concurrent rename raced the resolution; the kernel asks to retry.
-    if (errno != EAGAIN || attempt == 8) return -errno;
+  // Most paths hold no symlink: the kernel resolves them in one call. One that does is
+  // walked in user space (ELOOP), which sees every component it enters and so the links
+  // that lead into the state directory.
+  const long fd = openat2_retrying(fd_, rel, flags, mode,
+                                   RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS);
+  if (fd != -ELOOP) return static_cast<int>(fd);
+  return open_walk(rel, flags, mode);
+}
+
+int Docroot::open_trusting_links(const std::string& rel, int flags, mode_t mode) const {
+  // The path has no ".." (normalised), so only the directory's own links lead elsewhere,
+  // and the operator asked to trust them; but not into the state directory.
+  if (openat2_) {
+    const long fd = openat2_retrying(fd_, rel, flags, mode, RESOLVE_NO_SYMLINKS);
+    if (fd != -ELOOP) return static_cast<int>(fd);
   }
+  const int fd = ::openat(fd_, rel.c_str(), flags, mode);
+  if (fd < 0) return -errno;
+  if (!inside_state_dir(fd)) return fd;
+  ::close(fd);
+  return -ENOENT;
+}
+
+bool Docroot::inside_state_dir(int fd) const {
+  // Where the descriptor landed, as the kernel names it. Without /proc that cannot be told,
+  // and the answer must never be a wrong "no".
+  char link[64];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  char target[PATH_MAX];
+  const ssize_t n = ::readlink(link, target, sizeof target);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target) return true;
+  std::string_view at(target, static_cast<std::size_t>(n));
+  const std::string_view root = path_ == "/" ? std::string_view{} : std::string_view(path_);
+  if (!at.starts_with(root) || at.size() == root.size() || at[root.size()] != '/') return false;
+  return is_state_path(at.substr(root.size()));
 }
 
 int Docroot::open_walk(std::string_view rel, int flags, mode_t mode) const {
@@ -155,6 +195,11 @@ int Docroot::open_walk(std::string_view rel, int flags, mode_t mode) const {
       continue;
     }
     const int dir = stack.back();
+    // However the walk got back to the root (a link), the state directory is not entered.
+    if (stack.size() == 1 && comp == kStateDirName) {
+      close_all(stack);
+      return -ENOENT;
+    }
     int fd = last ? ::openat(dir, comp.c_str(), flags | O_NOFOLLOW, mode)
                   : ::openat(dir, comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (last && fd < 0 && errno != ELOOP && !(errno == ENOTDIR && (flags & O_DIRECTORY))) {
@@ -232,7 +277,7 @@ int Docroot::open_parent(std::string_view path, bool create, std::string& name) 
       slash == std::string_view::npos ? std::string_view{} : path.substr(0, slash);
   name = std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
   int fd = open(parent, O_PATH | O_DIRECTORY);
-  if (fd != -ENOENT || !create) return fd;
+  if (fd != -ENOENT || !create || is_state_path(parent)) return fd;
   // Create what is missing, one component at a time, each step confined like any open.
   std::string prefix;
   std::size_t pos = 0;

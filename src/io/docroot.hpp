@@ -9,6 +9,8 @@
 //
 // Symlinks that stay inside are followed. Symlinks that lead outside are refused (EXDEV)
 // unless follow_symlinks is set, which trusts whatever the directory's links point at.
+// Neither way leads into the state directory (io/state_dir.hpp): that is ENOENT, by name or
+// through any link.
 #pragma once
 
 #include <fcntl.h>
@@ -52,6 +54,10 @@ class Docroot {
 
  private:
   int open_walk(std::string_view rel, int flags, mode_t mode) const;
+  int open_trusting_links(const std::string& rel, int flags, mode_t mode) const;
+  // Whether the open `fd` lies in the state directory (io/state_dir.hpp); true when that
+  // cannot be told.
+  bool inside_state_dir(int fd) const;
 
   int fd_ = -1;
   std::string path_;

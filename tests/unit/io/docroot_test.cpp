@@ -86,3 +86,47 @@ TEST_CASE("follow_symlinks trusts the directory's links") {
   CHECK(read_fd(d.open("/out", O_RDONLY)) == "outside");
   CHECK(Docroot().open_root(t.tmp / "outside.txt", {}) == -ENOTDIR);
 }
+
+TEST_CASE("no mode opens the state directory, by name or through a link") {
+  struct Mode {
+    const char* name;
+    Docroot::Options options;
+  };
+  for (const Mode& m :
+       {Mode{"openat2", {false, false}}, Mode{"walk", {false, true}},
+        Mode{"follow_symlinks", {true, false}}, Mode{"follow_symlinks, walk", {true, true}}}) {
+    CAPTURE(m.name);
+    Tree t;
+    t.tmp.write("root/.httpfs-state/locks/token", "secret");
+    t.tmp.write("root/.httpfs-statement", "not the state");
+    ::symlink(".httpfs-state", (t.root + "/alias").c_str());
+    ::symlink(".httpfs-state/locks/token", (t.root + "/alias-token").c_str());
+    ::symlink("../.httpfs-state", (t.root + "/a/up").c_str());
+    ::symlink("a/b/../../.httpfs-state/locks", (t.root + "/zig").c_str());
+    Docroot d;
+    REQUIRE(d.open_root(t.root, m.options) == 0);
+    for (const char* path : {"/.httpfs-state", "/.httpfs-state/locks/token", "/alias",
+                             "/alias/locks", "/alias/locks/token", "/alias-token", "/a/up",
+                             "/a/up/locks/token", "/zig", "/zig/token"}) {
+      CAPTURE(path);
+      const int fd = d.open(path, O_RDONLY);
+      CHECK(fd < 0);
+      if (fd >= 0) ::close(fd);
+      std::string name;
+      const int parent = d.open_parent(std::string(path) + "/planted", true, name);
+      CHECK(parent < 0);
+      if (parent >= 0) ::close(parent);
+    }
+    // Not even made where it is missing.
+    TempDir empty;
+    Docroot e;
+    REQUIRE(e.open_root(empty.path(), m.options) == 0);
+    std::string name;
+    CHECK(e.open_parent("/.httpfs-state/locks/x", true, name) == -ENOENT);
+    CHECK(::access((empty / ".httpfs-state").c_str(), F_OK) != 0);
+    // Names that only begin the same, and links elsewhere in the tree, still open.
+    CHECK(read_fd(d.open("/.httpfs-statement", O_RDONLY)) == "not the state");
+    CHECK(read_fd(d.open("/ab/file.txt", O_RDONLY)) == "file");
+    CHECK(read_fd(d.open("/a/zigzag", O_RDONLY)) == "file");
+  }
+}
