@@ -105,6 +105,14 @@ Handling ProppatchHandler::handle(const Request& request, Reply& reply) {
   h.sink = std::make_unique<XmlBodySink>(
       http::XmlBodyParser::Expect::Propertyupdate, options_.max_xml_body,
       [this, path](const http::XmlBodyParser& body, Reply& r) {
+        // RFC 4918 9.2: the body is a propertyupdate naming at least one change; a 207
+        // without a single propstat would not be a valid answer (14.24).
+        if (body.proppatch().ops.empty()) {
+          HTTPFS_DEBUG("PROPPATCH {}: no property to set or remove", path);
+          reply_error(r, http::status::kBadRequest,
+                      "PROPPATCH needs a propertyupdate body with a set or a remove.");
+          return BodySink::Finish{};
+        }
         // O_RDONLY: fsetxattr needs a real descriptor; directories open the same way.
         const int fd = root_.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         if (fd < 0) {
