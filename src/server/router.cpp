@@ -46,7 +46,7 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
     }
   }
   if (h.form == http::TargetForm::Asterisk && h.method == http::Method::Options) {
-    req.path.path = "*";  // the server as a whole (RFC 9110 9.3.7)
+    req.path.path.assign(1, '*');  // the server as a whole (RFC 9110 9.3.7)
     return false;
   }
   if (std::string_view why = http::normalize_target(h.target, h.form, req.path); !why.empty()) {
