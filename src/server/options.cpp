@@ -110,6 +110,8 @@ std::string help_text() {
          std::to_string(d.max_xml_body >> 10) + "K)\n" +
          "      --max-lock-timeout S  longest lock granted; longer requests get this (default " +
          std::to_string(d.max_lock_timeout_s) + ")\n" +
+         "      --lock-sweep S        time between removals of expired lock files (default " +
+         std::to_string(d.lock_sweep_ms / 1000) + ")\n" +
          "\n"
          "Limits:\n"
          "      --max-request-line N  bytes in the request line; 414 beyond (default " +
@@ -181,6 +183,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--max-xml-body", [&](auto opt, auto v) { o.max_xml_body = parse_size(opt, v); }},
       {"--max-lock-timeout",
        [&](auto opt, auto v) { o.max_lock_timeout_s = parse_count(opt, v, 1ull << 31); }},
+      {"--lock-sweep", [&](auto opt, auto v) { o.lock_sweep_ms = parse_seconds(opt, v); }},
       {"--access-log", [&](auto, auto v) { o.access_log = std::string(v); }},
       {"--cache-size", [&](auto opt, auto v) { o.cache_bytes = parse_size(opt, v); }},
       {"--cache-file-max", [&](auto opt, auto v) { o.cache_file_max = parse_size(opt, v); }},

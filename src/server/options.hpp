@@ -39,6 +39,7 @@ struct ServerOptions {
   // WebDAV
   std::uint64_t max_xml_body = 1 << 20;     // PROPFIND, PROPPATCH, LOCK bodies; 413 beyond
   std::uint64_t max_lock_timeout_s = 3600;  // longest lock granted (a longer ask is cut)
+  std::uint64_t lock_sweep_ms = 60 * 1000;  // between removals of expired lock files
 
   // limits
   std::size_t max_request_line = 8192;  // 414 beyond

@@ -172,6 +172,7 @@ void Server::start_handles() {
     h->data = this;
     ++open_handles_;
   }
+  last_lock_sweep_ = uv_now(loop_);  // the first sweep ran in start()
   // The sweep runs often enough for the shortest timeout to be honoured within a quarter.
   const std::uint64_t shortest =
       std::min({options_.header_timeout_ms, options_.keepalive_timeout_ms, options_.body_timeout_ms,
@@ -309,6 +310,23 @@ void Server::sweep() {
   for (TimeoutList& list : clocks_) {
     while (TimeoutNode* n = list.pop_expired(now)) Connection::from_timeout_node(n)->on_timeout();
   }
+  // Expired WebDAV locks are ignored by every lookup; their files go at start and then every
+  // --lock-sweep, on the worker pool: the sweep reads the lock directory under the store's
+  // file lock, which another process may hold.
+  if (!lock_sweep_running_ && !shutting_down_ && now - last_lock_sweep_ >= options_.lock_sweep_ms) {
+    last_lock_sweep_ = now;
+    lock_sweep_running_ = true;
+    lock_sweep_.data = this;
+    uv_queue_work(loop_, &lock_sweep_, &Server::on_lock_sweep, &Server::on_lock_swept);
+  }
+}
+
+void Server::on_lock_sweep(uv_work_t* w) {
+  static_cast<Server*>(w->data)->locks_.sweep(std::time(nullptr));
+}
+
+void Server::on_lock_swept(uv_work_t* w, int) {
+  static_cast<Server*>(w->data)->lock_sweep_running_ = false;
 }
 
 void Server::on_retry(uv_timer_t* t) {

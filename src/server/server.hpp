@@ -97,6 +97,8 @@ class Server final : public net::Listener::Delegate {
 
  private:
   static void on_sweep(uv_timer_t* t);
+  static void on_lock_sweep(uv_work_t* w);  // on the worker pool
+  static void on_lock_swept(uv_work_t* w, int status);
   static void on_retry(uv_timer_t* t);
   static void on_grace(uv_timer_t* t);
   static void on_signal(uv_signal_t* s, int signum);
@@ -150,6 +152,11 @@ class Server final : public net::Listener::Delegate {
   bool shutting_down_ = false;
   bool handles_closed_ = false;
 
+  // The sweep of expired lock files: one at a time, on the worker pool; the loop runs until
+  // it has ended, so the request outlives nothing it points at.
+  uv_work_t lock_sweep_{};
+  bool lock_sweep_running_ = false;
+  std::uint64_t last_lock_sweep_ = 0;  // loop time it last started
   std::time_t date_second_ = 0;
   char date_[32] = {};
 };

@@ -20,7 +20,8 @@ TEST_CASE("server command line") {
   CHECK(parse({"5678"}).options.port == 5678);
   auto cl =
       parse({"-v", "-p", "0", "-d", "/srv", "-b", "127.0.0.1", "-b", "::1", "--read-only",
-             "--max-body=2G", "--header-timeout", "0.5", "--cache-size", "0", "--max-headers=7"});
+             "--max-body=2G", "--header-timeout", "0.5", "--cache-size", "0", "--max-headers=7",
+             "--lock-sweep", "2.5"});
   CHECK(cl.options.verbose);
   CHECK(cl.options.port == 0);
   CHECK(cl.options.dir == "/srv");
@@ -30,6 +31,8 @@ TEST_CASE("server command line") {
   CHECK(cl.options.header_timeout_ms == 500);
   CHECK(cl.options.cache_bytes == 0);
   CHECK(cl.options.max_headers == 7);
+  CHECK(cl.options.lock_sweep_ms == 2500);
+  CHECK(parse({}).options.lock_sweep_ms == 60000);
   CHECK(parse({"--help"}).action == CommandLine::Action::Help);
   CHECK(parse({"--version"}).action == CommandLine::Action::Version);
   for (std::vector<const char*> bad : {std::vector<const char*>{"--nope"},
@@ -37,6 +40,7 @@ TEST_CASE("server command line") {
                                        {"-p", "70000"},
                                        {"1", "2"},
                                        {"--keepalive-timeout", "0"},
+                                       {"--lock-sweep", "0"},
                                        {"--max-head", "10", "--max-request-line", "100"},
                                        {"--auth-all"},
                                        {"--auth", "nocolon"},
