@@ -64,6 +64,33 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
 
 
+def nginx_prelude(d):
+    """The start of an nginx.conf for one single-process instance whose pid, logs and
+    temporary files live in `d`, up to the opening of its server block: every nginx of the
+    benchmark shares it, so they differ only in what they serve."""
+    body = os.path.join(d, "body")
+    os.makedirs(body, exist_ok=True)
+    temps = "".join(f"  {k}_temp_path {body};\n"
+                    for k in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
+    return f"""worker_processes 1;
+master_process off;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+worker_rlimit_nofile 40000;
+events {{ worker_connections 20000; use epoll; multi_accept on; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  default_type application/octet-stream;
+{temps}  server {{
+"""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -454,27 +481,7 @@ class Bench:
 
         d = self.conf_dir("nginx")
         p, ptls = free_port(), free_port()
-        body = os.path.join(d, "body")
-        os.makedirs(body, exist_ok=True)
-        temps = "".join(f"  {k}_temp_path {body};\n"
-                        for k in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
-        conf = f"""worker_processes 1;
-master_process off;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-worker_rlimit_nofile 40000;
-events {{ worker_connections 20000; use epoll; multi_accept on; }}
-http {{
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_requests 100000000;
-  keepalive_timeout 120s;
-  default_type application/octet-stream;
-{temps}  server {{
-    listen 127.0.0.1:{p};
+        conf = nginx_prelude(d) + f"""    listen 127.0.0.1:{p};
     listen 127.0.0.1:{ptls} ssl;
     ssl_certificate {self.cert};
     ssl_certificate_key {self.key};
@@ -550,34 +557,13 @@ hosts:
         # a second instance so that the first loads nothing more.
         d = self.conf_dir("nginx-dav")
         p = free_port()
-        body = os.path.join(d, "body")
-        os.makedirs(body, exist_ok=True)
         os.chmod(d, 0o755)
         modules = re.search(r"--modules-path=(\S+)", subprocess.run(
             ["nginx", "-V"], capture_output=True, text=True).stderr)
         dav_ext = os.path.join(modules[1] if modules else "/usr/lib/nginx/modules",
                                "ngx_http_dav_ext_module.so")
-        temps = "".join(f"  {k}_temp_path {body};\n"
-                        for k in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
         with open(f"{d}/nginx.conf", "w") as f:
-            f.write(f"""load_module {dav_ext};
-worker_processes 1;
-master_process off;
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-worker_rlimit_nofile 40000;
-events {{ worker_connections 20000; use epoll; multi_accept on; }}
-http {{
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_requests 100000000;
-  keepalive_timeout 120s;
-  default_type application/octet-stream;
-{temps}  server {{
-    listen 127.0.0.1:{p};
+            f.write(f"load_module {dav_ext};\n" + nginx_prelude(d) + f"""    listen 127.0.0.1:{p};
     root {self.root};
     location / {{
       dav_methods PUT DELETE MKCOL COPY MOVE;
