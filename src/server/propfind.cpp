@@ -297,16 +297,17 @@ class PropfindBody final : public BodySource {
   }
 
   // A member is read through the directory (one syscall), and skipped when the cache knows
-  // it has none; a symlink's own attributes are read, not its target's, so it stays out of
-  // the cache, which is keyed by the target's stat.
+  // it has none. A symlink's are its target's, as a request for its path would find them,
+  // read through the docroot and kept out of the cache: the link's ctime is not the
+  // target's.
   void read_dead(const Resource& r, bool member) {
-    const bool cacheable = member && !dir_.link();
-    if (cacheable && dav_.no_props.known_none(r.st)) return;
+    const bool through_dir = member && !dir_.link();
+    if (through_dir && dav_.no_props.known_none(r.st)) return;
     const int res =
-        member ? io::read_dead_props_at(dir_.fd(), r.name, dead_) : read_self_dead(r, dead_);
+        through_dir ? io::read_dead_props_at(dir_.fd(), r.name, dead_) : read_self_dead(r, dead_);
     if (res < 0) {
       dead_.clear();  // unreadable: listed without them (the live ones still hold)
-    } else if (cacheable && dead_.empty()) {
+    } else if (through_dir && dead_.empty()) {
       dav_.no_props.note_none(r.st, now_);  // now_ is earlier than the read: stricter
     }
   }

@@ -962,3 +962,43 @@ TEST_CASE("dead properties travel with MOVE and COPY; Win32 properties; protecte
     CHECK(propstat_status(r.body, "size") == 404);
   }
 }
+
+// A listing remembers which files had no dead properties (by device, inode and ctime); a
+// property set by another server on the same tree moves the ctime, so the next listing
+// shows it. Allprop lists dead properties with the live ones.
+TEST_CASE("a Depth-1 listing shows properties another server just set, and a link's target's") {
+  TempDir root;
+  root.write("dir/a.txt", "a");
+  root.write("dir/b.txt", "b");
+  REQUIRE(::symlink("a.txt", (root / "dir/link.txt").c_str()) == 0);
+  ServerProcess lister(root.path()), writer(root.path());
+  // Settled ctimes (older than the margin), so that the first listing notes both files.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto listing = [&] {
+    Response r = dav(lister.port(), "PROPFIND", "/dir/", {"Depth: 1"});
+    REQUIRE(r.status == 207);
+    return r.body;
+  };
+  // The answer for one href, from <D:response><D:href>href</D:href> to its end.
+  auto entry = [](const std::string& body, const std::string& href) {
+    const std::size_t at = body.find("<D:href>" + href + "</D:href>");
+    if (at == std::string::npos) return std::string();
+    return body.substr(at, body.find("</D:response>", at) - at);
+  };
+  for (int round = 0; round < 2; ++round) CHECK(!contains(listing(), "urn:x-test"));
+  Response r = dav(writer.port(), "PROPPATCH", "/dir/a.txt", {},
+                   proppatch_set("urn:x-test", "<Z:colour>blue</Z:colour>"));
+  REQUIRE(r.status == 207);
+  REQUIRE(propstat_status(r.body, "colour") == 200);
+  const std::string after = listing();
+  CHECK(contains(entry(after, "/dir/a.txt"), "blue</"));
+  CHECK(contains(entry(after, "/dir/link.txt"), "blue</"));
+  CHECK(!contains(entry(after, "/dir/b.txt"), "blue</"));
+  // And removed again: gone from the next listing too.
+  r = dav(writer.port(), "PROPPATCH", "/dir/a.txt", {},
+          std::string(kXmlDecl) +
+              "<D:propertyupdate xmlns:D=\"DAV:\" xmlns:Z=\"urn:x-test\"><D:remove><D:prop>"
+              "<Z:colour/></D:prop></D:remove></D:propertyupdate>");
+  REQUIRE(r.status == 207);
+  CHECK(!contains(listing(), "blue</"));
+}
