@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "io/docroot.hpp"
+#include "io/state_dir.hpp"
 
 namespace httpfs::io {
 
@@ -40,18 +41,12 @@ struct Lock {
 class LockStore {
  public:
   LockStore() = default;
-  // Owns a descriptor: movable, not copyable.
-  LockStore(const LockStore&) = delete;
-  LockStore& operator=(const LockStore&) = delete;
-  LockStore(LockStore&& other) noexcept;
-  LockStore& operator=(LockStore&& other) noexcept;
 
   // Attaches the store to the served tree. The state directory is not made until the first
   // lock is (a tree that is never locked gets none); until then every lookup checks whether
   // another process has made it meanwhile (one fstatat). 0, or -errno when the state
   // directory is there but cannot be opened.
   int open(const Docroot& root);
-  ~LockStore();
 
   // Unexpired locks that cover `path`.
   std::vector<Lock> covering(std::string_view path, std::time_t now) const;
@@ -79,12 +74,11 @@ class LockStore {
   std::size_t sweep(std::time_t now);
 
  private:
-  // The locks directory: opened on first use, made by create() (any thread may get here
-  // first: the descriptor is published once). -errno when it cannot be had.
+  // The locks directory: opened on first use, made by create(). -errno when it cannot be
+  // had.
   int dir(bool create) const;
 
-  const Docroot* root_ = nullptr;
-  mutable std::atomic<int> dir_{-1};
+  StateSubdir dir_{"locks"};
 };
 
 }  // namespace httpfs::io

@@ -43,4 +43,31 @@ int open_state_subdir(const Docroot& root, std::string_view sub, bool create) {
   return fd;
 }
 
+StateSubdir::StateSubdir(StateSubdir&& other) noexcept
+    : name_(other.name_), root_(other.root_), fd_(other.fd_.exchange(-1)) {}
+
+StateSubdir& StateSubdir::operator=(StateSubdir&& other) noexcept {
+  if (this != &other) {
+    if (const int old = fd_.exchange(other.fd_.exchange(-1)); old >= 0) ::close(old);
+    name_ = other.name_;
+    root_ = other.root_;
+  }
+  return *this;
+}
+
+StateSubdir::~StateSubdir() {
+  if (const int fd = fd_.load(); fd >= 0) ::close(fd);
+}
+
+int StateSubdir::fd(bool create) const {
+  if (const int fd = fd_.load(); fd >= 0) return fd;
+  if (root_ == nullptr) return -EIO;
+  const int fd = open_state_subdir(*root_, name_, create);
+  if (fd < 0) return fd;
+  int expected = -1;
+  if (fd_.compare_exchange_strong(expected, fd)) return fd;
+  ::close(fd);  // another thread got there first
+  return expected;
+}
+
 }  // namespace httpfs::io
