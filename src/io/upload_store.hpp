@@ -1,0 +1,81 @@
+// Partial uploads that outlive a connection, a crash and a restart, and that every httpfs
+// process serving the same tree sees: the on-disk half of resumable uploads.
+//
+// Each upload is two files in the state directory's `uploads/` (io/state_dir.hpp):
+//   <id>       its record (io/record_file.hpp format, "httpfs-upload 1"): target, offset,
+//              length, preconditions, owner, expiry
+//   <id>.data  the bytes received so far, in order; never visible under the target's name
+// where <id> is 32 lowercase hex digits, 128 random bits: the upload URL is a capability,
+// and an id a client sends is checked against that form before it names any file.
+//
+// The record's offset is the promise: the bytes before it are in <id>.data and synced. The
+// data file may hold more (written after the last sync, or by a crash mid-write); whoever
+// appends truncates it to the offset first (open_data()).
+//
+// Changes run under the guard of `uploads/`; readers take no lock.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "io/docroot.hpp"
+#include "io/state_dir.hpp"
+
+namespace httpfs::io {
+
+struct Upload {
+  std::string id;                       // made by create()
+  std::string target;                   // normalised request path it will be committed to
+  int interop = 0;                      // the protocol revision the client speaks
+  std::uint64_t offset = 0;             // bytes stored and synced
+  std::optional<std::uint64_t> length;  // the whole representation's length, once known
+  bool complete = false;                // the last byte has been received
+  std::string if_match;                 // the creation request's If-Match ("" none)
+  bool if_none_match_any = false;       // ... and If-None-Match: *
+  std::string digest;                   // sha-256 of the whole (32 bytes) to check, or ""
+  std::string principal;                // the authenticated user who made it ("" none)
+  std::string client;                   // the address it was made from (per-client limits)
+  std::time_t expires = 0;              // absolute, seconds since the epoch
+};
+
+class UploadStore {
+ public:
+  // Attaches the store to the served tree; makes nothing until the first upload. 0, or
+  // -errno when the directory is there but cannot be opened.
+  int open(const Docroot& root);
+
+  // Whether `id` has the form of an upload id (the only strings that may name a file here).
+  static bool valid_id(std::string_view id) noexcept;
+
+  // Makes `upload` (its id is made here): an empty data file and the record. 0 or -errno.
+  int create(Upload& upload);
+  // The unexpired upload `id`: 0, -ENOENT (none, expired, or not an id), -errno.
+  int find(std::string_view id, std::time_t now, Upload& out) const;
+  // Writes the record of an existing upload anew (offset, length, completeness, expiry):
+  // 0, -ENOENT when it is gone (cancelled or swept meanwhile), -errno.
+  int update(const Upload& upload);
+  // Opens the data file of `id` (O_RDWR for appending, O_RDONLY to commit), truncated to
+  // `offset` when writing. The descriptor, or -errno.
+  int open_data(std::string_view id, int flags, std::uint64_t offset) const;
+  // Removes the upload and its data: 0, or -ENOENT.
+  int remove(std::string_view id);
+  // Removes expired uploads, data files without a record and dead writers' temporaries.
+  // Returns how many uploads went.
+  std::size_t sweep(std::time_t now);
+
+  struct Usage {
+    std::size_t uploads = 0;         // unexpired
+    std::uint64_t bytes = 0;         // their data files' sizes
+    std::size_t client_uploads = 0;  // of those, made from `client`
+  };
+  // What the unexpired uploads hold, for the limits on their number and disk space.
+  Usage usage(std::time_t now, std::string_view client) const;
+
+ private:
+  StateSubdir dir_{"uploads"};
+};
+
+}  // namespace httpfs::io

@@ -1,0 +1,175 @@
+// The upload store: records round-trip, ids are the only names, data is truncated to the
+// promised offset, expiry and sweeping, and usage for the limits.
+#include "io/upload_store.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "io/docroot.hpp"
+#include "support/process.hpp"
+
+using httpfs::io::Docroot;
+using httpfs::io::Upload;
+using httpfs::io::UploadStore;
+using httpfs::test::TempDir;
+
+namespace {
+
+constexpr std::time_t kNow = 1'700'000'000;
+
+struct Fixture {
+  TempDir tmp;
+  Docroot root;
+  UploadStore store;
+  Fixture() {
+    REQUIRE(root.open_root(tmp.path(), {}) == 0);
+    REQUIRE(store.open(root) == 0);
+  }
+  std::string dir() const { return tmp / ".httpfs-state/uploads"; }
+};
+
+Upload make_upload(std::string target, std::string client = "127.0.0.1") {
+  Upload u;
+  u.target = std::move(target);
+  u.interop = 8;
+  u.length = 1000;
+  u.if_match = "\"abc\"";
+  u.if_none_match_any = false;
+  u.digest = std::string(32, '\x7f');
+  u.principal = "alice\nwith a newline";
+  u.client = std::move(client);
+  u.expires = kNow + 3600;
+  return u;
+}
+
+void write_data(int fd, const std::string& bytes) {
+  REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+}
+
+}  // namespace
+
+TEST_CASE("an upload is made lazily, found by its id, and its record round-trips") {
+  Fixture f;
+  CHECK(!httpfs::test::file_exists(f.tmp / ".httpfs-state"));  // nothing until the first
+  Upload u = make_upload("/dir/big file.bin");
+  REQUIRE(f.store.create(u) == 0);
+  CHECK(UploadStore::valid_id(u.id));
+  CHECK(httpfs::test::entries(f.dir()) ==
+        std::vector<std::string>{".guard", u.id, u.id + ".data"});  // sorted: "." < digits
+  Upload got;
+  REQUIRE(f.store.find(u.id, kNow, got) == 0);
+  CHECK(got.id == u.id);
+  CHECK(got.target == "/dir/big file.bin");
+  CHECK(got.interop == 8);
+  CHECK(got.offset == 0);
+  CHECK(got.length == std::optional<std::uint64_t>(1000));
+  CHECK_FALSE(got.complete);
+  CHECK(got.if_match == "\"abc\"");
+  CHECK(got.digest == std::string(32, '\x7f'));
+  CHECK(got.principal == "alice\nwith a newline");
+  CHECK(got.client == "127.0.0.1");
+  CHECK(got.expires == kNow + 3600);
+
+  got.offset = 600;
+  got.length.reset();
+  got.complete = true;
+  got.if_none_match_any = true;
+  REQUIRE(f.store.update(got) == 0);
+  Upload again;
+  REQUIRE(f.store.find(u.id, kNow, again) == 0);
+  CHECK(again.offset == 600);
+  CHECK_FALSE(again.length.has_value());
+  CHECK(again.complete);
+  CHECK(again.if_none_match_any);
+
+  // Ids are distinct and are the only names a client can reach.
+  Upload other = make_upload("/x");
+  REQUIRE(f.store.create(other) == 0);
+  CHECK(other.id != u.id);
+  for (const char* bad :
+       {"", "..", ".guard", "0123", "../../etc/passwd", "0123456789ABCDEF0123456789ABCDEF",
+        "0123456789abcdef0123456789abcdeg", "0123456789abcdef0123456789abcdef0"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(UploadStore::valid_id(bad));
+    CHECK(f.store.find(bad, kNow, got) == -ENOENT);
+    CHECK(f.store.remove(bad) == -ENOENT);
+    CHECK(f.store.open_data(bad, O_RDONLY, 0) == -ENOENT);
+  }
+  Upload no_target;
+  CHECK(f.store.create(no_target) == -EINVAL);
+}
+
+TEST_CASE("the data file is cut back to the promised offset before appending") {
+  Fixture f;
+  Upload u = make_upload("/f");
+  REQUIRE(f.store.create(u) == 0);
+  int fd = f.store.open_data(u.id, O_RDWR | O_APPEND, 0);
+  REQUIRE(fd >= 0);
+  write_data(fd, "0123456789");
+  ::close(fd);
+  u.offset = 6;  // only six were synced and promised; four more were written after
+  REQUIRE(f.store.update(u) == 0);
+  fd = f.store.open_data(u.id, O_RDWR | O_APPEND, u.offset);
+  REQUIRE(fd >= 0);
+  write_data(fd, "xy");
+  ::close(fd);
+  CHECK(httpfs::test::read_file(f.dir() + "/" + u.id + ".data") == "012345xy");
+  // Reading does not cut; a file shorter than its promise is lost data.
+  fd = f.store.open_data(u.id, O_RDONLY, 8);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  CHECK(f.store.open_data(u.id, O_RDONLY, 9) == -EIO);
+}
+
+TEST_CASE("remove, expiry and sweep; a cancelled upload cannot be updated") {
+  Fixture f;
+  Upload live = make_upload("/live"), old = make_upload("/old"), gone = make_upload("/gone");
+  old.expires = kNow - 1;
+  REQUIRE(f.store.create(live) == 0);
+  REQUIRE(f.store.create(old) == 0);
+  REQUIRE(f.store.create(gone) == 0);
+  Upload got;
+  CHECK(f.store.find(old.id, kNow, got) == -ENOENT);  // expired: as if gone
+  REQUIRE(f.store.remove(gone.id) == 0);
+  CHECK(f.store.remove(gone.id) == -ENOENT);
+  CHECK(f.store.update(gone) == -ENOENT);
+  CHECK(!httpfs::test::file_exists(f.dir() + "/" + gone.id + ".data"));
+
+  // Damage: a record that does not parse, an orphaned data file, a dead writer's temporary,
+  // and a record of another version (another httpfs sharing the tree: left alone).
+  const std::string junk(32, 'a'), orphan(32, 'b'), future(32, 'c');
+  httpfs::test::write_file(f.dir() + "/" + junk, "httpfs-upload 1\ngarbage");
+  httpfs::test::write_file(f.dir() + "/" + orphan + ".data", "bytes");
+  httpfs::test::write_file(f.dir() + "/.tmp-1-2-abcd", "half");
+  httpfs::test::write_file(f.dir() + "/" + future, "httpfs-upload 2\nwhatever");
+  CHECK(f.store.sweep(kNow) == 2);  // old and junk
+  std::vector<std::string> left = {".guard", future, live.id, live.id + ".data"};
+  std::sort(left.begin(), left.end());
+  CHECK(httpfs::test::entries(f.dir()) == left);
+  CHECK(f.store.find(live.id, kNow, got) == 0);
+}
+
+TEST_CASE("usage counts unexpired uploads, their bytes, and those of one client") {
+  Fixture f;
+  CHECK(f.store.usage(kNow, "a").uploads == 0);
+  Upload a1 = make_upload("/1", "a"), a2 = make_upload("/2", "a"), b = make_upload("/3", "b");
+  Upload expired = make_upload("/4", "a");
+  expired.expires = kNow;
+  for (Upload* u : {&a1, &a2, &b, &expired}) REQUIRE(f.store.create(*u) == 0);
+  const int fd = f.store.open_data(a1.id, O_RDWR, 0);
+  REQUIRE(fd >= 0);
+  write_data(fd, std::string(100000, 'x'));
+  ::fsync(fd);
+  ::close(fd);
+  const UploadStore::Usage use = f.store.usage(kNow, "a");
+  CHECK(use.uploads == 3);
+  CHECK(use.client_uploads == 2);
+  CHECK(use.bytes >= 100000);  // allocated blocks
+  CHECK(f.store.usage(kNow, "b").client_uploads == 1);
+}
