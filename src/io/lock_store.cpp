@@ -315,7 +315,7 @@ std::size_t LockStore::sweep(std::time_t now) {
   DirGuard guard(d);
   if (guard.error() < 0) return 0;
   return unlink_entries(d, [&](const std::string& name) {
-    if (name.starts_with(kTempPrefix)) return Doom::RemoveUncounted;
+    if (name.starts_with(kRecordTempPrefix)) return Doom::RemoveUncounted;
     if (!is_uuid(name)) return Doom::Keep;
     Lock lock;
     const Loaded loaded = load(d, name, lock);

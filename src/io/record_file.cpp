@@ -23,9 +23,9 @@ std::string temp_name() {
   unsigned char r[4] = {};
   fill_random(r, sizeof r);
   char buf[80];
-  std::snprintf(buf, sizeof buf, "%.*s%d-%u-%02x%02x%02x%02x", static_cast<int>(kTempPrefix.size()),
-                kTempPrefix.data(), static_cast<int>(::getpid()), g_counter.fetch_add(1), r[0],
-                r[1], r[2], r[3]);
+  std::snprintf(buf, sizeof buf, "%.*s%d-%u-%02x%02x%02x%02x",
+                static_cast<int>(kRecordTempPrefix.size()), kRecordTempPrefix.data(),
+                static_cast<int>(::getpid()), g_counter.fetch_add(1), r[0], r[1], r[2], r[3]);
   return buf;
 }
 

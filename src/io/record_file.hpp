@@ -5,7 +5,7 @@
 // `<name> SP <decimal byte count> LF <that many bytes> LF`, and last `end 0 LF LF`. Values
 // are length-prefixed, so they may hold any byte, newlines included (a path can).
 //
-// Writing: a file is written whole under a temporary name (kTempPrefix..., O_EXCL), synced,
+// Writing: a file is written whole under a temporary name (kRecordTempPrefix..., O_EXCL), synced,
 // renamed over its final name, and the directory synced: a reader sees the old file or the
 // new one, never a mix, and a crash after the call keeps the new one. Readers take no lock.
 //
@@ -27,7 +27,7 @@
 
 namespace httpfs::io {
 
-inline constexpr std::string_view kTempPrefix = ".tmp-";
+inline constexpr std::string_view kRecordTempPrefix = ".tmp-";
 inline constexpr std::string_view kGuardName = ".guard";
 
 // Appends one record.

@@ -253,7 +253,7 @@ std::size_t UploadStore::sweep(std::time_t now) {
   if (guard.error() < 0) return 0;
   // Records first (a data file whose record goes is then an orphan), then the orphans.
   std::size_t n = unlink_entries(d, [&](const std::string& name) {
-    if (name.starts_with(kTempPrefix)) return Doom::RemoveUncounted;
+    if (name.starts_with(kRecordTempPrefix)) return Doom::RemoveUncounted;
     if (!valid_id(name)) return Doom::Keep;
     Upload u;
     const Loaded loaded = load(d, name, u);
