@@ -10,6 +10,8 @@ std::string_view reason_phrase(int status) noexcept {
       return "Switching Protocols";
     case 103:
       return "Early Hints";
+    case 104:
+      return "Upload Resumption Supported";  // draft-ietf-httpbis-resumable-upload
     case 200:
       return "OK";
     case 201:

@@ -8,10 +8,11 @@ namespace httpfs::http {
 // Status codes are plain ints on the wire and in logs; these names keep call sites readable.
 namespace status {
 inline constexpr int kContinue = 100;
+inline constexpr int kUploadResumptionSupported = 104;
 inline constexpr int kOk = 200;
 inline constexpr int kCreated = 201;
 inline constexpr int kNoContent = 204;
-inline constexpr int kMultiStatus = 207;      // RFC 4918 11.1
+inline constexpr int kMultiStatus = 207;  // RFC 4918 11.1
 inline constexpr int kPartialContent = 206;
 inline constexpr int kMovedPermanently = 301;
 inline constexpr int kFound = 302;

@@ -53,6 +53,17 @@ constexpr std::string_view kServer = "httpfs/" HTTPFS_VERSION;
 
 }  // namespace
 
+void Http1Encoder::informational(int status, std::span<const Field> fields) {
+  if (ctx_.http10) return;  // RFC 9110 15.2: no 1xx to an HTTP/1.0 client
+  char* head = out_.reserve(kHeadCapacity);
+  http::ResponseHeadWriter w(head, kHeadCapacity);
+  w.status_line(status);
+  for (const Field& f : fields) w.header(f.name, f.value);
+  // A field that cannot be written (CR/LF from request data, or too long) drops the interim
+  // response; the final one still says everything it must.
+  out_.commit(w.finish());
+}
+
 void Http1Encoder::begin(int status) {
   head_ = out_.reserve(kHeadCapacity);
   writer_.emplace(head_, kHeadCapacity);

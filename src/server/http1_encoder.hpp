@@ -32,6 +32,7 @@ class Http1Encoder final : public ResponseEncoder {
   // Before the head ends: the connection closes after this response.
   void close_after() noexcept { ctx_.keep_alive = false; }
 
+  void informational(int status, std::span<const Field> fields) override;
   void begin(int status) override;
   void field(std::string_view name, std::string_view value) override;
   void field(std::string_view name, std::uint64_t value) override;

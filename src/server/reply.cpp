@@ -1,11 +1,17 @@
 #include "server/reply.hpp"
 
+#include <cassert>
 #include <string>
 
 #include "http/status.hpp"
 #include "io/dir_listing.hpp"
 
 namespace httpfs::server {
+
+void Reply::informational(int status, std::span<const Field> fields) {
+  assert(!started() && status >= 100 && status < 200);
+  encoder_.informational(status, fields);
+}
 
 void Reply::begin(int status) {
   status_ = status;

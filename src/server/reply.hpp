@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,10 +29,19 @@ class BodySource {
   virtual bool next(std::string& out, std::size_t hint, int& error) = 0;
 };
 
+// A response field given as two views (valid for the call only).
+struct Field {
+  std::string_view name;
+  std::string_view value;
+};
+
 // A protocol driver's side of a response. The calls come in the order Reply makes them:
 // begin, fields, end_head, body pieces, finish.
 class ResponseEncoder {
  public:
+  // An interim (1xx) response with `fields`, sent at once, ahead of the final one; dropped
+  // where the protocol cannot carry it (an HTTP/1.0 peer, RFC 9110 15.2).
+  virtual void informational(int status, std::span<const Field> fields) = 0;
   virtual void begin(int status) = 0;
   virtual void field(std::string_view name, std::string_view value) = 0;
   virtual void field(std::string_view name, std::uint64_t value) = 0;
@@ -65,6 +75,9 @@ class Reply {
   Reply(const Reply&) = delete;
   Reply& operator=(const Reply&) = delete;
 
+  // An interim response (1xx) before the final one, e.g. 104 with an upload's Location;
+  // any number of them, all before begin().
+  void informational(int status, std::span<const Field> fields);
   void begin(int status);
   void header(std::string_view name, std::string_view value) { encoder_.field(name, value); }
   void header(std::string_view name, std::uint64_t value) { encoder_.field(name, value); }

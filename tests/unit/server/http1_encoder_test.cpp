@@ -134,3 +134,30 @@ TEST_CASE("a source that fails cuts the body off before the last chunk") {
   CHECK(whole.starts_with(got.substr(std::min(got.size(), got.find("\r\n\r\n") + 4))));
   CHECK_FALSE(httpfs::test::parse_response(got).has_value());
 }
+
+TEST_CASE("interim responses go ahead of the final one; never to HTTP/1.0") {
+  for (bool http10 : {false, true}) {
+    CAPTURE(http10);
+    OutputQueue q;
+    Http1Encoder enc(q, {.date = "Thu, 01 Jan 1970 00:00:00 GMT", .http10 = http10});
+    const httpfs::server::Field fields[] = {{"Location", "/.uploads/abc"},
+                                            {"Upload-Draft-Interop-Version", "8"}};
+    enc.informational(104, fields);
+    const httpfs::server::Field bad[] = {{"Location", "/x\r\nSet-Cookie: a=b"}};
+    enc.informational(104, bad);  // not writable: dropped whole
+    enc.begin(201);
+    CHECK(enc.end_head(201, 0, true) == 201);
+    enc.finish(true);
+    std::string got;
+    CHECK(send_all(q, got) != OutputQueue::Flush::Error);
+    if (http10) {
+      CHECK(got.starts_with("HTTP/1.1 201 Created\r\n"));
+    } else {
+      CHECK(
+          got.starts_with("HTTP/1.1 104 Upload Resumption Supported\r\n"
+                          "Location: /.uploads/abc\r\nUpload-Draft-Interop-Version: 8\r\n\r\n"
+                          "HTTP/1.1 201 Created\r\n"));
+    }
+    CHECK(got.find("Set-Cookie") == std::string::npos);
+  }
+}
