@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -29,6 +30,14 @@ std::string temp_name() {
   return buf;
 }
 
+// fsync(2) of a directory held as O_PATH (which cannot be synced itself).
+void sync_dir(int dir_fd) noexcept {
+  const int d = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return;
+  ::fsync(d);
+  ::close(d);
+}
+
 }  // namespace
 
 FileSink::~FileSink() {
@@ -51,6 +60,22 @@ int FileSink::open(int dir_fd, std::string name, mode_t mode) {
   }
   temp_name_.clear();
   return -errno;
+}
+
+int FileSink::adopt(int temp_dir_fd, std::string temp_name, int dir_fd, std::string name) {
+  temp_dir_fd_ = temp_dir_fd;
+  dir_fd_ = dir_fd;
+  adopted_ = true;
+  temp_name_ = std::move(temp_name);
+  name_ = std::move(name);
+  fd_ = ::openat(temp_dir_fd_, temp_name_.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd_ < 0) return -errno;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return -errno;
+  if (!S_ISREG(st.st_mode)) return -EINVAL;
+  size_ = flushed_ = static_cast<std::uint64_t>(st.st_size);
+  if (::lseek(fd_, 0, SEEK_END) < 0) return -errno;  // writes append to what is there
+  return 0;
 }
 
 int FileSink::write(std::string_view bytes) {
@@ -90,7 +115,9 @@ int FileSink::commit(bool durable, bool no_replace, std::string_view if_match, s
         !http::etag_list_matches(if_match, file_etag(cur), /*strong=*/true))
       return -ESTALE;
   }
+  if (adopted_ && ::fchmod(fd_, 0644) != 0) return -errno;  // it was private until now
   if (::fstat(fd_, &st) != 0) return -errno;
+  const int from = temp_dir_fd_ >= 0 ? temp_dir_fd_ : dir_fd_;
   if (temp_name_.empty()) {
     // Unnamed: link it into the directory under a temporary name, or straight under the
     // final one when it must not replace anything (linkat never replaces: atomic create).
@@ -108,34 +135,37 @@ int FileSink::commit(bool durable, bool no_replace, std::string_view if_match, s
       if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) return -errno;
     }
   } else if (no_replace) {
-    if (::linkat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str(), 0) != 0) return -errno;
-    ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
-  } else if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) {
+    if (::linkat(from, temp_name_.c_str(), dir_fd_, name_.c_str(), 0) != 0) return -errno;
+    ::unlinkat(from, temp_name_.c_str(), 0);
+  } else if (::renameat(from, temp_name_.c_str(), dir_fd_, name_.c_str()) != 0) {
     return -errno;
   }
   temp_name_.clear();  // the file has its name now: nothing to remove any more
   if (durable) {
-    // The directory entry too, so the new name survives a crash.
-    int d = ::openat(dir_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d >= 0) {
-      ::fsync(d);
-      ::close(d);
-    }
+    // The directory entry too, so the new name survives a crash; and an adopted file's old
+    // directory, so that the name it left does not come back.
+    sync_dir(dir_fd_);
+    if (adopted_) sync_dir(from);
   }
   ::close(fd_);
   fd_ = -1;
-  ::close(dir_fd_);
-  dir_fd_ = -1;
+  close_dirs();
   return 0;
 }
 
 void FileSink::abort() noexcept {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  if (!temp_name_.empty() && dir_fd_ >= 0) ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
+  if (!temp_name_.empty() && dir_fd_ >= 0 && !adopted_) ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
   temp_name_.clear();
+  close_dirs();
+}
+
+void FileSink::close_dirs() noexcept {
   if (dir_fd_ >= 0) ::close(dir_fd_);
   dir_fd_ = -1;
+  if (temp_dir_fd_ >= 0) ::close(temp_dir_fd_);
+  temp_dir_fd_ = -1;
 }
 
 std::size_t sweep_stale_temps(const Docroot& root, std::size_t max_dirs) {

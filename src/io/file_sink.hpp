@@ -30,6 +30,12 @@ class FileSink {
   // Takes `dir_fd` (the target's directory) and creates the temporary file there for the
   // final name `name`. Returns 0 or -errno.
   int open(int dir_fd, std::string name, mode_t mode = 0644);
+  // Takes the existing file `temp_name` of `temp_dir_fd` (a resumable upload's data, in the
+  // state directory) as the temporary file for `name` in `dir_fd`; takes both descriptors.
+  // Its bytes are what commit() publishes, with mode 0644. Unlike a file open() made,
+  // abort() leaves it where it is: a failed completion keeps the data for a retry.
+  // Returns 0 or -errno (-EINVAL when it is not a regular file).
+  int adopt(int temp_dir_fd, std::string temp_name, int dir_fd, std::string name);
   // Appends all of `bytes`. Returns 0 or -errno (ENOSPC, EDQUOT, EFBIG, EIO, ...).
   int write(std::string_view bytes);
   // Moves up to `max` bytes from the pipe `pipe_fd` into the file with splice(2).
@@ -48,13 +54,16 @@ class FileSink {
   // name (replacing an existing file, or failing with EEXIST when `no_replace`), and fsync
   // the directory (when `durable`). With `if_match` (an If-Match field value), the file now
   // at the name must still match it: -ESTALE otherwise. Fills `st` with the committed file's
-  // stat. 0 or -errno.
+  // stat. 0 or -errno; -EXDEV when an adopted file is on another file system than the
+  // target (the caller copies it instead).
   int commit(bool durable, bool no_replace, std::string_view if_match, struct stat& st);
   // Discards the upload: closes and removes the temporary file. Idempotent.
   void abort() noexcept;
 
  private:
   int dir_fd_ = -1;
+  int temp_dir_fd_ = -1;  // an adopted file's directory; -1: dir_fd_
+  bool adopted_ = false;
   int fd_ = -1;
   std::string name_;
   std::string temp_name_;  // empty for an unnamed (O_TMPFILE) file
@@ -62,6 +71,7 @@ class FileSink {
   std::uint64_t flushed_ = 0;  // bytes already handed to writeback
   bool early_writeback_ = false;
   void maybe_start_writeback() noexcept;
+  void close_dirs() noexcept;
 };
 
 // Removes ".httpfs-tmp-<pid>-*" files left by a process that is gone (killed mid-commit, or

@@ -74,3 +74,43 @@ TEST_CASE("stale named temporaries of dead processes are swept, live ones kept")
   CHECK(httpfs::test::file_exists(t / (".httpfs-tmp-" + std::to_string(::getppid()) + "-3")));
   CHECK(httpfs::test::file_exists(t / "keep.txt"));
 }
+
+TEST_CASE("an adopted file moves to its name on commit, and stays where it was otherwise") {
+  TempDir state, target;
+  state.write("abc.data", "partial upload bytes");
+  ::chmod((state / "abc.data").c_str(), 0600);
+  {
+    FileSink s;
+    REQUIRE(s.adopt(dir_fd(state), "abc.data", dir_fd(target), "file.bin") == 0);
+    CHECK(s.size() == 20);
+    CHECK(s.write(", and the rest") == 0);  // appends after what is there
+    struct stat st {};
+    REQUIRE(s.commit(true, false, {}, st) == 0);
+    CHECK(st.st_size == 34);
+  }
+  CHECK(httpfs::test::read_file(target / "file.bin") == "partial upload bytes, and the rest");
+  CHECK(!httpfs::test::file_exists(state / "abc.data"));
+  struct stat st {};
+  REQUIRE(::stat((target / "file.bin").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0644);
+
+  // A failed commit (If-None-Match: * and the name taken; a stale If-Match) or a sink
+  // dropped without one leaves the data for another try.
+  state.write("def.data", "second");
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    FileSink s;
+    REQUIRE(s.adopt(dir_fd(state), "def.data", dir_fd(target), "file.bin") == 0);
+    struct stat out {};
+    if (round == 0) CHECK(s.commit(true, true, {}, out) == -EEXIST);
+    if (round == 1) CHECK(s.commit(true, false, "\"not-the-tag\"", out) == -ESTALE);
+  }
+  CHECK(httpfs::test::read_file(state / "def.data") == "second");
+  CHECK(httpfs::test::read_file(target / "file.bin") == "partial upload bytes, and the rest");
+
+  FileSink missing;
+  CHECK(missing.adopt(dir_fd(state), "nope.data", dir_fd(target), "x") == -ENOENT);
+  REQUIRE(::mkdir((state / "dir.data").c_str(), 0700) == 0);
+  FileSink not_file;
+  CHECK(not_file.adopt(dir_fd(state), "dir.data", dir_fd(target), "x") != 0);
+}
