@@ -169,9 +169,9 @@ int UploadStore::open(const Docroot& root) {
 }
 
 int UploadStore::create(Upload& upload) {
+  if (!upload.target.starts_with('/')) return -EINVAL;
   const int d = dir_.fd(true);
   if (d < 0) return d;
-  if (!upload.target.starts_with('/')) return -EINVAL;
   DirGuard guard(d);
   if (guard.error() < 0) return guard.error();
   // 128 random bits do not collide; O_EXCL makes sure of it anyway.

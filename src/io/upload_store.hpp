@@ -68,7 +68,7 @@ class UploadStore {
 
   struct Usage {
     std::size_t uploads = 0;         // unexpired
-    std::uint64_t bytes = 0;         // their data files' sizes
+    std::uint64_t bytes = 0;         // the disk space their data files take
     std::size_t client_uploads = 0;  // of those, made from `client`
   };
   // What the unexpired uploads hold, for the limits on their number and disk space.
