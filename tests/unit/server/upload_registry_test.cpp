@@ -1,0 +1,53 @@
+#include "server/upload_registry.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using httpfs::server::UploadRegistry;
+
+namespace {
+
+// A request that counts how often it was ended, and releases itself when it is, as a
+// connection closing would.
+class Request final : public UploadRegistry::Holder {
+ public:
+  Request(UploadRegistry& registry, std::string id) : registry_(registry), id_(std::move(id)) {}
+  void interrupt() override {
+    ++interrupted;
+    registry_.release(id_, *this);  // a no-op: the registry forgot it already
+  }
+  int interrupted = 0;
+
+ private:
+  UploadRegistry& registry_;
+  std::string id_;
+};
+
+}  // namespace
+
+TEST_CASE("a newer request for an upload ends the older one; others are left alone") {
+  UploadRegistry r;
+  Request first(r, "a"), second(r, "a"), other(r, "b");
+  r.claim("a", first);
+  r.claim("b", other);
+  CHECK(r.size() == 2);
+  r.claim("a", second);  // the client reconnected
+  CHECK(first.interrupted == 1);
+  CHECK(second.interrupted == 0);
+  CHECK(other.interrupted == 0);
+  CHECK(r.size() == 2);
+  // The older one's late release does not drop the newer one's claim.
+  r.release("a", first);
+  CHECK(r.size() == 2);
+  // A HEAD ends the writer without becoming one.
+  r.interrupt("a");
+  CHECK(second.interrupted == 1);
+  CHECK(r.size() == 1);
+  r.interrupt("a");  // nobody there now
+  CHECK(second.interrupted == 1);
+  r.release("b", other);
+  CHECK(r.size() == 0);
+  r.release("b", other);  // twice is fine
+  CHECK(other.interrupted == 0);
+}
