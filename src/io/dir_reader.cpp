@@ -23,6 +23,7 @@ int DirReader::open(const Docroot& root, std::string_view dir_path, bool show_hi
     return -e;
   }
   root_ = &root;
+  at_root_ = root.is_root(fd);
   prefix_ = std::string(dir_path);
   if (prefix_.empty() || prefix_.back() != '/') prefix_ += '/';
   show_hidden_ = show_hidden;
@@ -33,7 +34,10 @@ bool DirReader::next(std::string& name, struct stat& st) {
   while (dirent* d = ::readdir(dir_)) {
     const std::string_view n = d->d_name;
     if (n == "." || n == "..") continue;
-    if (n.front() == '.' && (!show_hidden_ || is_state_path(prefix_ + std::string(n)))) continue;
+    // The state directory is never listed, also where a link led to the root ("/self/").
+    if (n.front() == '.' && (!show_hidden_ || (at_root_ && n == kStateDirName) ||
+                             is_state_path(prefix_ + std::string(n))))
+      continue;
     if (::fstatat(::dirfd(dir_), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     link_ = S_ISLNK(st.st_mode);
     if (link_) {

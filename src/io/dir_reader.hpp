@@ -40,6 +40,7 @@ class DirReader {
   DIR* dir_ = nullptr;
   std::string prefix_;  // dir_path ending in '/'
   bool show_hidden_ = false;
+  bool at_root_ = false;  // the directory read is the root, whatever path led to it
   bool link_ = false;
 };
 

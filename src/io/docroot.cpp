@@ -96,6 +96,11 @@ int Docroot::open_root(const std::string& dir, Options options) {
   }
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0) {
+    root_dev_ = st.st_dev;
+    root_ino_ = st.st_ino;
+  }
   path_ = real;
   std::free(real);
   if (path_.size() > 1 && path_.back() == '/') path_.pop_back();
@@ -277,6 +282,7 @@ int Docroot::open_parent(std::string_view path, bool create, std::string& name) 
       slash == std::string_view::npos ? std::string_view{} : path.substr(0, slash);
   name = std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
   int fd = open(parent, O_PATH | O_DIRECTORY);
+  if (fd >= 0) return refuse_state_dir(fd, name);
   if (fd != -ENOENT || !create || is_state_path(parent)) return fd;
   // Create what is missing, one component at a time, each step confined like any open.
   std::string prefix;
@@ -287,9 +293,10 @@ int Docroot::open_parent(std::string_view path, bool create, std::string& name) 
     std::size_t next = parent.find('/', pos);
     std::string_view comp =
         parent.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos);
-    int dir = open(prefix, O_PATH | O_DIRECTORY);
-    if (dir < 0) return dir;
     const std::string c(comp);
+    int dir = open(prefix, O_PATH | O_DIRECTORY);
+    if (dir >= 0) dir = refuse_state_dir(dir, c);
+    if (dir < 0) return dir;
     int r = ::mkdirat(dir, c.c_str(), 0755);
     int e = errno;
     ::close(dir);
@@ -298,7 +305,21 @@ int Docroot::open_parent(std::string_view path, bool create, std::string& name) 
     prefix += c;
     pos = next == std::string_view::npos ? parent.size() : next + 1;
   }
-  return open(parent, O_PATH | O_DIRECTORY);
+  fd = open(parent, O_PATH | O_DIRECTORY);
+  return fd >= 0 ? refuse_state_dir(fd, name) : fd;
+}
+
+bool Docroot::is_root(int dir_fd) const noexcept {
+  struct stat st {};
+  return ::fstat(dir_fd, &st) == 0 && st.st_dev == root_dev_ && st.st_ino == root_ino_;
+}
+
+int Docroot::refuse_state_dir(int dir_fd, std::string_view name) const {
+  // Whatever path led to the root (a link to "." or to ".."), its entry of that name is
+  // the state directory.
+  if (name != kStateDirName || !is_root(dir_fd)) return dir_fd;
+  ::close(dir_fd);
+  return -ENOENT;
 }
 
 }  // namespace httpfs::io

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/types.h>
 
 #include <string>
 #include <string_view>
@@ -49,17 +50,23 @@ class Docroot {
   int open_parent(std::string_view path, bool create, std::string& name) const;
 
   int fd() const noexcept { return fd_; }
+  // Whether the directory `dir_fd` is the root itself, however it was reached.
+  bool is_root(int dir_fd) const noexcept;
   const std::string& path() const noexcept { return path_; }  // absolute, without trailing /
   bool using_openat2() const noexcept { return openat2_; }
 
  private:
   int open_walk(std::string_view rel, int flags, mode_t mode) const;
+  // `dir_fd`, or -ENOENT (closing it) when it is the root and `name` the state directory.
+  int refuse_state_dir(int dir_fd, std::string_view name) const;
   int open_trusting_links(const std::string& rel, int flags, mode_t mode) const;
   // Whether the open `fd` lies in the state directory (io/state_dir.hpp); true when that
   // cannot be told.
   bool inside_state_dir(int fd) const;
 
   int fd_ = -1;
+  dev_t root_dev_ = 0;  // the root's identity, for is_root()
+  ino_t root_ino_ = 0;
   std::string path_;
   Options options_{};
   bool openat2_ = false;

@@ -763,6 +763,31 @@ TEST_CASE("the state directory is not reachable through a symlink in the tree") 
   CHECK(dav(port, "PUT", "/file.txt", {}, "no token").status == 423);
 }
 
+// A link to the root itself makes "/self/.httpfs-state" name the state directory by a path
+// the literal check does not know; with --show-hidden nothing else stands in the way.
+TEST_CASE("a link to the root does not lead to the state directory, even with --show-hidden") {
+  TempDir root;
+  root.write("file.txt", "x");
+  ServerProcess server(root.path(), {"--show-hidden"});
+  const int port = server.port();
+  Response lock = dav(port, "LOCK", "/file.txt", {}, lockinfo());
+  REQUIRE(lock.status == 200);
+  const std::string uuid = lock_token(lock).substr(std::string("urn:uuid:").size());
+  REQUIRE(::symlink(".", (root / "self").c_str()) == 0);
+  CHECK(dav(port, "DELETE", "/self/.httpfs-state").status == 404);
+  CHECK(dav(port, "MOVE", "/self/.httpfs-state", {"Destination: /stolen"}).status / 100 == 4);
+  CHECK(dav(port, "MKCOL", "/self/.httpfs-state").status / 100 == 4);
+  CHECK(dav(port, "PUT", "/self/.httpfs-state/locks/planted", {}, "x").status / 100 == 4);
+  for (const std::string& listing : {get(port, "/self/?format=text").body,
+                                     dav(port, "PROPFIND", "/self/", {"Depth: 1"}).body}) {
+    CHECK(!contains(listing, ".httpfs-state"));
+    CHECK(contains(listing, "file.txt"));
+  }
+  CHECK(lock_files(root.path()) == std::vector<std::string>{uuid});
+  CHECK(!file_exists(root / "stolen"));
+  CHECK(dav(port, "PUT", "/file.txt", {}, "no token").status == 423);
+}
+
 TEST_CASE("locks outlive a restart, and two servers on one tree see each other's locks") {
   TempDir root;
   root.write("a.txt", "a");

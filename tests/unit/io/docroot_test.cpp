@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/dir_reader.hpp"
 #include "support/process.hpp"
 
 using httpfs::io::Docroot;
@@ -117,12 +118,41 @@ TEST_CASE("no mode opens the state directory, by name or through a link") {
       CHECK(parent < 0);
       if (parent >= 0) ::close(parent);
     }
+    // A link to the root (or up to it) and the state directory's name as the last
+    // component: the entry is refused, whatever --show-hidden says.
+    ::symlink(".", (t.root + "/self").c_str());
+    for (const char* path :
+         {"/self/.httpfs-state", "/a/up/.httpfs-state", "/self/self/.httpfs-state"}) {
+      CAPTURE(path);
+      std::string name;
+      CHECK(d.open_parent(path, false, name) == -ENOENT);
+      CHECK(d.open_parent(path, true, name) == -ENOENT);
+      CHECK(d.open_parent(std::string(path) + "/new/x", true, name) < 0);
+    }
+    std::string name;
+    const int root_again = d.open_parent("/self/other", false, name);
+    CHECK(root_again >= 0);
+    if (root_again >= 0) {
+      CHECK(d.is_root(root_again));
+      ::close(root_again);
+    }
+    httpfs::io::DirReader listing;
+    REQUIRE(listing.open(d, "/self/", true) == 0);
+    struct stat st {};
+    bool listed_state = false, listed_other = false;
+    while (listing.next(name, st)) {
+      listed_state |= name == ".httpfs-state";
+      listed_other |= name == ".httpfs-statement";
+    }
+    CHECK_FALSE(listed_state);
+    CHECK(listed_other);
     // Not even made where it is missing.
     TempDir empty;
     Docroot e;
     REQUIRE(e.open_root(empty.path(), m.options) == 0);
-    std::string name;
     CHECK(e.open_parent("/.httpfs-state/locks/x", true, name) == -ENOENT);
+    ::symlink(".", (empty / "self").c_str());
+    CHECK(e.open_parent("/self/.httpfs-state/locks/x", true, name) < 0);
     CHECK(::access((empty / ".httpfs-state").c_str(), F_OK) != 0);
     // Names that only begin the same, and links elsewhere in the tree, still open.
     CHECK(read_fd(d.open("/.httpfs-statement", O_RDONLY)) == "not the state");
