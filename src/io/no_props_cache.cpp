@@ -1,6 +1,8 @@
 #include "io/no_props_cache.hpp"
 
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 
 #include <atomic>
 #include <bit>
@@ -63,6 +65,22 @@ bool NoPropsCache::known_none(const struct stat& st) const noexcept {
   for (std::size_t i = 0; i < kWays; ++i)
     if (load(b[i]) == fp) return true;
   return false;
+}
+
+bool NoPropsCache::trusted(int dir_fd) noexcept {
+  struct statfs fs {};
+  if (::fstatfs(dir_fd, &fs) != 0) return false;
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case EXT4_SUPER_MAGIC:  // also ext2 and ext3
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case 0x2fc12fc1:  // ZFS
+      return true;
+    default:
+      return false;  // NFS, SMB, FUSE (GlusterFS, sshfs), and anything not known to be local
+  }
 }
 
 bool NoPropsCache::settled(const struct timespec& ctime, const struct timespec& now) noexcept {

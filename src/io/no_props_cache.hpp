@@ -13,6 +13,12 @@
 // kSettleFineNs covers that with a wide margin. Whole-second times (ext4 with 128-byte
 // inodes; FAT's two seconds) need kSettleCoarseNs.
 //
+// That holds where this kernel stamps the ctimes with its own clock: local file systems. On
+// a network file system the server's clock stamps them, and a lag behind ours could make a
+// fresh ctime look settled, so trusted() says no and listings there read every file's
+// properties. (A clock stepped back by more than the margin could, in the same way, let a
+// change keep an old stamp; the margin is the defence, not a guarantee.)
+//
 // A fixed table of kSlots fingerprints (256 KiB, an anonymous mapping, so only the pages in
 // use become resident) in buckets of kWays; a full bucket gives up one at random. Shared by
 // every loop thread through relaxed atomics: a slot holds either a whole fingerprint or
@@ -49,6 +55,8 @@ class NoPropsCache {
   // Notes that the file of `st` had no properties when they were read after that stat;
   // ignored unless its ctime has settled by `now` (CLOCK_REALTIME).
   void note_none(const struct stat& st, const struct timespec& now) noexcept;
+  // Whether files in the directory `dir_fd` may be cached: it is on a local file system.
+  static bool trusted(int dir_fd) noexcept;
   // Whether a ctime has settled by `now` (a pure rule, for tests).
   static bool settled(const struct timespec& ctime, const struct timespec& now) noexcept;
 

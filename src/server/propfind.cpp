@@ -235,6 +235,7 @@ class PropfindBody final : public BodySource {
           error = -r;
           return false;
         }
+        cacheable_ = io::NoPropsCache::trusted(dir_.fd());
       }
     }
     const std::size_t limit = out.size() + hint;
@@ -302,12 +303,13 @@ class PropfindBody final : public BodySource {
   // target's.
   void read_dead(const Resource& r, bool member) {
     const bool through_dir = member && !dir_.link();
-    if (through_dir && dav_.no_props.known_none(r.st)) return;
+    const bool cached = through_dir && cacheable_;
+    if (cached && dav_.no_props.known_none(r.st)) return;
     const int res =
         through_dir ? io::read_dead_props_at(dir_.fd(), r.name, dead_) : read_self_dead(r, dead_);
     if (res < 0) {
       dead_.clear();  // unreadable: listed without them (the live ones still hold)
-    } else if (through_dir && dead_.empty()) {
+    } else if (cached && dead_.empty()) {
       dav_.no_props.note_none(r.st, now_);  // now_ is earlier than the read: stricter
     }
   }
@@ -327,7 +329,8 @@ class PropfindBody final : public BodySource {
   bool members_;
   bool needs_dead_ = true;
   bool started_ = false;
-  struct timespec now_;  // when the answer began
+  bool cacheable_ = false;  // the listed directory is on a file system the cache trusts
+  struct timespec now_;     // when the answer began
   LiveProps live_;
   io::DirReader dir_;
   // Reused for every entry, so that their capacity is allocated once per answer.

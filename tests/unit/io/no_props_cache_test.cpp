@@ -1,6 +1,10 @@
 #include "io/no_props_cache.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <set>
@@ -118,4 +122,18 @@ TEST_CASE("a full table forgets files but never claims one it was not told about
   CHECK(false_hits == 0);
   // The last file noted is there: it replaced an older one.
   CHECK(cache.known_none(file_stat(1, kNoted - 1, 1700000000, 1)));
+}
+
+TEST_CASE("only local file systems are trusted: their ctimes come from this kernel's clock") {
+  const int proc = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(proc >= 0);
+  CHECK_FALSE(NoPropsCache::trusted(proc));  // not a local disk file system
+  ::close(proc);
+  CHECK_FALSE(NoPropsCache::trusted(-1));
+  const int shm = ::open("/dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (shm >= 0) {
+    struct statfs fs {};
+    if (::fstatfs(shm, &fs) == 0 && fs.f_type == TMPFS_MAGIC) CHECK(NoPropsCache::trusted(shm));
+    ::close(shm);
+  }
 }
