@@ -140,12 +140,16 @@ bool decode(std::string_view bytes, Upload& u) {
   });
 }
 
-enum class Loaded : unsigned char { Ok, Missing, Corrupt, OtherVersion };
+enum class Loaded : unsigned char { Ok, Missing, Unreadable, Corrupt, OtherVersion };
 
 Loaded load(int dir, const std::string& id, Upload& u) {
   std::string bytes;
-  if (int r = read_small_file(dir, id.c_str(), bytes, kMaxRecord); r < 0)
-    return r == -ENOENT ? Loaded::Missing : Loaded::Corrupt;
+  if (int r = read_small_file(dir, id.c_str(), bytes, kMaxRecord); r < 0) {
+    if (r == -ENOENT) return Loaded::Missing;
+    // Not a regular file, too big, or a symlink: not a record of ours. Anything else
+    // (EMFILE, EIO, ESTALE) says nothing about the record, which must then be kept.
+    return r == -EINVAL || r == -EFBIG || r == -ELOOP ? Loaded::Corrupt : Loaded::Unreadable;
+  }
   if (!decode(bytes, u)) {
     const bool other = bytes.starts_with(kMagicAnyVersion) && !bytes.starts_with(kMagic);
     return other ? Loaded::OtherVersion : Loaded::Corrupt;
@@ -170,6 +174,7 @@ int UploadStore::open(const Docroot& root) {
 
 int UploadStore::create(Upload& upload) {
   if (!upload.target.starts_with('/')) return -EINVAL;
+  if (encode(upload).size() > kMaxRecord) return -E2BIG;  // it could not be read back
   const int d = dir_.fd(true);
   if (d < 0) return d;
   DirGuard guard(d);
@@ -197,20 +202,24 @@ int UploadStore::find(std::string_view id, std::time_t now, Upload& out) const {
   const int d = dir_.fd(false);
   if (d < 0) return d;
   Upload u;
-  if (load(d, std::string(id), u) != Loaded::Ok || u.expires <= now) return -ENOENT;
+  const Loaded loaded = load(d, std::string(id), u);
+  if (loaded == Loaded::Unreadable) return -EIO;
+  if (loaded != Loaded::Ok || u.expires <= now) return -ENOENT;
   out = std::move(u);
   return 0;
 }
 
 int UploadStore::update(const Upload& upload) {
   if (!valid_id(upload.id)) return -ENOENT;
+  const std::string bytes = encode(upload);
+  if (bytes.size() > kMaxRecord) return -E2BIG;
   const int d = dir_.fd(false);
   if (d < 0) return d;
   DirGuard guard(d);
   if (guard.error() < 0) return guard.error();
   Upload current;
   if (load(d, upload.id, current) != Loaded::Ok) return -ENOENT;  // cancelled meanwhile
-  return write_file_atomically(d, upload.id, encode(upload));
+  return write_file_atomically(d, upload.id, bytes);
 }
 
 int UploadStore::open_data(std::string_view id, int flags, std::uint64_t offset) const {

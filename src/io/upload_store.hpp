@@ -50,12 +50,14 @@ class UploadStore {
   // Whether `id` has the form of an upload id (the only strings that may name a file here).
   static bool valid_id(std::string_view id) noexcept;
 
-  // Makes `upload` (its id is made here): an empty data file and the record. 0 or -errno.
+  // Makes `upload` (its id is made here): an empty data file and the record. 0, -E2BIG (a
+  // record over 64 KiB: fields too long), -errno.
   int create(Upload& upload);
-  // The unexpired upload `id`: 0, -ENOENT (none, expired, or not an id), -errno.
+  // The unexpired upload `id`: 0, -ENOENT (none, expired, or not an id), -EIO (its record
+  // cannot be read now), -errno.
   int find(std::string_view id, std::time_t now, Upload& out) const;
   // Writes the record of an existing upload anew (offset, length, completeness, expiry):
-  // 0, -ENOENT when it is gone (cancelled or swept meanwhile), -errno.
+  // 0, -ENOENT when it is gone (cancelled or swept meanwhile), -E2BIG, -errno.
   int update(const Upload& upload);
   // Opens the data file of `id` (O_RDWR for appending, O_RDONLY to commit), truncated to
   // `offset` when writing. The descriptor, or -errno.

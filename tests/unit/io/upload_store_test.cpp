@@ -103,6 +103,12 @@ TEST_CASE("an upload is made lazily, found by its id, and its record round-trips
   }
   Upload no_target;
   CHECK(f.store.create(no_target) == -EINVAL);
+  // A record that could not be read back is not made (a long If-Match, say).
+  Upload huge = make_upload("/huge");
+  huge.if_match = std::string(70000, 'x');
+  CHECK(f.store.create(huge) == -E2BIG);
+  got.if_match = std::string(70000, 'x');
+  CHECK(f.store.update(got) == -E2BIG);
 }
 
 TEST_CASE("the data file is cut back to the promised offset before appending") {
