@@ -1,7 +1,6 @@
 #include "client/upload_memo.hpp"
 
 #include <fcntl.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +14,6 @@ namespace httpfs::client {
 
 namespace {
 
-constexpr const char* kMemoAttr = "user.httpc.upload";
 constexpr std::string_view kMagic = "httpc-upload 1\n";
 constexpr std::size_t kMaxMemo = 64 << 10;
 
@@ -27,6 +25,8 @@ std::string encode(const UploadMemo& m) {
   std::string out(kMagic);
   io::put_record(out, "target", m.target_url);
   io::put_record(out, "upload", m.upload_url);
+  io::put_record(out, "dev", std::to_string(m.dev));
+  io::put_record(out, "ino", std::to_string(m.ino));
   io::put_record(out, "size", std::to_string(m.size));
   io::put_record(out, "mtime", std::to_string(m.mtime_ns));
   io::put_record(out, "end", "");
@@ -45,24 +45,16 @@ int apply(std::string_view name, std::string_view value, UploadMemo& m) {
   }
   if (name == "size") return io::parse_decimal(value, m.size) ? 4 : -1;
   if (name == "mtime") return io::parse_decimal(value, m.mtime_ns) ? 8 : -1;
+  if (name == "dev") return io::parse_decimal(value, m.dev) ? 16 : -1;
+  if (name == "ino") return io::parse_decimal(value, m.ino) ? 32 : -1;
   return 0;
 }
 
 std::optional<UploadMemo> decode(std::string_view bytes) {
   UploadMemo m;
-  if (!io::decode_records(bytes, kMagic, 15,
+  if (!io::decode_records(bytes, kMagic, 63,
                           [&](std::string_view n, std::string_view v) { return apply(n, v, m); }))
     return std::nullopt;
-  return m;
-}
-
-// The memo in the source's attribute, when it is for `target_url`.
-std::optional<UploadMemo> from_attr(int fd, std::string_view target_url) {
-  char buf[kMaxMemo];
-  const ssize_t n = ::fgetxattr(fd, kMemoAttr, buf, sizeof buf);
-  if (n <= 0) return std::nullopt;
-  auto m = decode(std::string_view(buf, static_cast<std::size_t>(n)));
-  if (!m || m->target_url != target_url) return std::nullopt;
   return m;
 }
 
@@ -79,7 +71,9 @@ int make_dirs(const std::string& dir) {
 }  // namespace
 
 bool same_source(const UploadMemo& memo, const struct stat& st) noexcept {
-  return static_cast<std::uint64_t>(st.st_size) == memo.size && mtime_ns(st) == memo.mtime_ns;
+  return static_cast<std::uint64_t>(st.st_dev) == memo.dev &&
+         static_cast<std::uint64_t>(st.st_ino) == memo.ino &&
+         static_cast<std::uint64_t>(st.st_size) == memo.size && mtime_ns(st) == memo.mtime_ns;
 }
 
 std::string UploadMemos::default_state_dir() {
@@ -109,15 +103,14 @@ std::string UploadMemos::memo_file(const std::string& source_path,
   return state_dir_ + "/uploads/" + name;
 }
 
-std::optional<UploadMemo> UploadMemos::recall(int source_fd, const std::string& source_path,
+std::optional<UploadMemo> UploadMemos::recall(const std::string& source_path,
                                               std::string_view target_url) const {
-  if (auto m = from_attr(source_fd, target_url)) return m;
   const std::string file = memo_file(source_path, target_url);
   if (file.empty()) return std::nullopt;
-  std::string bytes;
   const std::size_t slash = file.rfind('/');
   const int dir = ::open(file.substr(0, slash).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return std::nullopt;
+  std::string bytes;
   const int r = io::read_small_file(dir, file.c_str() + slash + 1, bytes, kMaxMemo);
   ::close(dir);
   if (r < 0) return std::nullopt;
@@ -126,10 +119,7 @@ std::optional<UploadMemo> UploadMemos::recall(int source_fd, const std::string& 
   return m;
 }
 
-int UploadMemos::remember(int source_fd, const std::string& source_path, const UploadMemo& memo) {
-  const std::string bytes = encode(memo);
-  if (bytes.size() > kMaxMemo) return -E2BIG;
-  if (::fsetxattr(source_fd, kMemoAttr, bytes.data(), bytes.size(), 0) == 0) return 0;
+int UploadMemos::remember(const std::string& source_path, const UploadMemo& memo) {
   const std::string file = memo_file(source_path, memo.target_url);
   if (file.empty()) return -ENOENT;
   const std::size_t slash = file.rfind('/');
@@ -137,14 +127,12 @@ int UploadMemos::remember(int source_fd, const std::string& source_path, const U
   if (int r = make_dirs(dir_path); r < 0) return r;
   const int dir = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return -errno;
-  const int r = io::write_file_atomically(dir, file.substr(slash + 1), bytes);
+  const int r = io::write_file_atomically(dir, file.substr(slash + 1), encode(memo));
   ::close(dir);
   return r;
 }
 
-void UploadMemos::forget(int source_fd, const std::string& source_path,
-                         std::string_view target_url) {
-  if (from_attr(source_fd, target_url)) ::fremovexattr(source_fd, kMemoAttr);
+void UploadMemos::forget(const std::string& source_path, std::string_view target_url) {
   const std::string file = memo_file(source_path, target_url);
   if (!file.empty()) ::unlink(file.c_str());
 }

@@ -1,7 +1,6 @@
 #include "client/upload_memo.hpp"
 
 #include <doctest/doctest.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -22,77 +21,56 @@ UploadMemo memo_for(const struct stat& st, std::string target = "http://h/dir/bi
   UploadMemo m;
   m.target_url = std::move(target);
   m.upload_url = "http://h/.httpfs-upload/0123456789abcdef0123456789abcdef";
+  m.dev = static_cast<std::uint64_t>(st.st_dev);
+  m.ino = static_cast<std::uint64_t>(st.st_ino);
   m.size = static_cast<std::uint64_t>(st.st_size);
   m.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   return m;
 }
 
-bool has_attr(int fd) {
-  return ::fgetxattr(fd, "user.httpc.upload", nullptr, 0) > 0;
-}
-
 }  // namespace
 
-TEST_CASE("a memo is kept with the source file, for one target, until forgotten") {
-  TempDir t;
-  t.write("big.bin", "0123456789");
-  const std::string source = t / "big.bin";
-  const int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  struct stat st {};
-  REQUIRE(::fstat(fd, &st) == 0);
-  UploadMemos memos(t / "state");
-  CHECK_FALSE(memos.recall(fd, source, "http://h/dir/big.bin").has_value());
-  const UploadMemo m = memo_for(st);
-  const int r = memos.remember(fd, source, m);
-  REQUIRE(r == 0);
-  if (!has_attr(fd))
-    MESSAGE("this file system keeps no user xattrs: the memo went to the state file");
-  auto got = memos.recall(fd, source, "http://h/dir/big.bin");
-  REQUIRE(got.has_value());
-  CHECK(got->upload_url == m.upload_url);
-  CHECK(got->size == 10);
-  CHECK(got->mtime_ns == m.mtime_ns);
-  CHECK(same_source(*got, st));
-  CHECK_FALSE(memos.recall(fd, source, "http://h/elsewhere.bin").has_value());
-  memos.forget(fd, source, "http://h/dir/big.bin");
-  CHECK_FALSE(memos.recall(fd, source, "http://h/dir/big.bin").has_value());
-  CHECK_FALSE(has_attr(fd));
-  ::close(fd);
-}
-
-TEST_CASE("where the attribute cannot be written, a state file keeps the memo") {
+TEST_CASE("a memo is kept in the private state directory, per source and target") {
   TempDir t;
   t.write("src/big.bin", "0123456789");
   const std::string source = t / "src/big.bin";
-  // An O_PATH descriptor has no attributes to read or write: the state file is used.
-  const int fd = ::open(source.c_str(), O_PATH | O_CLOEXEC);
-  REQUIRE(fd >= 0);
   struct stat st {};
-  REQUIRE(::fstat(fd, &st) == 0);
+  REQUIRE(::stat(source.c_str(), &st) == 0);
   UploadMemos memos(t / "state/httpc");
-  REQUIRE(memos.remember(fd, source, memo_for(st)) == 0);
+  CHECK_FALSE(memos.recall(source, "http://h/dir/big.bin").has_value());
+  REQUIRE(memos.remember(source, memo_for(st)) == 0);
+  REQUIRE(memos.remember(source, memo_for(st, "http://h/other.bin")) == 0);
+  // Nothing is left with the source file, where others could read the capability.
+  CHECK(::getxattr(source.c_str(), "user.httpc.upload", nullptr, 0) < 0);
   const std::vector<std::string> files = httpfs::test::entries(t / "state/httpc/uploads");
-  REQUIRE(files.size() == 1);
+  REQUIRE(files.size() == 2);
   CHECK(files[0].size() == 64);  // a sha-256 in hex
   struct stat dir {};
   REQUIRE(::stat((t / "state/httpc").c_str(), &dir) == 0);
   CHECK((dir.st_mode & 0777) == 0700);
+
+  auto got = memos.recall(source, "http://h/dir/big.bin");
+  REQUIRE(got.has_value());
+  CHECK(got->upload_url == "http://h/.httpfs-upload/0123456789abcdef0123456789abcdef");
+  CHECK(same_source(*got, st));
+  CHECK(memos.recall(source, "http://h/other.bin").has_value());
+  CHECK_FALSE(memos.recall(source, "http://h/elsewhere.bin").has_value());
   // Found again from another working directory, by the file's real path.
-  const std::string relative = "./src/big.bin";
   char cwd[4096];
   REQUIRE(::getcwd(cwd, sizeof cwd) != nullptr);
   REQUIRE(::chdir(t.path().c_str()) == 0);
-  auto got = memos.recall(fd, relative, "http://h/dir/big.bin");
+  got = memos.recall("./src/big.bin", "http://h/dir/big.bin");
   REQUIRE(::chdir(cwd) == 0);
-  REQUIRE(got.has_value());
-  CHECK(got->size == 10);
-  memos.forget(fd, source, "http://h/dir/big.bin");
-  CHECK(httpfs::test::entries(t / "state/httpc/uploads").empty());
+  CHECK(got.has_value());
+
+  memos.forget(source, "http://h/dir/big.bin");
+  memos.forget(source, "http://h/dir/big.bin");  // twice is fine
+  CHECK_FALSE(memos.recall(source, "http://h/dir/big.bin").has_value());
+  CHECK(memos.recall(source, "http://h/other.bin").has_value());
   // Without a state directory there is nowhere to keep it.
   UploadMemos nowhere("");
-  CHECK(nowhere.remember(fd, source, memo_for(st)) == -ENOENT);
-  ::close(fd);
+  CHECK(nowhere.remember(source, memo_for(st)) == -ENOENT);
+  CHECK_FALSE(nowhere.recall(source, "http://h/other.bin").has_value());
 }
 
 TEST_CASE("a changed source is not the same source") {
@@ -100,8 +78,13 @@ TEST_CASE("a changed source is not the same source") {
   st.st_size = 10;
   st.st_mtim.tv_sec = 1700000000;
   st.st_mtim.tv_nsec = 5;
+  st.st_dev = 2049;
+  st.st_ino = 77;
   const UploadMemo m = memo_for(st);
   CHECK(same_source(m, st));
+  struct stat replaced = st;  // another file renamed over it, same size and time
+  replaced.st_ino = 78;
+  CHECK_FALSE(same_source(m, replaced));
   struct stat grown = st;
   grown.st_size = 11;
   CHECK_FALSE(same_source(m, grown));
