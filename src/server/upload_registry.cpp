@@ -3,7 +3,11 @@
 namespace httpfs::server {
 
 void UploadRegistry::claim(std::string_view id, Holder& h) {
-  interrupt(id);
+  for (auto it = writers_.find(id); it != writers_.end(); it = writers_.find(id)) {
+    if (it->second == &h) return;  // already the writer
+    // The older writer goes; its interrupt() may claim again, so look once more.
+    interrupt(id);
+  }
   writers_.emplace(std::string(id), &h);
 }
 

@@ -51,3 +51,33 @@ TEST_CASE("a newer request for an upload ends the older one; others are left alo
   r.release("b", other);  // twice is fine
   CHECK(other.interrupted == 0);
 }
+
+TEST_CASE("claiming twice is no interruption, and an interrupted writer cannot keep the upload") {
+  UploadRegistry r;
+  Request once(r, "a");
+  r.claim("a", once);
+  r.claim("a", once);
+  CHECK(once.interrupted == 0);
+  CHECK(r.size() == 1);
+
+  // A writer that, being ended, claims again at once (a driver that retries) is ended again
+  // until the newcomer holds the upload.
+  class Stubborn final : public UploadRegistry::Holder {
+   public:
+    explicit Stubborn(UploadRegistry& registry) : registry_(registry) {}
+    void interrupt() override {
+      if (++interrupted < 3) registry_.claim("b", *this);
+    }
+    int interrupted = 0;
+
+   private:
+    UploadRegistry& registry_;
+  };
+  Stubborn stubborn(r);
+  Request newcomer(r, "b");
+  r.claim("b", stubborn);
+  r.claim("b", newcomer);
+  CHECK(stubborn.interrupted == 3);
+  r.interrupt("b");
+  CHECK(newcomer.interrupted == 1);  // it, not the stubborn one, held the upload
+}
