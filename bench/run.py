@@ -206,6 +206,15 @@ class HttpClient:
             raise EOFError
         self.buf += data
 
+    def _take_exactly(self, n, take):
+        """Hands `n` body bytes to take(k), a buffer's worth at a time, receiving as needed."""
+        while n:
+            if not self.buf:
+                self._more()
+            k = min(n, len(self.buf))
+            take(k)
+            n -= k
+
     def exchange(self, raw, keep_body=False, head_request=False):
         """Sends one request (bytes from build()) and reads its answer: a dict with status,
         headers (lower-case names), size (body bytes), body (with keep_body) and the monotonic
@@ -257,23 +266,12 @@ class HttpClient:
                         if eol == 0:
                             break
                     break
-                while n:
-                    if not self.buf:
-                        self._more()
-                    k = min(n, len(self.buf))
-                    take(k)
-                    n -= k
+                self._take_exactly(n, take)
                 while len(self.buf) < 2:
                     self._more()
                 del self.buf[:2]
         elif "content-length" in headers:
-            n = int(headers["content-length"])
-            while n:
-                if not self.buf:
-                    self._more()
-                k = min(n, len(self.buf))
-                take(k)
-                n -= k
+            self._take_exactly(int(headers["content-length"]), take)
         else:
             close = True
             while True:

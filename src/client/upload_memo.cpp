@@ -94,13 +94,8 @@ std::string UploadMemos::memo_file(const std::string& source_path,
   h.update(path);
   h.update(std::string_view("\0", 1));
   h.update(target_url);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string name;
-  for (std::uint8_t b : h.finish()) {
-    name += kHex[b >> 4];
-    name += kHex[b & 15];
-  }
-  return state_dir_ + "/uploads/" + name;
+  const io::Sha256::Digest digest = h.finish();
+  return state_dir_ + "/uploads/" + io::lower_hex(digest.data(), digest.size());
 }
 
 std::optional<UploadMemo> UploadMemos::recall(const std::string& source_path,

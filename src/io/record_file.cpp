@@ -160,6 +160,17 @@ int fill_random(unsigned char* buf, std::size_t n) {
   return 0;
 }
 
+std::string lower_hex(const unsigned char* bytes, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
 DirGuard::DirGuard(int dir) {
   fd_ = ::openat(dir, std::string(kGuardName).c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
                  0600);

@@ -67,6 +67,8 @@ std::size_t unlink_entries(int dir, const std::function<Doom(const std::string&)
 
 // Fills `buf` from the kernel's random source: 0 or -errno.
 int fill_random(unsigned char* buf, std::size_t n);
+// Bytes as lowercase hex digits, the form of state files' names (ids, hashes).
+std::string lower_hex(const unsigned char* bytes, std::size_t n);
 
 // The exclusive lock on `.guard` in a directory, held while the object lives.
 class DirGuard {

@@ -46,12 +46,7 @@ std::string data_name(std::string_view id) {
 int new_id(std::string& id) {
   unsigned char b[kIdLength / 2];
   if (int r = fill_random(b, sizeof b); r < 0) return r;
-  static constexpr char kHex[] = "0123456789abcdef";
-  id.clear();
-  for (unsigned char c : b) {
-    id += kHex[c >> 4];
-    id += kHex[c & 15];
-  }
+  id = lower_hex(b, sizeof b);
   return 0;
 }
 

@@ -115,6 +115,12 @@ TEST_CASE("a DirGuard excludes another one, in this process too, until it ends")
   ::close(dir);
 }
 
+TEST_CASE("lower hex, two digits a byte") {
+  const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+  CHECK(lower_hex(bytes, sizeof bytes) == "000fa5ff");
+  CHECK(lower_hex(bytes, 0).empty());
+}
+
 TEST_CASE("random bytes differ from call to call") {
   unsigned char a[16] = {}, b[16] = {};
   REQUIRE(fill_random(a, sizeof a) == 0);
