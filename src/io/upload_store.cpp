@@ -227,13 +227,33 @@ int UploadStore::open_data(std::string_view id, int flags, std::uint64_t offset)
   int r = ::fstat(fd, &st) != 0 ? -errno : 0;
   if (r == 0 && !S_ISREG(st.st_mode)) r = -EINVAL;
   if (r == 0 && static_cast<std::uint64_t>(st.st_size) < offset) r = -EIO;  // data lost
-  if (r == 0 && (flags & O_ACCMODE) != O_RDONLY && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
-    r = -errno;
+  if (r == 0 && (flags & O_ACCMODE) != O_RDONLY) {
+    // One writer per upload across processes: the lock is the open file description's, so
+    // it holds until this descriptor closes, and another open() of the file conflicts.
+    struct flock lk {};
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    if (::fcntl(fd, F_OFD_SETLK, &lk) != 0)
+      r = errno == EAGAIN || errno == EACCES ? -EBUSY : -errno;
+    else if (::ftruncate(fd, static_cast<off_t>(offset)) != 0)
+      r = -errno;
+  }
   if (r < 0) {
     ::close(fd);
     return r;
   }
   return fd;
+}
+
+int UploadStore::adopt_data(std::string_view id, int dir_fd, std::string name,
+                            FileSink& sink) const {
+  const int d = valid_id(id) ? dir_.fd(false) : -ENOENT;
+  const int own = d < 0 ? d : ::fcntl(d, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) {
+    ::close(dir_fd);
+    return d < 0 ? d : -errno;
+  }
+  return sink.adopt(own, data_name(id), dir_fd, std::move(name));
 }
 
 int UploadStore::remove(std::string_view id) {

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "io/docroot.hpp"
+#include "io/file_sink.hpp"
 #include "io/state_dir.hpp"
 
 namespace httpfs::io {
@@ -59,9 +60,15 @@ class UploadStore {
   // Writes the record of an existing upload anew (offset, length, completeness, expiry):
   // 0, -ENOENT when it is gone (cancelled or swept meanwhile), -E2BIG, -errno.
   int update(const Upload& upload);
-  // Opens the data file of `id` (O_RDWR for appending, O_RDONLY to commit), truncated to
-  // `offset` when writing. The descriptor, or -errno.
+  // Opens the data file of `id` (O_RDWR for appending, O_RDONLY to read). For writing, it
+  // takes the upload's writer lock (an OFD lock, held until the descriptor closes: -EBUSY
+  // while another request, here or in another process, holds it) and truncates the file to
+  // `offset`. The descriptor, or -errno (-EIO: fewer than `offset` bytes are there).
   int open_data(std::string_view id, int flags, std::uint64_t offset) const;
+  // Makes `sink` write to the data file of `id` (after its bytes) and commit it as `name` in
+  // `dir_fd`, which the sink takes (FileSink::adopt). 0 or -errno; on failure the caller
+  // still owns nothing but what the sink closes.
+  int adopt_data(std::string_view id, int dir_fd, std::string name, FileSink& sink) const;
   // Removes the upload and its data: 0, or -ENOENT.
   int remove(std::string_view id);
   // Removes expired uploads, data files without a record and dead writers' temporaries.

@@ -133,6 +133,27 @@ TEST_CASE("the data file is cut back to the promised offset before appending") {
   CHECK(f.store.open_data(u.id, O_RDONLY, 9) == -EIO);
 }
 
+TEST_CASE("one writer at a time: the data file's lock holds until its descriptor closes") {
+  Fixture f;
+  Upload u = make_upload("/f");
+  REQUIRE(f.store.create(u) == 0);
+  const int first = f.store.open_data(u.id, O_RDWR, 0);
+  REQUIRE(first >= 0);
+  write_data(first, "abc");
+  // A second writer (another request, or another process) is refused, and cuts nothing.
+  CHECK(f.store.open_data(u.id, O_RDWR, 0) == -EBUSY);
+  CHECK(httpfs::test::read_file(f.dir() + "/" + u.id + ".data") == "abc");
+  // Readers are not writers.
+  const int reader = f.store.open_data(u.id, O_RDONLY, 3);
+  CHECK(reader >= 0);
+  ::close(reader);
+  ::close(first);
+  const int next = f.store.open_data(u.id, O_RDWR, 1);
+  CHECK(next >= 0);
+  ::close(next);
+  CHECK(httpfs::test::read_file(f.dir() + "/" + u.id + ".data") == "a");
+}
+
 TEST_CASE("remove, expiry and sweep; a cancelled upload cannot be updated") {
   Fixture f;
   Upload live = make_upload("/live"), old = make_upload("/old"), gone = make_upload("/gone");
