@@ -113,6 +113,19 @@ std::string help_text() {
          "      --lock-sweep S        time between removals of expired lock files (default " +
          std::to_string(d.lock_sweep_ms / 1000) + ")\n" +
          "\n"
+         "Resumable uploads (a PUT or POST with Upload-Complete; PATCH appends):\n"
+         "      --upload-expiry S     an unfinished upload is kept this long after its last\n"
+         "                            request (default " +
+         std::to_string(d.upload_expiry_s) + ")\n" +
+         "      --max-uploads N       unfinished uploads kept in all; 503 beyond (default " +
+         std::to_string(d.max_uploads) + ")\n" +
+         "      --max-client-uploads N  ... made by one client (user, or address without\n"
+         "                            credentials); 429 beyond (default " +
+         std::to_string(d.max_client_uploads) + ")\n" +
+         "      --max-upload-space SIZE  disk space unfinished uploads may hold; 507 beyond\n"
+         "                            (default " +
+         std::to_string(d.max_upload_space >> 30) + "G)\n" +
+         "\n"
          "Limits:\n"
          "      --max-request-line N  bytes in the request line; 414 beyond (default " +
          std::to_string(d.max_request_line) + ")\n" +
@@ -184,6 +197,12 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--max-lock-timeout",
        [&](auto opt, auto v) { o.max_lock_timeout_s = parse_count(opt, v, 1ull << 31); }},
       {"--lock-sweep", [&](auto opt, auto v) { o.lock_sweep_ms = parse_seconds(opt, v); }},
+      {"--upload-expiry",
+       [&](auto opt, auto v) { o.upload_expiry_s = parse_count(opt, v, 86400ull * 365); }},
+      {"--max-uploads", [&](auto opt, auto v) { o.max_uploads = parse_count(opt, v, 1000000); }},
+      {"--max-client-uploads",
+       [&](auto opt, auto v) { o.max_client_uploads = parse_count(opt, v, 1000000); }},
+      {"--max-upload-space", [&](auto opt, auto v) { o.max_upload_space = parse_size(opt, v); }},
       {"--access-log", [&](auto, auto v) { o.access_log = std::string(v); }},
       {"--cache-size", [&](auto opt, auto v) { o.cache_bytes = parse_size(opt, v); }},
       {"--cache-file-max", [&](auto opt, auto v) { o.cache_file_max = parse_size(opt, v); }},

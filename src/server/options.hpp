@@ -41,6 +41,12 @@ struct ServerOptions {
   std::uint64_t max_lock_timeout_s = 3600;  // longest lock granted (a longer ask is cut)
   std::uint64_t lock_sweep_ms = 60 * 1000;  // between removals of expired lock files
 
+  // resumable uploads (draft-ietf-httpbis-resumable-upload)
+  std::uint64_t upload_expiry_s = 24 * 3600;     // an idle partial upload is kept this long
+  std::size_t max_uploads = 1000;                // partial uploads kept in all; 503 beyond
+  std::size_t max_client_uploads = 100;          // ... made by one client; 429 beyond
+  std::uint64_t max_upload_space = 64ull << 30;  // disk space they may hold; 507 beyond
+
   // limits
   std::size_t max_request_line = 8192;  // 414 beyond
   std::size_t max_field_line = 8192;    // 431 beyond

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "http/status.hpp"
+#include "http/upload_fields.hpp"
 #include "server/file_handler.hpp"
+#include "server/resumable.hpp"
 
 namespace httpfs::server {
 
@@ -51,6 +53,13 @@ Handling OptionsHandler::handle(const Request& request, Reply& reply) {
   reply.header("Allow", allow);
   reply.header("DAV", "1, 2");
   reply.header("MS-Author-Via", "DAV");
+  if (!options_.read_only) {
+    // Resumable uploads: older drafts say so with Accept-Patch, newer ones with Upload-Limit.
+    reply.header("Accept-Patch", "application/partial-upload");
+    reply.header(
+        "Upload-Limit",
+        upload_limit(options_, interop_of(http::parse_upload_fields(request.head.headers))));
+  }
   reply.end_head(0);
   reply.finish();
   return {};

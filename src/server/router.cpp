@@ -4,6 +4,7 @@
 #include "http/target.hpp"
 #include "io/state_dir.hpp"
 #include "server/debug_log.hpp"
+#include "server/resumable.hpp"
 
 namespace httpfs::server {
 
@@ -36,15 +37,8 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
     return true;
   }
   const bool write = route.handler != nullptr && route.access == Access::Write;
-  if (auth_.enabled() && (write || options_.auth_all)) {
-    const http::Header* a = h.find("authorization");
-    if (!auth_.check(a ? a->value : std::string_view{}, req.user)) {
-      HTTPFS_DEBUG("{}: credentials missing or wrong", req.peer.host());
-      reply_error(reply, http::status::kUnauthorized, "Credentials are required.",
-                  "WWW-Authenticate", Authenticator::kChallenge);
-      return true;
-    }
-  }
+  const bool checked = write || options_.auth_all;
+  if (checked && unauthenticated(req, reply)) return true;
   if (h.form == http::TargetForm::Asterisk && h.method == http::Method::Options) {
     req.path.path.assign(1, '*');  // the server as a whole (RFC 9110 9.3.7)
     return false;
@@ -58,12 +52,31 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
     reply_error(reply, http::status::kNotFound, "There is nothing at this path.");
     return true;
   }
+  // Every request to an upload resource takes part in writing a file.
+  if (!checked && upload_resource_ && is_upload_path(req.path.path))
+    return unauthenticated(req, reply);
   return false;
+}
+
+bool Router::unauthenticated(Request& req, Reply& reply) {
+  if (!auth_.enabled()) return false;
+  const http::Header* a = req.head.find("authorization");
+  if (auth_.check(a ? a->value : std::string_view{}, req.user)) return false;
+  HTTPFS_DEBUG("{}: credentials missing or wrong", req.peer.host());
+  reply_error(reply, http::status::kUnauthorized, "Credentials are required.", "WWW-Authenticate",
+              Authenticator::kChallenge);
+  return true;
+}
+
+void Router::set_upload_resource(std::unique_ptr<Handler> handler) {
+  upload_resource_ = std::move(handler);
 }
 
 Handling Router::dispatch(Request& req, Reply& reply) {
   const Route& route = routes_[static_cast<std::size_t>(req.head.method)];
   if (refuse(req, route, reply)) return {};
+  if (upload_resource_ && is_upload_path(req.path.path))
+    return upload_resource_->handle(req, reply);
   if (route.handler == nullptr) {
     reply_error(reply, http::status::kMethodNotAllowed, "This method is not served here.", "Allow",
                 allow_);

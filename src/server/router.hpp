@@ -6,8 +6,10 @@
 //   a target that does not normalise         400
 //   a path inside the state directory        404
 //
-// then the handler registered for the method, or 405 with Allow for a method this server
-// knows but does not serve. "OPTIONS *" reaches the OPTIONS handler with the path "*". A new
+// then, for a path under /.httpfs-upload/ (resumable uploads' own resources, which every
+// method on them counts as a write), the upload resource's handler; else the handler
+// registered for the method, or 405 with Allow for a method this server knows but does not
+// serve. "OPTIONS *" reaches the OPTIONS handler with the path "*". A new
 // method is one add().
 //
 // Lifetime: built once by the Server; the handlers it holds outlive every request.
@@ -38,6 +40,9 @@ class Router {
   void add(std::initializer_list<http::Method> methods, Access access,
            std::unique_ptr<Handler> handler);
 
+  // The handler of every request to an upload resource (server/resumable.hpp).
+  void set_upload_resource(std::unique_ptr<Handler> handler);
+
   // Fills in request.path and request.user, then runs the handler (or answers itself).
   Handling dispatch(Request& request, Reply& reply);
 
@@ -53,10 +58,13 @@ class Router {
 
   // The answer to what no handler sees; false when the request passes.
   bool refuse(Request& request, const Route& route, Reply& reply);
+  // 401 unless the request carries valid credentials; false when it does (or none are set).
+  bool unauthenticated(Request& request, Reply& reply);
 
   const ServerOptions& options_;
   Authenticator& auth_;
   std::vector<std::unique_ptr<Handler>> handlers_;
+  std::unique_ptr<Handler> upload_resource_;
   std::array<Route, kMethods> routes_{};
   std::string allow_;
 };

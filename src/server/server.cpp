@@ -23,6 +23,7 @@
 #include "server/propfind.hpp"
 #include "server/proppatch.hpp"
 #include "server/upload.hpp"
+#include "server/upload_resource.hpp"
 
 namespace httpfs::server {
 
@@ -101,6 +102,11 @@ std::string Server::open_resources() {
     spdlog::warn("WebDAV locks unavailable (LOCK will be refused): {}", net::errno_text(r));
   else
     locks_.sweep(std::time(nullptr));
+  // Resumable uploads, in the same state directory: a restart continues them.
+  if (int r = uploads_.open(docroot_); r < 0)
+    spdlog::warn("resumable uploads unavailable: {}", net::errno_text(r));
+  else if (std::size_t n = uploads_.sweep(std::time(nullptr)); n > 0)
+    spdlog::info("removed {} expired upload(s)", n);
   // Temporary files of uploads cut short by a crash of an earlier process.
   if (!options_.read_only) {
     if (std::size_t n = io::sweep_stale_temps(docroot_, 100000); n > 0)
@@ -189,7 +195,7 @@ void Server::add_routes() {
   using A = Router::Access;
   router_.add({M::Get, M::Head}, A::Read,
               std::make_unique<FileHandler>(docroot_, options_, cache_.get()));
-  router_.add({M::Put, M::Post}, A::Write, std::make_unique<UploadHandler>(dav_));
+  router_.add({M::Put, M::Post}, A::Write, std::make_unique<UploadHandler>(dav_, upload_context_));
   router_.add({M::Delete}, A::Write, std::make_unique<DeleteHandler>(dav_));
   router_.add({M::Propfind}, A::Read, std::make_unique<PropfindHandler>(dav_));
   router_.add({M::Proppatch}, A::Write, std::make_unique<ProppatchHandler>(dav_));
@@ -198,6 +204,7 @@ void Server::add_routes() {
   router_.add({M::Move}, A::Write, std::make_unique<CopyMoveHandler>(dav_, true));
   router_.add({M::Lock}, A::Write, std::make_unique<LockHandler>(dav_));
   router_.add({M::Unlock}, A::Write, std::make_unique<UnlockHandler>(dav_));
+  router_.set_upload_resource(std::make_unique<UploadResourceHandler>(dav_, upload_context_));
   // Last: "OPTIONS *" lists every method added before.
   router_.add({M::Options}, A::Read,
               std::make_unique<OptionsHandler>(docroot_, options_, router_.allow()));
@@ -310,9 +317,9 @@ void Server::sweep() {
   for (TimeoutList& list : clocks_) {
     while (TimeoutNode* n = list.pop_expired(now)) Connection::from_timeout_node(n)->on_timeout();
   }
-  // Expired WebDAV locks are ignored by every lookup; their files go at start and then every
-  // --lock-sweep, on the worker pool: the sweep reads the lock directory under the store's
-  // file lock, which another process may hold.
+  // Expired WebDAV locks and uploads are ignored by every lookup; their files go at start and
+  // then every --lock-sweep, on the worker pool: the sweep reads the state directories under
+  // the stores' file locks, which another process may hold.
   if (!lock_sweep_running_ && !shutting_down_ && now - last_lock_sweep_ >= options_.lock_sweep_ms) {
     last_lock_sweep_ = now;
     lock_sweep_running_ = true;
@@ -322,7 +329,11 @@ void Server::sweep() {
 }
 
 void Server::on_lock_sweep(uv_work_t* w) {
-  static_cast<Server*>(w->data)->locks_.sweep(std::time(nullptr));
+  auto* self = static_cast<Server*>(w->data);
+  const std::time_t now = std::time(nullptr);
+  self->locks_.sweep(now);
+  if (std::size_t n = self->uploads_.sweep(now); n > 0)
+    spdlog::info("removed {} expired upload(s)", n);
 }
 
 void Server::on_lock_swept(uv_work_t* w, int) {

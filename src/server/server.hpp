@@ -16,12 +16,14 @@
 
 #include "io/docroot.hpp"
 #include "io/lock_store.hpp"
+#include "io/upload_store.hpp"
 #include "net/listener.hpp"
 #include "net/ready_list.hpp"
 #include "server/access_log.hpp"
 #include "server/auth.hpp"
 #include "server/dav.hpp"
 #include "server/options.hpp"
+#include "server/resumable.hpp"
 #include "server/router.hpp"
 #include "server/timeout_list.hpp"
 
@@ -127,6 +129,9 @@ class Server final : public net::Listener::Delegate {
   io::LockStore locks_;
   io::NoPropsCache no_props_;
   DavContext dav_{docroot_, options_, locks_, no_props_};
+  io::UploadStore uploads_;  // resumable uploads, in the state directory
+  UploadRegistry writers_;   // the request appending to each, in this process
+  UploadContext upload_context_{uploads_, writers_};
   Router router_;
   // One list per Timeout, in its order. Together they are the registry of open connections:
   // every connection is on exactly one clock.
@@ -152,8 +157,8 @@ class Server final : public net::Listener::Delegate {
   bool shutting_down_ = false;
   bool handles_closed_ = false;
 
-  // The sweep of expired lock files: one at a time, on the worker pool; the loop runs until
-  // it has ended, so the request outlives nothing it points at.
+  // The sweep of expired lock files and uploads: one at a time, on the worker pool; the loop runs
+  // until it has ended, so the request outlives nothing it points at.
   uv_work_t lock_sweep_{};
   bool lock_sweep_running_ = false;
   std::uint64_t last_lock_sweep_ = 0;  // loop time it last started
