@@ -172,6 +172,18 @@ struct Parser {
         o.connect_timeout = parse_seconds(name, value(name, inline_value, has_inline));
       } else if (name == "--retry") {
         o.retries = parse_int(name, value(name, inline_value, has_inline), 100);
+        o.retries_given = true;
+      } else if (name == "--resumable") {
+        const std::string_view m = value(name, inline_value, has_inline);
+        if (m == "auto")
+          o.resumable = ResumableMode::Auto;
+        else if (m == "always")
+          o.resumable = ResumableMode::Always;
+        else if (m == "never")
+          o.resumable = ResumableMode::Never;
+        else
+          throw UsageError("--resumable: expected always, never or auto, got '" + std::string(m) +
+                           "'");
       } else if (name == "--max-redirs") {
         o.max_redirects = parse_int(name, value(name, inline_value, has_inline), 1000);
       } else if (name == "--cacert") {
@@ -263,8 +275,16 @@ Command parse_command_line(int argc, const char* const* argv) {
         o.method = "PUT";
     }
   }
-  if (o.resume && o.output == "-") throw UsageError("-C - needs an output file, not stdout");
-  if (o.resume && o.output.empty() && !o.remote_name) throw UsageError("-C - needs -o FILE or -O");
+  // -C - continues a download into its .part file, or an upload of a file (-T FILE).
+  const bool upload = o.body == ClientOptions::Body::File;
+  if (o.resume && o.body == ClientOptions::Body::Stdin)
+    throw UsageError("-C -: an upload from the standard input cannot be resumed");
+  if (o.resume && upload && o.resumable == ResumableMode::Never)
+    throw UsageError("-C - with -T resumes an upload; it cannot go with --resumable never");
+  if (o.resume && !upload && o.output == "-")
+    throw UsageError("-C - needs an output file, not stdout");
+  if (o.resume && !upload && o.output.empty() && !o.remote_name)
+    throw UsageError("-C - needs -o FILE or -O (or -T FILE to resume an upload)");
   return p.cmd;
 }
 
@@ -314,7 +334,12 @@ std::string help_text(const std::string& topic) {
         "  -T, --upload-file FILE  send FILE as the body; '-' reads stdin (chunked)\n"
         "  -o, --output FILE       write the body to FILE ('-': stdout); FILE.part until complete\n"
         "  -O, --remote-name       write the body to a file named like the URL's last segment\n"
-        "  -C -, --continue        resume FILE.part with Range and If-Range\n"
+        "  -C -, --continue        resume FILE.part with Range and If-Range; with -T FILE,\n"
+        "                          continue the upload an earlier run left unfinished\n"
+        "      --resumable MODE    uploads of files offer resumption (draft-ietf-httpbis-\n"
+        "                          resumable-upload): always, never, or auto (8 MiB and up;\n"
+        "                          the default). A cut upload continues where the server's\n"
+        "                          offset says, up to --retry times (default 5)\n"
         "      --force             replace an existing file (the positional GET refuses)\n"
         "  -L, --location          follow redirects (at most --max-redirs, default 10)\n"
         "  -I, --head              send HEAD and print the response head\n"

@@ -40,6 +40,9 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// --resumable: whether uploads of files offer resumption (client/policy.hpp).
+enum class ResumableMode : std::uint8_t { Auto, Always, Never };
+
 struct ClientOptions {
   std::string method = "GET";
   std::string url;
@@ -49,11 +52,12 @@ struct ClientOptions {
   std::string data;         // -d
   std::string upload_file;  // -T / -f / the positional FILE
 
-  std::string output;         // "-": stdout; "": the form's default
-  bool remote_name = false;   // -O: save under the URL's last segment
-  bool no_clobber = false;    // refuse to replace an existing file (positional GET)
-  bool force = false;         // --force: replace it anyway
-  bool resume = false;        // -C - / --continue
+  std::string output;        // "-": stdout; "": the form's default
+  bool remote_name = false;  // -O: save under the URL's last segment
+  bool no_clobber = false;   // refuse to replace an existing file (positional GET)
+  bool force = false;        // --force: replace it anyway
+  bool resume = false;       // -C - / --continue: a download's .part file, or an upload
+  ResumableMode resumable = ResumableMode::Auto;
   bool print_head = false;    // -I, and HEAD in the positional and cURL-like forms
   bool print_answer = false;  // print the status line before the body (positional writes)
   bool verbose = false;
@@ -63,6 +67,7 @@ struct ClientOptions {
   double max_time = 0;          // seconds, 0: none
   double connect_timeout = 10;  // seconds, per address
   int retries = 0;
+  bool retries_given = false;  // --retry came (resumable uploads default to 5 tries)
   bool no_fail = false;
   bool tls = false;  // --tls: the positional form's https
   bool insecure = false;

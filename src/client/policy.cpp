@@ -138,4 +138,44 @@ std::string remote_file_name(std::string_view target) {
   return decoded;
 }
 
+bool offers_resumption(ResumableMode mode, std::string_view method, std::uint64_t size) noexcept {
+  if (method != "PUT" && method != "POST") return false;
+  switch (mode) {
+    case ResumableMode::Always:
+      return true;
+    case ResumableMode::Never:
+      return false;
+    case ResumableMode::Auto:
+      break;
+  }
+  return size >= kResumableThreshold;
+}
+
+UploadNext after_upload_attempt(bool have_upload, int exit_code, int status) noexcept {
+  if (!have_upload) return UploadNext::Answer;
+  // A failed transfer (cut, timeout), a server error, or 409 (an offset the server does not
+  // have): the bytes the server kept are what its offset says.
+  const bool transient = exit_code == kConnect || exit_code == kTimeout || exit_code == kPartial;
+  if (exit_code != 0) return transient ? UploadNext::Probe : UploadNext::Answer;
+  return status >= 500 || status == 409 ? UploadNext::Probe : UploadNext::Answer;
+}
+
+Probe judge_probe(int exit_code, int status, std::string_view upload_offset,
+                  std::string_view upload_complete, std::uint64_t size,
+                  std::uint64_t& offset) noexcept {
+  if (exit_code != 0 || status >= 500 || status == 409 || status == 423) return Probe::Again;
+  if (status == 404 || status == 410) return Probe::Gone;
+  if (status < 200 || status >= 300) return Probe::Refused;
+  if (http::chars::trim_ows(upload_complete) == "?1") return Probe::Completed;
+  upload_offset = http::chars::trim_ows(upload_offset);
+  if (upload_offset.empty() || upload_offset.size() > 19 ||
+      !std::all_of(upload_offset.begin(), upload_offset.end(), http::chars::is_digit))
+    return Probe::Refused;
+  std::uint64_t n = 0;
+  for (char c : upload_offset) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  if (n > size) return Probe::Refused;
+  offset = n;
+  return Probe::Append;
+}
+
 }  // namespace httpfs::client

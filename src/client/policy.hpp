@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/options.hpp"
 #include "http/url.hpp"
 
 namespace httpfs::client {
@@ -65,6 +66,32 @@ Resume judge_resume(int status, std::string_view content_range, std::uint64_t re
 // The validator a .part file is kept under: a strong ETag, else Last-Modified; empty when
 // neither (such a download cannot be resumed safely).
 std::string part_validator(std::string_view etag, std::string_view last_modified);
+
+// ---- resumable uploads (draft-ietf-httpbis-resumable-upload, interop version 8)
+
+inline constexpr std::uint64_t kResumableThreshold = 8ull << 20;  // --resumable auto
+// Whether an upload of a regular file of `size` bytes with `method` offers resumption.
+bool offers_resumption(ResumableMode mode, std::string_view method, std::uint64_t size) noexcept;
+
+// What follows one attempt to send (part of) a resumable upload: `exit_code` 0 when an
+// answer came, with `status`; `have_upload` once the server has named the upload resource.
+enum class UploadNext : std::uint8_t {
+  Answer,  // the answer stands (success or a refusal): report it
+  Probe,   // the transfer failed or the server erred: ask the upload's offset, then append
+};
+UploadNext after_upload_attempt(bool have_upload, int exit_code, int status) noexcept;
+
+// What an offset probe (HEAD on the upload resource) found.
+enum class Probe : std::uint8_t {
+  Append,     // append from `offset`
+  Completed,  // the server has it all: the last answer was lost on its way back
+  Gone,       // 404 or 410: the upload is no more; start a new one
+  Again,      // the probe failed (no answer, 5xx): ask again later
+  Refused,    // any other answer (or an offset past the file): report it
+};
+Probe judge_probe(int exit_code, int status, std::string_view upload_offset,
+                  std::string_view upload_complete, std::uint64_t size,
+                  std::uint64_t& offset) noexcept;
 
 // ---- digests (RFC 9530)
 

@@ -22,10 +22,11 @@ struct RequestSpec {
   // present here.
   std::vector<std::pair<std::string, std::string>> headers;
   enum class Body { None, Bytes, File, Stream } body = Body::None;
-  std::string bytes;  // Bytes
-  int file_fd = -1;   // File: read with sendfile(2) from offset 0; owned by the caller
-  std::uint64_t file_size = 0;
-  int stream_fd = -1;  // Stream (a pipe or terminal): sent chunked until EOF
+  std::string bytes;              // Bytes
+  int file_fd = -1;               // File: read with sendfile(2); owned by the caller
+  std::uint64_t file_offset = 0;  // File: where the body starts in it
+  std::uint64_t file_size = 0;    // File: the body's length
+  int stream_fd = -1;             // Stream (a pipe or terminal): sent chunked until EOF
   bool expect_continue = false;
   bool verbose = false;  // print both heads on stderr
   double connect_timeout = 10;

@@ -101,6 +101,9 @@ int Session::prepare_body() {
     spec_.file_fd = fd;
     spec_.file_size = static_cast<std::uint64_t>(st.st_size);
     spec_.expect_continue = spec_.file_size > kExpectThreshold;
+    if (!from_stdin &&
+        (o_.resume || offers_resumption(o_.resumable, spec_.method, spec_.file_size)))
+      start_resumable(st);
   } else if (S_ISDIR(st.st_mode)) {
     std::fprintf(stderr, "httpc: cannot upload %s: it is a directory\n", o_.upload_file.c_str());
     return kLocalFile;
@@ -155,7 +158,7 @@ void Session::begin_transfer() {
   resume_from_ = 0;
   content_sha_.reset();
   repr_sha_.reset();
-  RequestSpec spec = spec_;
+  RequestSpec spec = resumable_ ? upload_spec() : spec_;
   if (file_ && o_.resume) {
     // Continue the .part file where it ends, if it holds a version we can name.
     const std::uint64_t have = file_->part_size();
@@ -172,6 +175,8 @@ void Session::begin_transfer() {
 // ---- the answer
 
 int Session::on_head(const http::ResponseHead& h) {
+  // An upload's probe or cancellation: its answer is for the session, not the output.
+  if (resumable_ && (step_ == UploadStep::Probe || step_ == UploadStep::Cancel)) return 0;
   progress_.set_done(0);
   if (o_.follow && h.status >= 300 && h.status < 400 && h.find("location"))
     return 0;  // the body of a redirect is not wanted
@@ -311,6 +316,7 @@ void Session::print_head(const TransferResult& r) {
 void Session::on_finished(TransferResult r) {
   current_ = nullptr;
   if (done_) return close_handles();
+  if (resumable_ && upload_finished(r)) return;
   if (r.exit_code != 0) return failed(r);
   if (o_.follow && r.status >= 300 && r.status < 400 && !r.header("location").empty())
     return follow(r);
@@ -395,6 +401,202 @@ void Session::complete(const TransferResult& r) {
                   spec_.method + " " + spec_.url.to_string() + ": " + std::to_string(r.status) +
                       " " + r.reason);
   finish(0, {});
+}
+
+// ---- resumable uploads
+
+void Session::start_resumable(const struct stat& st) {
+  resumable_ = true;
+  source_ = st;
+  upload_tries_ = o_.retries_given ? o_.retries : 5;
+  memos_ = std::make_unique<UploadMemos>(UploadMemos::default_state_dir());
+  if (!o_.resume) return;
+  const std::optional<UploadMemo> memo = memos_->recall(o_.upload_file, spec_.url.to_string());
+  std::optional<http::Url> at;
+  if (memo) at = http::resolve_reference(spec_.url, memo->upload_url);
+  if (!at) {
+    if (o_.verbose)
+      std::fprintf(stderr, "* No unfinished upload of %s to %s is known: starting anew\n",
+                   o_.upload_file.c_str(), spec_.url.to_string().c_str());
+    return;
+  }
+  upload_at_ = *at;
+  if (!same_source(*memo, st)) {
+    cancel_upload(o_.upload_file +
+                  " changed since its upload began; the unfinished upload was "
+                  "cancelled (run the command without -C - to send it anew)");
+    return;
+  }
+  step_ = UploadStep::Probe;
+  if (o_.verbose)
+    std::fprintf(stderr, "* Continuing the upload at %s\n", upload_at_->to_string().c_str());
+}
+
+RequestSpec Session::upload_spec() const {
+  RequestSpec s = spec_;
+  auto drop = [&](std::string_view lower) {
+    std::erase_if(s.headers, [&](const auto& h) { return http::chars::iequals(h.first, lower); });
+  };
+  s.headers.emplace_back("Upload-Draft-Interop-Version", "8");
+  if (step_ == UploadStep::Send) {
+    s.headers.emplace_back("Upload-Complete", "?1");
+    return s;
+  }
+  s.url = *upload_at_;
+  drop("content-type");
+  s.body = RequestSpec::Body::None;
+  s.expect_continue = false;
+  if (step_ == UploadStep::Probe) s.method = "HEAD";
+  if (step_ == UploadStep::Cancel) s.method = "DELETE";
+  if (step_ != UploadStep::Append) return s;
+  s.method = "PATCH";
+  s.headers.emplace_back("Content-Type", "application/partial-upload");
+  s.headers.emplace_back("Upload-Offset", std::to_string(upload_offset_));
+  s.headers.emplace_back("Upload-Complete", "?1");
+  s.body = RequestSpec::Body::File;
+  s.file_offset = upload_offset_;
+  s.file_size = spec_.file_size - upload_offset_;
+  return s;
+}
+
+void Session::on_interim(const http::ResponseHead& h) {
+  if (!resumable_ || step_ != UploadStep::Send || h.status != 104) return;
+  const http::Header* location = h.find("location");
+  if (location == nullptr) return;
+  upload_at_ = http::resolve_reference(spec_.url, location->value);
+  if (!upload_at_) return;
+  if (o_.verbose)
+    std::fprintf(stderr, "* The server keeps this upload at %s\n", upload_at_->to_string().c_str());
+  remember_upload();
+}
+
+void Session::remember_upload() {
+  UploadMemo memo;
+  memo.target_url = spec_.url.to_string();
+  memo.upload_url = upload_at_->to_string();
+  memo.dev = source_.st_dev;
+  memo.ino = source_.st_ino;
+  memo.size = static_cast<std::uint64_t>(source_.st_size);
+  memo.mtime_ns =
+      static_cast<std::int64_t>(source_.st_mtim.tv_sec) * 1000000000 + source_.st_mtim.tv_nsec;
+  if (int e = memos_->remember(o_.upload_file, memo); e < 0 && o_.verbose)
+    std::fprintf(stderr, "* Cannot remember the upload for -C -: %s\n", net::errno_text(e).c_str());
+}
+
+void Session::forget_upload() {
+  if (memos_) memos_->forget(o_.upload_file, spec_.url.to_string());
+}
+
+bool Session::source_changed() const {
+  struct stat now {};
+  if (::fstat(upload_fd_, &now) != 0) return true;
+  return now.st_size != source_.st_size || now.st_mtim.tv_sec != source_.st_mtim.tv_sec ||
+         now.st_mtim.tv_nsec != source_.st_mtim.tv_nsec;
+}
+
+bool Session::upload_finished(const TransferResult& r) {
+  switch (step_) {
+    case UploadStep::Cancel:
+      finish(kLocalFile, cancel_reason_);
+      return true;
+    case UploadStep::Probe:
+      probe_finished(r);
+      return true;
+    case UploadStep::Send:
+    case UploadStep::Append:
+      break;
+  }
+  if (after_upload_attempt(upload_at_.has_value(), r.exit_code, r.status) == UploadNext::Probe) {
+    const std::string why = r.exit_code != 0 ? r.error : std::to_string(r.status) + " " + r.reason;
+    if (source_changed()) {
+      cancel_upload(o_.upload_file + " changed while it was uploaded; the upload was cancelled");
+      return true;
+    }
+    if (o_.verbose)
+      std::fprintf(stderr, "* The upload stopped (%s): asking its offset\n", why.c_str());
+    step_ = UploadStep::Probe;
+    probe_soon();
+    return true;
+  }
+  // The answer stands: there is nothing left to resume.
+  if (upload_at_) forget_upload();
+  return false;
+}
+
+void Session::probe_soon() {
+  schedule(probe_failures_ == 0 ? 0 : backoff_ms(probe_failures_));
+}
+
+void Session::probe_finished(const TransferResult& r) {
+  std::uint64_t at = 0;
+  const std::uint64_t size = spec_.file_size;
+  switch (judge_probe(r.exit_code, r.status, r.header("upload-offset"), r.header("upload-complete"),
+                      size, at)) {
+    case Probe::Append:
+      break;
+    case Probe::Completed:
+      forget_upload();  // the last answer was lost on its way back; the file is there
+      if (o_.verbose) std::fprintf(stderr, "* The server has the whole upload\n");
+      return finish(0, {});
+    case Probe::Gone:
+      // Expired or removed: the only way on is a new upload.
+      forget_upload();
+      upload_at_.reset();
+      step_ = UploadStep::Send;
+      if (++stalled_ > upload_tries_)
+        return upload_give_up(kHttp4xx, "the server lost the upload each time");
+      if (!o_.silent)
+        std::fprintf(stderr, "httpc: the server no longer has the upload; sending it anew\n");
+      return schedule(0);
+    case Probe::Again:
+      if (++probe_failures_ > upload_tries_)
+        return upload_give_up(
+            r.exit_code != 0 ? r.exit_code : kHttp5xx,
+            "cannot learn the upload's offset: " +
+                (r.exit_code != 0 ? r.error : std::to_string(r.status) + " " + r.reason));
+      return probe_soon();
+    case Probe::Refused:
+      forget_upload();
+      return finish(r.status >= 500   ? kHttp5xx
+                    : r.status >= 400 ? kHttp4xx
+                                      : kProtocol,
+                    "HEAD " + upload_at_->to_string() + ": " + std::to_string(r.status) + " " +
+                        r.reason + (r.status < 400 ? " without a usable Upload-Offset" : ""));
+  }
+  probe_failures_ = 0;
+  const bool progress = !probed_ || at > upload_offset_;
+  probed_ = true;
+  stalled_ = progress ? 0 : stalled_ + 1;
+  if (stalled_ > upload_tries_)
+    return upload_give_up(
+        kPartial, "the upload made no progress in " + std::to_string(upload_tries_) + " tries");
+  upload_offset_ = at;
+  step_ = UploadStep::Append;
+  progress_.set_total(size);
+  progress_.set_done(at);
+  const std::uint64_t wait = stalled_ == 0 ? 0 : backoff_ms(stalled_);
+  if (o_.verbose || (!o_.silent && attempt_ > 1))
+    std::fprintf(stderr, "httpc: resuming the upload at byte %llu of %llu%s\n",
+                 static_cast<unsigned long long>(at), static_cast<unsigned long long>(size),
+                 wait > 0 ? (" in " + std::to_string(wait / 1000) + " s").c_str() : "");
+  schedule(wait);
+}
+
+void Session::upload_give_up(int code, const std::string& why) {
+  finish(code, why +
+                   "; the server keeps what it received until it expires: run the same "
+                   "command with -C - to continue");
+}
+
+void Session::cancel_upload(std::string why) {
+  forget_upload();
+  cancel_reason_ = std::move(why);
+  step_ = UploadStep::Cancel;
+  if (current_ == nullptr && timers_open_) schedule(0);
+}
+
+void Session::schedule(std::uint64_t wait_ms) {
+  uv_timer_start(&retry_timer_, &Session::on_retry_timer, wait_ms, 0);
 }
 
 void Session::retry_or_fail(int code, const std::string& why, std::uint64_t wait_ms) {

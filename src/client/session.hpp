@@ -7,6 +7,7 @@
 // a time, which calls back here until its on_finished().
 #pragma once
 
+#include <sys/stat.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "client/options.hpp"
 #include "client/progress.hpp"
 #include "client/transfer.hpp"
+#include "client/upload_memo.hpp"
 #include "io/sha256.hpp"
 #include "net/tls.hpp"
 
@@ -32,6 +34,7 @@ class Session final : public Transfer::Handler {
   int exit_code() const noexcept { return exit_; }
 
   // Transfer::Handler
+  void on_interim(const http::ResponseHead& head) override;
   int on_head(const http::ResponseHead& head) override;
   int on_body(std::string_view data) override;
   int splice_fd() override;
@@ -56,6 +59,27 @@ class Session final : public Transfer::Handler {
   void print_head(const TransferResult& r);
   // The TLS settings for https URLs, made once. An empty string, or the reason it failed.
   std::string ensure_tls();
+
+  // Resumable uploads (draft-ietf-httpbis-resumable-upload, interop 8): the first request
+  // offers resumption; when the server named the upload (104) and the transfer then fails,
+  // the offset is asked (HEAD) and the rest appended (PATCH) until done or out of tries.
+  enum class UploadStep : std::uint8_t {
+    Send,    // the PUT or POST itself, with Upload-Complete: ?1
+    Probe,   // HEAD on the upload: its offset
+    Append,  // PATCH from that offset to the end
+    Cancel,  // DELETE: the source changed, the upload cannot be finished
+  };
+  void start_resumable(const struct stat& st);
+  RequestSpec upload_spec() const;
+  bool upload_finished(const TransferResult& r);  // false: the ordinary rules apply
+  void probe_finished(const TransferResult& r);
+  void probe_soon();
+  void upload_give_up(int code, const std::string& why);
+  void cancel_upload(std::string why);
+  bool source_changed() const;
+  void remember_upload();
+  void forget_upload();
+  void schedule(std::uint64_t wait_ms);
 
   uv_loop_t* loop_;
   std::unique_ptr<net::TlsContext> tls_;
@@ -84,6 +108,19 @@ class Session final : public Transfer::Handler {
   std::unique_ptr<io::Sha256> content_sha_, repr_sha_;
   std::string content_digest_, repr_digest_;
   std::optional<std::int64_t> last_modified_;
+
+  // Resumable uploads.
+  bool resumable_ = false;
+  UploadStep step_ = UploadStep::Send;
+  std::optional<http::Url> upload_at_;  // the upload resource, once known
+  std::uint64_t upload_offset_ = 0;     // where the server's offset was last
+  bool probed_ = false;                 // an offset has been seen
+  int upload_tries_ = 5;                // stalled attempts allowed (--retry)
+  int stalled_ = 0;                     // appends in a row that brought no progress
+  int probe_failures_ = 0;              // probes in a row that got no answer
+  struct stat source_ {};               // the file when the upload began
+  std::unique_ptr<UploadMemos> memos_;  // -C -'s memory of unfinished uploads
+  std::string cancel_reason_;
 };
 
 }  // namespace httpfs::client

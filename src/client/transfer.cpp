@@ -271,7 +271,7 @@ void Transfer::send_body() {
       break;
     case RequestSpec::Body::File:
       // Zero-copy: sendfile(2) from the file to the socket, the caller keeps the fd.
-      out_.add_file(spec_.file_fd, 0, spec_.file_size, /*owns_fd=*/false);
+      out_.add_file(spec_.file_fd, spec_.file_offset, spec_.file_size, /*owns_fd=*/false);
       break;
     case RequestSpec::Body::Stream:
       if (!stdin_.start(loop_, spec_.stream_fd, this, &Transfer::on_stdin))
@@ -426,6 +426,7 @@ bool Transfer::process_input() {
 bool Transfer::take_head(const http::ResponseHead& h, http::ResponseParser::Result r) {
   if (spec_.verbose) print_verbose("< ", in_.view().substr(0, h.head_size - 2));
   if (r == http::ResponseParser::Result::Interim) {
+    handler_.on_interim(h);
     const bool go_ahead = h.status == 100 && state_ == State::AwaitingContinue;
     in_.consume(h.head_size);
     parser_.reset();

@@ -61,6 +61,9 @@ class Transfer final : private net::Stream::Owner {
     // The final response head (interim 1xx are handled inside). Views are valid during the
     // call only. Returning non-zero aborts the transfer with that exit code.
     virtual int on_head(const http::ResponseHead& head) = 0;
+    // An interim (1xx) answer, e.g. 104 with a resumable upload's URL. Views are valid
+    // during the call only.
+    virtual void on_interim(const http::ResponseHead&) {}
     // Body bytes; return 0 or an exit code to abort (a local write error).
     virtual int on_body(std::string_view data) = 0;
     // A file the body may be spliced into directly (no hashing, a regular file), or -1.

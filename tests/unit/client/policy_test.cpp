@@ -497,3 +497,83 @@ TEST_CASE("remote_file_name takes the last path segment, decoded, when it is saf
     CHECK(remote_file_name(row.target) == row.expected);
   }
 }
+
+TEST_CASE("offers_resumption: PUT and POST of a file, by mode and size") {
+  struct Case {
+    ResumableMode mode;
+    const char* method;
+    std::uint64_t size;
+    bool offers;
+  };
+  const Case cases[] = {
+      {ResumableMode::Auto, "PUT", kResumableThreshold, true},
+      {ResumableMode::Auto, "PUT", kResumableThreshold - 1, false},
+      {ResumableMode::Auto, "POST", 1ull << 40, true},
+      {ResumableMode::Auto, "PATCH", 1ull << 40, false},
+      {ResumableMode::Always, "PUT", 0, true},
+      {ResumableMode::Always, "GET", 0, false},
+      {ResumableMode::Never, "PUT", 1ull << 40, false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.method);
+    CAPTURE(c.size);
+    CHECK(offers_resumption(c.mode, c.method, c.size) == c.offers);
+  }
+}
+
+TEST_CASE("after_upload_attempt: probe the offset only when there is an upload to resume") {
+  struct Case {
+    bool have_upload;
+    int exit_code, status;
+    UploadNext next;
+  };
+  const Case cases[] = {
+      {false, kPartial, 0, UploadNext::Answer},  // no 104 came: ordinary retry rules
+      {true, kPartial, 0, UploadNext::Probe},    // cut mid-body
+      {true, kTimeout, 0, UploadNext::Probe},    {true, kConnect, 0, UploadNext::Probe},
+      {true, kTls, 0, UploadNext::Answer},  // not transient
+      {true, kLocalFile, 0, UploadNext::Answer}, {true, 0, 201, UploadNext::Answer},
+      {true, 0, 204, UploadNext::Answer},        {true, 0, 412, UploadNext::Answer},
+      {true, 0, 409, UploadNext::Probe},  // the offset moved: ask again
+      {true, 0, 503, UploadNext::Probe},         {true, 0, 500, UploadNext::Probe},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.exit_code);
+    CAPTURE(c.status);
+    CHECK(after_upload_attempt(c.have_upload, c.exit_code, c.status) == c.next);
+  }
+}
+
+TEST_CASE("judge_probe: the offset to append from, or why not") {
+  struct Case {
+    int exit_code, status;
+    const char* offset;
+    const char* complete;
+    Probe verdict;
+    std::uint64_t at;
+  };
+  const Case cases[] = {
+      {0, 204, "100", "?0", Probe::Append, 100},
+      {0, 200, " 0 ", "?0", Probe::Append, 0},
+      {0, 204, "1000", "?0", Probe::Append, 1000},  // all sent, completion not yet asked
+      {0, 204, "1001", "?0", Probe::Refused, 0},    // more than the file: not ours
+      {0, 204, "", "?0", Probe::Refused, 0},
+      {0, 204, "-1", "?0", Probe::Refused, 0},
+      {0, 204, "12a", "?0", Probe::Refused, 0},
+      {0, 204, "99999999999999999999", "?0", Probe::Refused, 0},
+      {0, 204, "1000", "?1", Probe::Completed, 0},
+      {0, 404, "", "", Probe::Gone, 0},
+      {0, 410, "", "", Probe::Gone, 0},
+      {0, 503, "", "", Probe::Again, 0},
+      {0, 409, "", "", Probe::Again, 0},
+      {kPartial, 0, "", "", Probe::Again, 0},
+      {0, 401, "", "", Probe::Refused, 0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.status);
+    CAPTURE(c.offset);
+    std::uint64_t at = 0;
+    CHECK(judge_probe(c.exit_code, c.status, c.offset, c.complete, 1000, at) == c.verdict);
+    CHECK(at == c.at);
+  }
+}
