@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "http/base64.hpp"
+#include "support/cutting_proxy.hpp"
 #include "support/http_client.hpp"
 #include "support/scripted_server.hpp"
 #include "support/vectors.hpp"
@@ -557,4 +558,125 @@ TEST_CASE("a terminal gets a progress line and no binary; a pipe gets neither") 
   r = httpc({"-o", cwd / "slow2.bin", slow.url("/")});
   CHECK(r.status == 0);
   CHECK(r.err.empty());
+}
+
+// ---- resumable uploads (draft-ietf-httpbis-resumable-upload) -----------------------------
+
+namespace {
+
+// httpc with its memory of unfinished uploads in `state` instead of the user's own.
+RunResult httpc_in(const TempDir& state, std::vector<std::string> args) {
+  args.insert(args.begin(), binary("httpc"));
+  return run(std::move(args), 120s, std::nullopt, {"XDG_STATE_HOME=" + state.path()});
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+std::vector<std::string> memos(const TempDir& state) {
+  const std::string dir = state / "httpc/uploads";
+  return file_exists(dir) ? entries(dir) : std::vector<std::string>{};
+}
+
+}  // namespace
+
+TEST_CASE("an upload cut three times resumes from the server's offset and arrives whole") {
+  TempDir root, files, state;
+  ServerProcess server(root.path());
+  const std::string data = random_bytes(10 << 20, 41);  // over the 8 MiB threshold
+  write_file(files / "big.bin", data);
+  CuttingProxy proxy(server.port(), 3 << 20, 3);
+  const std::string url = "http://127.0.0.1:" + std::to_string(proxy.port()) + "/big.bin";
+  RunResult r = httpc_in(state, {"-T", files / "big.bin", url});
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 0);
+  CHECK(proxy.faults_done() == 3);
+  CHECK(count(r.err, "resuming the upload at byte") == 3);
+  CHECK(read_file(root / "big.bin") == data);
+  const std::string log = server.access_log();
+  CHECK(count(log, "\"HEAD /.httpfs-upload/") == 3);
+  CHECK(count(log, "\"PATCH /.httpfs-upload/") >= 1);
+  CHECK(memos(state).empty());  // nothing left to resume
+}
+
+TEST_CASE("httpc killed mid-upload: -C - -T continues where the server's offset is") {
+  TempDir root, files, state;
+  ServerProcess server(root.path());
+  const std::string data = random_bytes(9 << 20, 42);
+  write_file(files / "big.bin", data);
+  CuttingProxy proxy(server.port(), 4 << 20, 1, CuttingProxy::Fault::Hold);
+  const std::string url = "http://127.0.0.1:" + std::to_string(proxy.port()) + "/big.bin";
+  {
+    Process p({binary("httpc"), "-T", files / "big.bin", url}, {"XDG_STATE_HOME=" + state.path()});
+    wait_until([&] { return proxy.faults_done() == 1; }, "the upload is held at 4 MiB");
+    wait_until([&] { return memos(state).size() == 1; }, "httpc remembers the upload");
+    p.signal(SIGKILL);
+    CHECK(p.wait(10s) == 128 + SIGKILL);
+  }
+  proxy.release_held();  // the server sees its client go, and keeps what arrived
+  CHECK_FALSE(file_exists(root / "big.bin"));
+  RunResult r = httpc_in(state, {"-v", "-C", "-", "-T", files / "big.bin", url});
+  INFO("stderr: " << r.err);
+  CHECK(r.status == 0);
+  CHECK(r.err.find("Continuing the upload at") != std::string::npos);
+  // It went on from what the server had, not from the start.
+  std::smatch m;
+  REQUIRE(std::regex_search(r.err, m, std::regex("resuming the upload at byte ([0-9]+)")));
+  CHECK(std::stoull(m[1]) > 0);
+  CHECK(read_file(root / "big.bin") == data);
+  CHECK(memos(state).empty());
+}
+
+TEST_CASE("a source file changed between tries: the upload is cancelled and nothing committed") {
+  TempDir root, files, state;
+  ServerProcess server(root.path());
+  write_file(files / "f.bin", random_bytes(9 << 20, 43));
+  CuttingProxy proxy(server.port(), 2 << 20, 1, CuttingProxy::Fault::Hold);
+  const std::string url = "http://127.0.0.1:" + std::to_string(proxy.port()) + "/f.bin";
+  {
+    Process p({binary("httpc"), "-T", files / "f.bin", url}, {"XDG_STATE_HOME=" + state.path()});
+    wait_until([&] { return memos(state).size() == 1 && proxy.faults_done() == 1; },
+               "the upload is held and remembered");
+    p.signal(SIGKILL);
+    p.wait(10s);
+  }
+  proxy.release_held();
+  write_file(files / "f.bin", random_bytes(9 << 20, 44));  // another file now
+  RunResult r = httpc_in(state, {"-C", "-", "-T", files / "f.bin", url});
+  CHECK(r.status == 9);
+  CHECK(r.err.find("changed since its upload began") != std::string::npos);
+  CHECK_FALSE(file_exists(root / "f.bin"));
+  // The server was told: nothing of it is kept.
+  const std::string uploads = root / ".httpfs-state/uploads";
+  wait_until(
+      [&] {
+        for (const std::string& e : entries(uploads))
+          if (e.size() >= 32 && e[0] != '.') return false;
+        return true;
+      },
+      "the cancelled upload is gone from the server");
+  CHECK(memos(state).empty());
+}
+
+TEST_CASE("--resumable: auto from 8 MiB, always, never; -C - -T needs a file") {
+  TempDir root, files, state;
+  ServerProcess server(root.path());
+  write_file(files / "small.bin", "small");
+  const std::string base = server.url("/");
+  RunResult r = httpc_in(state, {"-v", "-T", files / "small.bin", base + "a"});
+  CHECK(r.status == 0);
+  CHECK(r.err.find("Upload-Complete") == std::string::npos);  // auto: too small to offer
+  r = httpc_in(state, {"-v", "--resumable", "always", "-T", files / "small.bin", base + "b"});
+  CHECK(r.status == 0);
+  CHECK(r.err.find("The server keeps this upload at") != std::string::npos);
+  CHECK(read_file(root / "b") == "small");
+  r = httpc_in(state, {"-v", "--resumable", "never", "-T", files / "small.bin", base + "c"});
+  CHECK(r.err.find("Upload-Complete") == std::string::npos);
+  CHECK(httpc_in(state, {"--resumable", "sometimes", "-T", files / "small.bin", base}).status == 2);
+  CHECK(httpc_in(state, {"-C", "-", "-T", "-", base + "d"}).status == 2);
+  // Nothing remembered for an upload that finished, nor for one that was never resumable.
+  CHECK(memos(state).empty());
 }

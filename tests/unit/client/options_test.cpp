@@ -54,6 +54,19 @@ TEST_CASE("the three forms") {
   CHECK(parse({"-h"}).action == Command::Action::Help);  // help in the plain form
 }
 
+TEST_CASE("resumable uploads: --resumable, and -C - with -T FILE") {
+  CHECK(parse({"-T", "f", "http://h/"}).options.resumable == ResumableMode::Auto);
+  CHECK(parse({"--resumable", "always", "-T", "f", "http://h/"}).options.resumable ==
+        ResumableMode::Always);
+  CHECK(parse({"--resumable=never", "-T", "f", "http://h/"}).options.resumable ==
+        ResumableMode::Never);
+  const ClientOptions o = parse({"-C", "-", "-T", "f", "http://h/"}).options;
+  CHECK(o.resume);
+  CHECK(o.body == ClientOptions::Body::File);
+  CHECK_FALSE(o.retries_given);
+  CHECK(parse({"--retry", "2", "-T", "f", "http://h/"}).options.retries_given);
+}
+
 TEST_CASE("bad command lines") {
   for (std::vector<const char*> bad : {std::vector<const char*>{},
                                        {"-Q", "http://h/"},
@@ -65,6 +78,9 @@ TEST_CASE("bad command lines") {
                                        {"delete", "-d", "x", "http://h/"},
                                        {"-C", "10", "-o", "f", "http://h/"},
                                        {"-C", "-", "http://h/"},
+                                       {"-C", "-", "-T", "-", "http://h/"},
+                                       {"-C", "-", "--resumable", "never", "-T", "f", "http://h/"},
+                                       {"--resumable", "maybe", "-T", "f", "http://h/"},
                                        {"--max-time", "-1", "http://h/"},
                                        {"-X", "G E T", "http://h/"},
                                        {"h", "8080", "GET", "dir/"}})
