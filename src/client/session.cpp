@@ -177,7 +177,9 @@ void Session::begin_transfer() {
 int Session::on_head(const http::ResponseHead& h) {
   // An upload's probe or cancellation: its answer is for the session, not the output.
   if (resumable_ && (step_ == UploadStep::Probe || step_ == UploadStep::Cancel)) return 0;
-  progress_.set_done(0);
+  // An upload's progress line counts the file, not the short answer to it.
+  const bool upload = spec_.body == RequestSpec::Body::File;
+  if (!upload) progress_.set_done(0);
   if (o_.follow && h.status >= 300 && h.status < 400 && h.find("location"))
     return 0;  // the body of a redirect is not wanted
   if (o_.print_answer) {
@@ -191,7 +193,7 @@ int Session::on_head(const http::ResponseHead& h) {
   if (const http::Header* lm = h.find("last-modified"))
     last_modified_ = http::parse_http_date(lm->value);
   note_digests(h);
-  if (h.framing == http::ResponseFraming::Length) progress_.set_total(h.content_length);
+  if (h.framing == http::ResponseFraming::Length && !upload) progress_.set_total(h.content_length);
   if (file_) return open_file(h);
   writing_ = !o_.print_head;
   return 0;
@@ -301,6 +303,14 @@ int Session::splice_fd() {
 
 void Session::on_spliced(std::uint64_t n) {
   progress_.add(n);
+}
+
+void Session::on_body_sent(std::uint64_t n) {
+  if (spec_.body != RequestSpec::Body::File) return;
+  // A resumed upload shows what the server had already as done.
+  const bool appending = resumable_ && step_ == UploadStep::Append;
+  progress_.set_total(spec_.file_size);
+  progress_.set_done((appending ? upload_offset_ : 0) + n);
 }
 
 void Session::print_head(const TransferResult& r) {

@@ -39,6 +39,7 @@ class Session final : public Transfer::Handler {
   int on_body(std::string_view data) override;
   int splice_fd() override;
   void on_spliced(std::uint64_t n) override;
+  void on_body_sent(std::uint64_t n) override;
   void on_finished(TransferResult r) override;
 
  private:

@@ -254,6 +254,7 @@ void Transfer::start_request() {
   const std::string head = request_head(spec_);
   if (spec_.verbose) print_verbose("> ", std::string_view(head).substr(0, head.size() - 2));
   out_.append(head);
+  body_starts_ = out_.sent() + head.size();
   result_.request_sent = true;
   if (spec_.expect_continue)
     enter(State::AwaitingContinue);
@@ -324,6 +325,7 @@ bool Transfer::flush() {
     receive();
     return false;
   }
+  if (out_.sent() > body_starts_) handler_.on_body_sent(out_.sent() - body_starts_);
   if (r == net::OutputQueue::Flush::Done && state_ == State::Sending) {
     if (spec_.body != RequestSpec::Body::Stream || stdin_.ended())
       enter(State::AwaitingHead);

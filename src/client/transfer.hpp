@@ -69,6 +69,8 @@ class Transfer final : private net::Stream::Owner {
     // A file the body may be spliced into directly (no hashing, a regular file), or -1.
     virtual int splice_fd() { return -1; }
     virtual void on_spliced(std::uint64_t) {}
+    // Request body bytes sent so far (for a progress line), after each write that sent some.
+    virtual void on_body_sent(std::uint64_t) {}
     virtual void on_finished(TransferResult result) = 0;
 
    protected:
@@ -147,6 +149,7 @@ class Transfer final : private net::Stream::Owner {
   std::string last_connect_error_;
   std::string address_text_;
   net::OutputQueue out_;
+  std::uint64_t body_starts_ = UINT64_MAX;  // out_.sent() when the request body begins
   net::ByteBuffer in_;
   http::ResponseParser parser_;
   http::BodyDecoder body_;

@@ -165,6 +165,7 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
       front.offset += static_cast<std::uint64_t>(n);
       front.length -= static_cast<std::uint64_t>(n);
       sent_total += static_cast<std::uint64_t>(n);
+      sent_ += static_cast<std::uint64_t>(n);
       if (front.length == 0) pop_front(completed);
       continue;
     }
@@ -208,6 +209,7 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
 }
 
 void OutputQueue::consume(std::uint64_t n, std::size_t& completed) {
+  sent_ += n;
   while (!empty()) {
     Piece& p = pieces_[first_];
     if (p.length > n) {

@@ -70,6 +70,8 @@ class OutputQueue {
   void consume(std::uint64_t n, std::size_t& completed);
 
   bool empty() const noexcept { return first_ == pieces_.size(); }
+  // Bytes that have left through this queue since it was made (clear() keeps the count).
+  std::uint64_t sent() const noexcept { return sent_; }
   std::size_t queued_responses() const noexcept { return queued_responses_; }
   std::size_t memory_bytes() const noexcept { return mem_size_; }
   // A file or generated body is queued: its bytes are not in memory yet, and answers queued
@@ -92,8 +94,8 @@ class OutputQueue {
     bool ends_response = false;
     bool owns_fd = false;
     int fd = -1;
-    std::uint64_t offset = 0;  // Memory: into mem_; File: into the file
-    std::uint64_t length = 0;  // Generated: of the current bytes, not yet sent
+    std::uint64_t offset = 0;    // Memory: into mem_; File: into the file
+    std::uint64_t length = 0;    // Generated: of the current bytes, not yet sent
     const char* data = nullptr;  // External, Generated
     std::shared_ptr<const void> keep;
     std::shared_ptr<Generated> generated;
@@ -117,6 +119,7 @@ class OutputQueue {
   std::vector<Piece> pieces_;
   std::size_t first_ = 0;  // pieces before this index are done
   std::size_t reserved_at_ = 0;
+  std::uint64_t sent_ = 0;
   std::size_t queued_responses_ = 0;
   std::size_t deferred_ = 0;  // file and generated pieces queued
   int error_ = 0;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <csignal>
 #include <regex>
+#include <thread>
 
 #include "http/base64.hpp"
 #include "support/cutting_proxy.hpp"
@@ -679,4 +680,30 @@ TEST_CASE("--resumable: auto from 8 MiB, always, never; -C - -T needs a file") {
   CHECK(httpc_in(state, {"-C", "-", "-T", "-", base + "d"}).status == 2);
   // Nothing remembered for an upload that finished, nor for one that was never resumable.
   CHECK(memos(state).empty());
+}
+
+TEST_CASE("an upload on a terminal shows its progress, and ends at 100% after a resumption") {
+  TempDir root, files, state;
+  ServerProcess server(root.path());
+  const std::string data = random_bytes(9 << 20, 45);
+  write_file(files / "big.bin", data);
+  CuttingProxy proxy(server.port(), 4 << 20, 1, CuttingProxy::Fault::Hold);
+  // The held connection is let go after a while: long enough for the line to be drawn.
+  std::thread releaser([&] {
+    wait_until([&] { return proxy.faults_done() == 1; }, "the upload is held");
+    std::this_thread::sleep_for(1500ms);
+    proxy.release_held();
+  });
+  const std::string url = "http://127.0.0.1:" + std::to_string(proxy.port()) + "/big.bin";
+  RunResult r = run({"/usr/bin/script", "-qec",
+                     "XDG_STATE_HOME=" + state.path() + " " + binary("httpc") +
+                         " -o /dev/null -T " + files / "big.bin" + " " + url,
+                     "/dev/null"});
+  releaser.join();
+  INFO("terminal: " << r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("resuming the upload at byte") != std::string::npos);
+  // The line counts the file (9 MiB), not the answer's few bytes.
+  CHECK(r.out.find("9.0 MiB / 9.0 MiB    100%") != std::string::npos);
+  CHECK(read_file(root / "big.bin") == data);
 }

@@ -56,6 +56,7 @@ TEST_CASE("memory, external and file pieces leave in order, responses are counte
   CHECK(q.empty());
   CHECK(completed == 3);
   CHECK(got == "HEAD1+body1externalHEAD3" + file);
+  CHECK(q.sent() == got.size());  // every byte that left, memory and file alike
   // A closed peer: an error, not a signal.
   q.append("late");
   q.end_response();
@@ -140,6 +141,7 @@ TEST_CASE("peek and consume (the TLS path) take a generated body in order too") 
     q.consume(v.size(), completed);
   }
   CHECK(got == "A0,1,2,");
+  CHECK(q.sent() == got.size());
   CHECK(completed == 2);
   CHECK(alive == 0);
 }
