@@ -301,7 +301,8 @@ UploadStore::Usage UploadStore::usage(std::time_t now, std::string_view client) 
   if (d < 0) return use;
   for_each_entry(d, [&](const std::string& name) {
     Upload u;
-    if (!valid_id(name) || load(d, name, u) != Loaded::Ok || u.expires <= now) return;
+    // A completed upload holds no data and no place: its record only answers late HEADs.
+    if (!valid_id(name) || load(d, name, u) != Loaded::Ok || u.expires <= now || u.complete) return;
     ++use.uploads;
     use.client_uploads += u.client == client ? 1 : 0;
     struct stat st {};

@@ -80,7 +80,8 @@ class UploadStore {
     std::uint64_t bytes = 0;         // the disk space their data files take
     std::size_t client_uploads = 0;  // of those, made from `client`
   };
-  // What the unexpired uploads hold, for the limits on their number and disk space.
+  // What the unexpired, unfinished uploads hold, for the limits on their number and disk
+  // space (completed ones count for nothing).
   Usage usage(std::time_t now, std::string_view client) const;
 
  private:

@@ -139,6 +139,9 @@ bool data_matches(int fd, std::string_view digest) {
 
 }  // namespace
 
+// How long the record of a completed upload is kept (at most --upload-expiry).
+constexpr std::uint64_t kCompletedRecordSeconds = 3600;
+
 // The resumable half of an Upload: the upload's record and this request's part in it.
 struct ResumableUpload {
   ResumableUpload(const UploadContext& c, const ServerOptions& o)
@@ -230,8 +233,12 @@ class CommitJob final : public Job {
     }
     result_ = sink_->commit(durable_, no_replace_, if_match_, st_);
     if (result_ == 0) {
+      // The record stays a while, for a client whose last answer was lost to ask (HEAD).
       rec.complete = true;
       rec.offset = size;
+      rec.expires =
+          std::time(nullptr) + static_cast<std::time_t>(std::min<std::uint64_t>(
+                                   res_->options.upload_expiry_s, kCompletedRecordSeconds));
       if (int r = res_->store.update(rec); r < 0) update_error_ = r;
     } else if (sink_->is_open()) {
       // Kept for a retry: a PATCH at the full offset with Upload-Complete: ?1 tries again.
@@ -401,7 +408,8 @@ std::unique_ptr<Upload> Upload::begin(const DavContext& dav, const UploadContext
   up->durable_ = o.durable;
   up->sink_ = std::make_unique<io::FileSink>();
   if (plan.resumable) {
-    if (auto r = up->open_resource(uploads, o, req, plan, dir, std::move(name))) return refuse(*r);
+    if (auto r = up->open_resource(uploads, o, req, fields, plan, dir, std::move(name)))
+      return refuse(*r);
     up->send_resumption_supported(reply);
   } else if (int r = up->sink_->open(dir, name); r < 0) {
     return refuse(refusal_from_errno(r, "Cannot create the file"));
@@ -414,6 +422,7 @@ std::unique_ptr<Upload> Upload::begin(const DavContext& dav, const UploadContext
 // (locked for this request), which the sink appends to. Takes `dir`.
 std::optional<PreBodyRefusal> Upload::open_resource(const UploadContext& uploads,
                                                     const ServerOptions& o, const Request& req,
+                                                    const http::UploadFields& fields,
                                                     const Creation& plan, int dir,
                                                     std::string name) {
   const std::time_t now = std::time(nullptr);
@@ -436,8 +445,8 @@ std::optional<PreBodyRefusal> Upload::open_resource(const UploadContext& uploads
   res_ = std::make_unique<ResumableUpload>(uploads, o);
   ResumableUpload& r = *res_;
   r.creation = true;
-  r.interop = interop_of(http::parse_upload_fields(req.head.headers));
-  r.completes = *http::parse_upload_fields(req.head.headers).complete;
+  r.interop = interop_of(fields);
+  r.completes = fields.complete.value_or(false);
   io::Upload& rec = r.record;
   rec.target = path_;
   rec.interop = interop_number(r.interop);
@@ -481,6 +490,7 @@ std::optional<PreBodyRefusal> Upload::open_data(int dir, std::string name) {
   int e = r.lock_fd < 0 ? r.lock_fd : r.store.adopt_data(r.record.id, dir, std::move(name), *sink_);
   if (r.lock_fd < 0) ::close(dir);
   if (e < 0) {
+    sink_.reset();  // nothing of this request is there to keep
     spdlog::warn("{} {}: cannot open the upload's data: {}", peer_, path_, net::errno_text(e));
     return refusal_from_errno(e, "Cannot open the upload's data");
   }
@@ -679,7 +689,7 @@ BodySink::Finish Upload::finish_resumable() {
 void Upload::keep_received(std::string_view why) {
   if (!res_ || !sink_) return;
   ResumableUpload& r = *res_;
-  if (!discard_) {
+  if (!discard_ && sink_->is_open()) {
     const std::uint64_t size = sink_->size();
     if (int e = persist(r.store, r.record, sink_->fd(), size, durable_, r.options.upload_expiry_s);
         e < 0)
@@ -688,7 +698,7 @@ void Upload::keep_received(std::string_view why) {
       spdlog::info("{} {}: upload {} kept at byte {} ({})", peer_, path_, r.record.id, size, why);
   }
   sink_.reset();  // an adopted file stays
-  ::close(r.lock_fd);
+  if (r.lock_fd >= 0) ::close(r.lock_fd);
   r.lock_fd = -1;
 }
 

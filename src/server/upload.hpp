@@ -96,8 +96,8 @@ class Upload final : public BodySink, public UploadRegistry::Holder {
   std::uint64_t start() const noexcept;  // the upload's offset when this request began
   std::optional<PreBodyRefusal> take_digest(const Request& req);
   std::optional<PreBodyRefusal> open_resource(const UploadContext& uploads, const ServerOptions& o,
-                                              const Request& req, const Creation& plan, int dir,
-                                              std::string name);
+                                              const Request& req, const http::UploadFields& fields,
+                                              const Creation& plan, int dir, std::string name);
   std::optional<PreBodyRefusal> open_data(int dir, std::string name);
   void send_resumption_supported(Reply& reply) const;
   Finish finish_resumable();
