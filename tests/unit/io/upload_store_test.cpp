@@ -199,4 +199,9 @@ TEST_CASE("usage counts unexpired uploads, their bytes, and those of one client"
   CHECK(use.client_uploads == 2);
   CHECK(use.bytes >= 100000);  // allocated blocks
   CHECK(f.store.usage(kNow, "b").client_uploads == 1);
+  // A completed upload's record is no longer an upload that takes a place.
+  a2.complete = true;
+  REQUIRE(f.store.update(a2) == 0);
+  CHECK(f.store.usage(kNow, "a").uploads == 2);
+  CHECK(f.store.usage(kNow, "a").client_uploads == 1);
 }
