@@ -18,10 +18,9 @@ CommandLine parse(std::vector<const char*> args) {
 TEST_CASE("server command line") {
   CHECK(parse({}).options.port == 8080);
   CHECK(parse({"5678"}).options.port == 5678);
-  auto cl =
-      parse({"-v", "-p", "0", "-d", "/srv", "-b", "127.0.0.1", "-b", "::1", "--read-only",
-             "--max-body=2G", "--header-timeout", "0.5", "--cache-size", "0", "--max-headers=7",
-             "--lock-sweep", "2.5"});
+  auto cl = parse({"-v", "-p", "0", "-d", "/srv", "-b", "127.0.0.1", "-b", "::1", "--read-only",
+                   "--max-body=2G", "--header-timeout", "0.5", "--cache-size", "0",
+                   "--max-headers=7", "--lock-sweep", "2.5"});
   CHECK(cl.options.verbose);
   CHECK(cl.options.port == 0);
   CHECK(cl.options.dir == "/srv");
@@ -33,6 +32,19 @@ TEST_CASE("server command line") {
   CHECK(cl.options.max_headers == 7);
   CHECK(cl.options.lock_sweep_ms == 2500);
   CHECK(parse({}).options.lock_sweep_ms == 60000);
+  // Resumable uploads' limits, and their defaults.
+  const ServerOptions d = parse({}).options;
+  CHECK(d.upload_expiry_s == 86400);
+  CHECK(d.max_uploads == 1000);
+  CHECK(d.max_client_uploads == 100);
+  CHECK(d.max_upload_space == (64ull << 30));
+  const ServerOptions u = parse({"--upload-expiry", "60", "--max-uploads", "5",
+                                 "--max-client-uploads=2", "--max-upload-space", "10M"})
+                              .options;
+  CHECK(u.upload_expiry_s == 60);
+  CHECK(u.max_uploads == 5);
+  CHECK(u.max_client_uploads == 2);
+  CHECK(u.max_upload_space == (10ull << 20));
   CHECK(parse({"--help"}).action == CommandLine::Action::Help);
   CHECK(parse({"--version"}).action == CommandLine::Action::Version);
   for (std::vector<const char*> bad : {std::vector<const char*>{"--nope"},
@@ -41,10 +53,14 @@ TEST_CASE("server command line") {
                                        {"1", "2"},
                                        {"--keepalive-timeout", "0"},
                                        {"--lock-sweep", "0"},
+                                       {"--upload-expiry", "-1"},
+                                       {"--max-uploads", "many"},
+                                       {"--max-upload-space", "1T"},
                                        {"--max-head", "10", "--max-request-line", "100"},
                                        {"--auth-all"},
                                        {"--auth", "nocolon"},
                                        {"--read-only=1"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
   CHECK(help_text().find("--max-pipelined") != std::string::npos);
+  CHECK(help_text().find("--upload-expiry") != std::string::npos);
 }

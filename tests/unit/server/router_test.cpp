@@ -53,6 +53,7 @@ struct Fixture {
   std::unique_ptr<Router> router;
   Recorder* reads = nullptr;
   Recorder* writes = nullptr;
+  Recorder* uploads = nullptr;  // the upload resource's handler
 
   void build() {
     router = std::make_unique<Router>(options, auth);
@@ -62,10 +63,13 @@ struct Fixture {
     writes = w.get();
     router->add({Method::Get, Method::Head}, Router::Access::Read, std::move(r));
     router->add({Method::Put}, Router::Access::Write, std::move(w));
+    auto u = std::make_unique<Recorder>();
+    uploads = u.get();
+    router->set_upload_resource(std::move(u));
     dir.mkdir("x");
     REQUIRE(root.open_root(dir.path(), {}) == 0);
     router->add({Method::Options}, Router::Access::Read,
-                 std::make_unique<OptionsHandler>(root, options, router->allow()));
+                std::make_unique<OptionsHandler>(root, options, router->allow()));
   }
 
   // The answer to `raw` (a whole request head) as bytes.
@@ -155,8 +159,7 @@ TEST_CASE("the state directory is never served") {
   Fixture f;
   f.build();
   f.options.show_hidden = true;
-  CHECK(starts(f.answer("GET /.httpfs-state/locks HTTP/1.1\r\nHost: h\r\n\r\n"),
-               "HTTP/1.1 404 "));
+  CHECK(starts(f.answer("GET /.httpfs-state/locks HTTP/1.1\r\nHost: h\r\n\r\n"), "HTTP/1.1 404 "));
   CHECK(starts(f.answer("PUT /.httpfs-state HTTP/1.1\r\nHost: h\r\n\r\n"), "HTTP/1.1 404 "));
   CHECK(f.reads->calls == 0);
   CHECK(f.writes->calls == 0);
@@ -189,4 +192,42 @@ TEST_CASE("credentials: required for writes, for reads only with --auth-all") {
   CHECK(starts(all.answer("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"), "HTTP/1.1 401 "));
   CHECK(starts(all.answer("GET /a HTTP/1.1\r\nHost: h\r\n" + good + "\r\n"), "HTTP/1.1 200 "));
   CHECK(all.reads->user == "alice");
+}
+
+TEST_CASE("upload resources: every method reaches their handler, and each is a write") {
+  Fixture f;
+  f.auth.add_plain("alice:secret");
+  f.build();
+  const std::string good = "Authorization: Basic YWxpY2U6c2VjcmV0\r\n";  // alice:secret
+  const std::string id = "/.httpfs-upload/0123456789abcdef0123456789abcdef";
+  // Without credentials: 401, whatever the method (HEAD is a read elsewhere).
+  for (const char* method : {"HEAD", "PATCH", "DELETE", "GET"})
+    CHECK(starts(f.answer(std::string(method) + " " + id + " HTTP/1.1\r\nHost: h\r\n\r\n"),
+                 "HTTP/1.1 401 "));
+  CHECK(f.uploads->calls == 0);
+  // PATCH is registered nowhere else, yet reaches the upload handler.
+  CHECK(starts(f.answer("PATCH " + id + " HTTP/1.1\r\nHost: h\r\n" + good + "\r\n"),
+               "HTTP/1.1 200 "));
+  CHECK(starts(f.answer("HEAD /./.httpfs-upload/x/../y HTTP/1.1\r\nHost: h\r\n" + good + "\r\n"),
+               "HTTP/1.1 200 "));
+  CHECK(f.uploads->calls == 2);
+  CHECK(f.uploads->path == "/.httpfs-upload/y");
+  CHECK(f.uploads->user == "alice");
+  CHECK(f.reads->calls == 0);
+  // Elsewhere PATCH is still a method this server does not serve.
+  CHECK(starts(f.answer("PATCH /a HTTP/1.1\r\nHost: h\r\n" + good + "\r\n"), "HTTP/1.1 405 "));
+}
+
+TEST_CASE("OPTIONS offers resumable uploads, unless read-only") {
+  Fixture f;
+  f.build();
+  std::string a = f.answer("OPTIONS /missing HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(a.find("\r\nAccept-Patch: application/partial-upload\r\n") != std::string::npos);
+  CHECK(a.find("\r\nUpload-Limit: max-size=8589934592, min-size=0\r\n") != std::string::npos);
+  Fixture ro;
+  ro.options.read_only = true;
+  ro.build();
+  a = ro.answer("OPTIONS /missing HTTP/1.1\r\nHost: h\r\n\r\n");
+  CHECK(a.find("Accept-Patch") == std::string::npos);
+  CHECK(a.find("Upload-Limit") == std::string::npos);
 }
