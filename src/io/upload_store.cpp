@@ -1,4 +1,5 @@
-// On-disk format of one upload's record, `uploads/<id>`:
+// On-disk format of one upload's record, `uploads/<id>` (`uploads/<id>.done` once
+// committed, where `complete` must be "1"):
 //
 //   httpfs-upload 1 LF
 //   then records (io/record_file.hpp), each present once, in any order:
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "io/record_file.hpp"
 
@@ -39,8 +41,20 @@ constexpr std::string_view kDataSuffix = ".data";
 constexpr std::size_t kIdLength = 32;
 constexpr std::size_t kMaxRecord = 64 << 10;
 
+constexpr std::string_view kDoneSuffix = ".done";
+
 std::string data_name(std::string_view id) {
   return std::string(id) + std::string(kDataSuffix);
+}
+
+std::string done_name(std::string_view id) {
+  return std::string(id) + std::string(kDoneSuffix);
+}
+
+// The upload id a record's file name holds ("" for names that are no record).
+std::string_view record_id(std::string_view name) noexcept {
+  if (name.ends_with(kDoneSuffix)) name.remove_suffix(kDoneSuffix.size());
+  return UploadStore::valid_id(name) ? name : std::string_view{};
 }
 
 int new_id(std::string& id) {
@@ -137,9 +151,10 @@ bool decode(std::string_view bytes, Upload& u) {
 
 enum class Loaded : unsigned char { Ok, Missing, Unreadable, Corrupt, OtherVersion };
 
-Loaded load(int dir, const std::string& id, Upload& u) {
+// Reads the record in file `name` (the id, or a completed upload's "<id>.done").
+Loaded load(int dir, const std::string& name, Upload& u) {
   std::string bytes;
-  if (int r = read_small_file(dir, id.c_str(), bytes, kMaxRecord); r < 0) {
+  if (int r = read_small_file(dir, name.c_str(), bytes, kMaxRecord); r < 0) {
     if (r == -ENOENT) return Loaded::Missing;
     // Not a regular file, too big, or a symlink: not a record of ours. Anything else
     // (EMFILE, EIO, ESTALE) says nothing about the record, which must then be kept.
@@ -149,7 +164,8 @@ Loaded load(int dir, const std::string& id, Upload& u) {
     const bool other = bytes.starts_with(kMagicAnyVersion) && !bytes.starts_with(kMagic);
     return other ? Loaded::OtherVersion : Loaded::Corrupt;
   }
-  return u.id == id ? Loaded::Ok : Loaded::Corrupt;
+  const bool done = name.ends_with(kDoneSuffix);
+  return u.id == record_id(name) && (u.complete || !done) ? Loaded::Ok : Loaded::Corrupt;
 }
 
 }  // namespace
@@ -197,7 +213,8 @@ int UploadStore::find(std::string_view id, std::time_t now, Upload& out) const {
   const int d = dir_.fd(false);
   if (d < 0) return d;
   Upload u;
-  const Loaded loaded = load(d, std::string(id), u);
+  Loaded loaded = load(d, std::string(id), u);
+  if (loaded == Loaded::Missing) loaded = load(d, done_name(id), u);
   if (loaded == Loaded::Unreadable) return -EIO;
   if (loaded != Loaded::Ok || u.expires <= now) return -ENOENT;
   out = std::move(u);
@@ -256,15 +273,32 @@ int UploadStore::adopt_data(std::string_view id, int dir_fd, std::string name,
   return sink.adopt(own, data_name(id), dir_fd, std::move(name));
 }
 
+int UploadStore::complete(const Upload& upload) {
+  if (!valid_id(upload.id) || !upload.complete) return -EINVAL;
+  const std::string bytes = encode(upload);
+  if (bytes.size() > kMaxRecord) return -E2BIG;
+  const int d = dir_.fd(false);
+  if (d < 0) return d;
+  DirGuard guard(d);
+  if (guard.error() < 0) return guard.error();
+  // The completed record first, then the unfinished one goes: there is always one of them.
+  if (int r = write_file_atomically(d, done_name(upload.id), bytes); r < 0) return r;
+  ::unlinkat(d, upload.id.c_str(), 0);
+  ::unlinkat(d, data_name(upload.id).c_str(), 0);
+  ::fsync(d);
+  return 0;
+}
+
 int UploadStore::remove(std::string_view id) {
   if (!valid_id(id)) return -ENOENT;
   const int d = dir_.fd(false);
   if (d < 0) return d;
   DirGuard guard(d);
   if (guard.error() < 0) return guard.error();
-  const std::string name(id);
   // The record first: once it is gone the upload is, whatever happens to the data.
-  if (::unlinkat(d, name.c_str(), 0) != 0) return -errno;
+  const bool unfinished = ::unlinkat(d, std::string(id).c_str(), 0) == 0;
+  const bool done = ::unlinkat(d, done_name(id).c_str(), 0) == 0;
+  if (!unfinished && !done) return -ENOENT;
   ::unlinkat(d, data_name(id).c_str(), 0);
   ::fsync(d);
   return 0;
@@ -278,7 +312,7 @@ std::size_t UploadStore::sweep(std::time_t now) {
   // Records first (a data file whose record goes is then an orphan), then the orphans.
   std::size_t n = unlink_entries(d, [&](const std::string& name) {
     if (name.starts_with(kRecordTempPrefix)) return Doom::RemoveUncounted;
-    if (!valid_id(name)) return Doom::Keep;
+    if (record_id(name).empty()) return Doom::Keep;
     Upload u;
     const Loaded loaded = load(d, name, u);
     const bool dead = loaded == Loaded::Corrupt || (loaded == Loaded::Ok && u.expires <= now);
@@ -295,20 +329,25 @@ std::size_t UploadStore::sweep(std::time_t now) {
   return n;
 }
 
-UploadStore::Usage UploadStore::usage(std::time_t now, std::string_view client) const {
+UploadStore::Usage UploadStore::usage(std::string_view client, std::size_t enough) const {
   Usage use;
   const int d = dir_.fd(false);
   if (d < 0) return use;
+  // Counted by name (a completed upload's record has another): no record is read when
+  // there are `enough` already.
+  std::vector<std::string> ids;
   for_each_entry(d, [&](const std::string& name) {
-    Upload u;
-    // A completed upload holds no data and no place: its record only answers late HEADs.
-    if (!valid_id(name) || load(d, name, u) != Loaded::Ok || u.expires <= now || u.complete) return;
-    ++use.uploads;
-    use.client_uploads += u.client == client ? 1 : 0;
-    struct stat st {};
-    if (::fstatat(d, data_name(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
-      use.bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    if (valid_id(name)) ids.push_back(name);
   });
+  use.uploads = ids.size();
+  if (use.uploads >= enough) return use;
+  for (const std::string& id : ids) {
+    Upload u;
+    if (load(d, id, u) == Loaded::Ok && u.client == client) ++use.client_uploads;
+    struct stat st {};
+    if (::fstatat(d, data_name(id).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+      use.bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+  }
   return use;
 }
 

@@ -5,6 +5,7 @@
 //   <id>       its record (io/record_file.hpp format, "httpfs-upload 1"): target, offset,
 //              length, preconditions, owner, expiry
 //   <id>.data  the bytes received so far, in order; never visible under the target's name
+// and, once it is committed, only its record, renamed <id>.done, until it expires.
 // where <id> is 32 lowercase hex digits, 128 random bits: the upload URL is a capability,
 // and an id a client sends is checked against that form before it names any file.
 //
@@ -15,6 +16,7 @@
 // Changes run under the guard of `uploads/`; readers take no lock.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -69,20 +71,24 @@ class UploadStore {
   // `dir_fd`, which the sink takes (FileSink::adopt). 0 or -errno; on failure the caller
   // still owns nothing but what the sink closes.
   int adopt_data(std::string_view id, int dir_fd, std::string name, FileSink& sink) const;
-  // Removes the upload and its data: 0, or -ENOENT.
+  // Records that `upload` (complete) was committed: its record becomes "<id>.done", which
+  // find() still returns and usage() does not count, and its data file goes. 0 or -errno.
+  int complete(const Upload& upload);
+  // Removes the upload (finished or not) and its data: 0, or -ENOENT.
   int remove(std::string_view id);
   // Removes expired uploads, data files without a record and dead writers' temporaries.
   // Returns how many uploads went.
   std::size_t sweep(std::time_t now);
 
   struct Usage {
-    std::size_t uploads = 0;         // unexpired
+    std::size_t uploads = 0;         // unfinished (expired ones too, until a sweep)
     std::uint64_t bytes = 0;         // the disk space their data files take
     std::size_t client_uploads = 0;  // of those, made from `client`
   };
-  // What the unexpired, unfinished uploads hold, for the limits on their number and disk
-  // space (completed ones count for nothing).
-  Usage usage(std::time_t now, std::string_view client) const;
+  // What the unfinished uploads hold, for the limits on their number and disk space
+  // (completed ones count for nothing). With `enough` of them or more, only `uploads` is
+  // filled in: nothing is read, so a server at its limit refuses cheaply.
+  Usage usage(std::string_view client, std::size_t enough = SIZE_MAX) const;
 
  private:
   StateSubdir dir_{"uploads"};

@@ -239,7 +239,7 @@ class CommitJob final : public Job {
       rec.expires =
           std::time(nullptr) + static_cast<std::time_t>(std::min<std::uint64_t>(
                                    res_->options.upload_expiry_s, kCompletedRecordSeconds));
-      if (int r = res_->store.update(rec); r < 0) update_error_ = r;
+      if (int r = res_->store.complete(rec); r < 0) update_error_ = r;
     } else if (sink_->is_open()) {
       // Kept for a retry: a PATCH at the full offset with Upload-Complete: ?1 tries again.
       persist(res_->store, rec, sink_->fd(), size, durable_, res_->options.upload_expiry_s);
@@ -427,7 +427,7 @@ std::optional<PreBodyRefusal> Upload::open_resource(const UploadContext& uploads
                                                     std::string name) {
   const std::time_t now = std::time(nullptr);
   const std::string client = upload_client(req);
-  const io::UploadStore::Usage use = uploads.store.usage(now, client);
+  const io::UploadStore::Usage use = uploads.store.usage(client, o.max_uploads);
   std::optional<PreBodyRefusal> limit;
   if (use.uploads >= o.max_uploads)
     limit = PreBodyRefusal{http::status::kServiceUnavailable,

@@ -182,9 +182,9 @@ TEST_CASE("remove, expiry and sweep; a cancelled upload cannot be updated") {
   CHECK(f.store.find(live.id, kNow, got) == 0);
 }
 
-TEST_CASE("usage counts unexpired uploads, their bytes, and those of one client") {
+TEST_CASE("usage counts unfinished uploads, their bytes, and those of one client") {
   Fixture f;
-  CHECK(f.store.usage(kNow, "a").uploads == 0);
+  CHECK(f.store.usage("a").uploads == 0);
   Upload a1 = make_upload("/1", "a"), a2 = make_upload("/2", "a"), b = make_upload("/3", "b");
   Upload expired = make_upload("/4", "a");
   expired.expires = kNow;
@@ -194,14 +194,54 @@ TEST_CASE("usage counts unexpired uploads, their bytes, and those of one client"
   write_data(fd, std::string(100000, 'x'));
   ::fsync(fd);
   ::close(fd);
-  const UploadStore::Usage use = f.store.usage(kNow, "a");
-  CHECK(use.uploads == 3);
-  CHECK(use.client_uploads == 2);
+  // An expired upload holds its place until a sweep removes it.
+  UploadStore::Usage use = f.store.usage("a");
+  CHECK(use.uploads == 4);
+  CHECK(use.client_uploads == 3);
   CHECK(use.bytes >= 100000);  // allocated blocks
-  CHECK(f.store.usage(kNow, "b").client_uploads == 1);
-  // A completed upload's record is no longer an upload that takes a place.
+  CHECK(f.store.usage("b").client_uploads == 1);
+  f.store.sweep(kNow);
+  CHECK(f.store.usage("a").uploads == 3);
+  // At the limit, the count is all there is: nothing else was read.
+  use = f.store.usage("a", 3);
+  CHECK(use.uploads == 3);
+  CHECK(use.client_uploads == 0);
+  CHECK(use.bytes == 0);
+  // A completed upload is no longer an upload that takes a place; find() still knows it.
   a2.complete = true;
-  REQUIRE(f.store.update(a2) == 0);
-  CHECK(f.store.usage(kNow, "a").uploads == 2);
-  CHECK(f.store.usage(kNow, "a").client_uploads == 1);
+  a2.offset = 10;
+  REQUIRE(f.store.complete(a2) == 0);
+  CHECK(f.store.usage("a").uploads == 2);
+  CHECK(f.store.usage("a").client_uploads == 1);
+  Upload got;
+  REQUIRE(f.store.find(a2.id, kNow, got) == 0);
+  CHECK(got.complete);
+  CHECK(got.offset == 10);
+  CHECK_FALSE(httpfs::test::file_exists(f.dir() + "/" + a2.id + ".data"));
+  CHECK(f.store.remove(a2.id) == 0);
+  CHECK(f.store.find(a2.id, kNow, got) == -ENOENT);
+  CHECK(f.store.remove(a2.id) == -ENOENT);
+}
+
+TEST_CASE("a completed record is swept when it expires, and must say it is complete") {
+  Fixture f;
+  Upload u = make_upload("/done");
+  REQUIRE(f.store.create(u) == 0);
+  u.complete = true;
+  u.expires = kNow + 10;
+  REQUIRE(f.store.complete(u) == 0);
+  Upload got;
+  CHECK(f.store.sweep(kNow) == 0);
+  CHECK(f.store.find(u.id, kNow, got) == 0);
+  CHECK(f.store.sweep(kNow + 10) == 1);
+  CHECK(f.store.find(u.id, kNow, got) == -ENOENT);
+  // An unfinished record under the completed name is not believed.
+  Upload v = make_upload("/v");
+  REQUIRE(f.store.create(v) == 0);
+  httpfs::test::write_file(f.dir() + "/" + v.id + ".done",
+                           httpfs::test::read_file(f.dir() + "/" + v.id));
+  REQUIRE(::unlink((f.dir() + "/" + v.id).c_str()) == 0);
+  CHECK(f.store.find(v.id, kNow, got) == -ENOENT);
+  Upload incomplete = make_upload("/w");
+  CHECK(f.store.complete(incomplete) == -EINVAL);
 }
