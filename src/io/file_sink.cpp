@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <utility>
 
 #include "http/conditional.hpp"
 #include "io/file_etag.hpp"
@@ -105,7 +106,59 @@ long FileSink::splice_from(int pipe_fd, std::size_t max) {
   }
 }
 
+namespace {
+
+// Copies the first `size` bytes of `from` into `to`: copy_file_range(2) where the kernel
+// copies between these file systems, else through a buffer.
+int copy_range(int from, FileSink& to, std::uint64_t size) {
+  for (loff_t at = 0; static_cast<std::uint64_t>(at) < size;) {
+    const ssize_t n =
+        ::copy_file_range(from, &at, to.fd(), nullptr, static_cast<std::size_t>(size - at), 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return -EIO;  // it shrank: not the bytes that were promised
+    if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS) return -errno;
+    std::string buf(1 << 20, '\0');
+    while (static_cast<std::uint64_t>(at) < size) {
+      const ssize_t got = ::pread(from, buf.data(), buf.size(), at);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return got < 0 ? -errno : -EIO;
+      if (int r = to.write(std::string_view(buf.data(), static_cast<std::size_t>(got))); r < 0)
+        return r;
+      at += got;
+    }
+    return 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int FileSink::copy_across_file_systems() {
+  struct stat data {
+  }, dir{};
+  if (::fstat(fd_, &data) != 0 || ::fstat(dir_fd_, &dir) != 0) return -errno;
+  if (data.st_dev == dir.st_dev) return 0;  // a rename will do
+  FileSink copy;
+  const int dup = ::fcntl(dir_fd_, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return -errno;
+  if (int r = copy.open(dup, name_); r < 0) return r;
+  if (int r = copy_range(fd_, copy, static_cast<std::uint64_t>(data.st_size)); r < 0) return r;
+  // From here on this sink is the copy's; the adopted file stays for its owner to remove.
+  ::close(fd_);
+  fd_ = std::exchange(copy.fd_, -1);
+  temp_name_ = std::exchange(copy.temp_name_, {});
+  size_ = static_cast<std::uint64_t>(data.st_size);
+  ::close(temp_dir_fd_);
+  temp_dir_fd_ = -1;
+  adopted_ = false;
+  return 0;
+}
+
 int FileSink::commit(bool durable, bool no_replace, std::string_view if_match, struct stat& st) {
+  if (adopted_) {
+    if (int r = copy_across_file_systems(); r < 0) return r;
+  }
   if (durable && ::fsync(fd_) != 0) return -errno;
   if (!if_match.empty()) {
     // Checked again here, as close to the rename as it gets: another writer may have

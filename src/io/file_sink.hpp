@@ -54,8 +54,8 @@ class FileSink {
   // name (replacing an existing file, or failing with EEXIST when `no_replace`), and fsync
   // the directory (when `durable`). With `if_match` (an If-Match field value), the file now
   // at the name must still match it: -ESTALE otherwise. Fills `st` with the committed file's
-  // stat. 0 or -errno; -EXDEV when an adopted file is on another file system than the
-  // target (the caller copies it instead).
+  // stat. 0 or -errno. An adopted file on another file system than the target is copied
+  // there first (and left where it was).
   int commit(bool durable, bool no_replace, std::string_view if_match, struct stat& st);
   // Discards the upload: closes and removes the temporary file. Idempotent.
   void abort() noexcept;
@@ -71,6 +71,10 @@ class FileSink {
   std::uint64_t flushed_ = 0;  // bytes already handed to writeback
   bool early_writeback_ = false;
   void maybe_start_writeback() noexcept;
+  // An adopted file on another file system than the target cannot be renamed there: its
+  // bytes are copied into a temporary file in the target's directory, which is committed
+  // instead. 0 (also when nothing needed copying) or -errno.
+  int copy_across_file_systems();
   void close_dirs() noexcept;
 };
 

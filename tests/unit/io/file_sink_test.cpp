@@ -114,3 +114,28 @@ TEST_CASE("an adopted file moves to its name on commit, and stays where it was o
   FileSink not_file;
   CHECK(not_file.adopt(dir_fd(state), "dir.data", dir_fd(target), "x") != 0);
 }
+
+TEST_CASE("an adopted file on another file system is copied to its name, and stays") {
+  TempDir state, target;
+  httpfs::test::TmpfsMount other(state / "fs", "4m");
+  if (!other.mounted()) {
+    MESSAGE("skipped: cannot mount a tmpfs here (" << other.why() << ")");
+    return;
+  }
+  const std::string data = httpfs::test::random_bytes(300000, 9);
+  httpfs::test::write_file(state / "fs/abc.data", data);
+  const int from = ::open((state / "fs").c_str(), O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(from >= 0);
+  {
+    FileSink s;
+    REQUIRE(s.adopt(from, "abc.data", dir_fd(target), "file.bin") == 0);
+    CHECK(s.write("tail") == 0);
+    struct stat st {};
+    REQUIRE(s.commit(true, true, {}, st) == 0);
+    CHECK(st.st_size == static_cast<off_t>(data.size() + 4));
+  }
+  CHECK(httpfs::test::read_file(target / "file.bin") == data + "tail");
+  // The data stays for its owner (the upload store) to remove; no temporary is left.
+  CHECK(httpfs::test::read_file(state / "fs/abc.data") == data + "tail");
+  CHECK(httpfs::test::entries(target.path()) == std::vector<std::string>{"file.bin"});
+}
