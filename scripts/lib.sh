@@ -14,7 +14,10 @@ ensure_packages() {
   for p in "${HTTPFS_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ ${#missing[@]} -eq 0 ]; then
+    ensure_npm_packages
+    return
+  fi
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || { echo "error: run as root or install sudo (missing: ${missing[*]})" >&2; return 1; }
@@ -23,6 +26,41 @@ ensure_packages() {
   echo "Installing: ${missing[*]}"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  ensure_npm_packages
+}
+
+# npm packages of the real peers the tests talk to, pinned: tus-js-client judges the resumable
+# uploads (tests/integration/resumable_tus_test.cpp), with 4.x's protocol 'ietf-draft-05'.
+HTTPFS_NPM_PACKAGES=(tus-js-client@4.3.1)
+# Where they go: beside the script that loads them, gitignored (node finds them from there).
+HTTPFS_NPM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/tus
+
+# Installs HTTPFS_NPM_PACKAGES into HTTPFS_NPM_DIR/node_modules when one of them is missing or
+# at another version; does nothing when all are there. Brings Debian's nodejs and npm only when
+# there is no npm at all (a machine's own Node.js, e.g. NodeSource's, is kept). A failure here
+# only warns: the tests that need these say so (and fail under CI=true) while the rest run.
+ensure_npm_packages() {
+  local spec name version stale=0
+  for spec in "${HTTPFS_NPM_PACKAGES[@]}"; do
+    name=${spec%@*}
+    version=${spec##*@}
+    grep -qs "\"version\": *\"$version\"" "$HTTPFS_NPM_DIR/node_modules/$name/package.json" ||
+      stale=1
+  done
+  [ $stale -eq 0 ] && return 0
+  if ! command -v npm >/dev/null; then
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    echo "Installing: nodejs npm"
+    { $sudo apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm; } ||
+      { echo "warning: could not install nodejs and npm" >&2; return 0; }
+  fi
+  # All of them at once: an install without a package.json drops what it was not given.
+  echo "Installing (npm): ${HTTPFS_NPM_PACKAGES[*]}"
+  npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+    --prefix "$HTTPFS_NPM_DIR" "${HTTPFS_NPM_PACKAGES[@]}" ||
+    echo "warning: npm could not install ${HTTPFS_NPM_PACKAGES[*]} into $HTTPFS_NPM_DIR" >&2
 }
 
 # Configures build directory $1 with the remaining arguments, once; later calls keep it.

@@ -135,8 +135,8 @@ int copy_range(int from, FileSink& to, std::uint64_t size) {
 }  // namespace
 
 int FileSink::copy_across_file_systems() {
-  struct stat data {
-  }, dir{};
+  struct stat data {};
+  struct stat dir {};
   if (::fstat(fd_, &data) != 0 || ::fstat(dir_fd_, &dir) != 0) return -errno;
   if (data.st_dev == dir.st_dev) return 0;  // a rename will do
   FileSink copy;
