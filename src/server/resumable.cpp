@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 
 #include "http/chars.hpp"
 #include "http/structured_field.hpp"
@@ -25,6 +26,18 @@ std::string_view upload_id_of(std::string_view path) noexcept {
   if (!path.starts_with(kUploadPathPrefix)) return {};
   path.remove_prefix(kUploadPathPrefix.size());
   return io::UploadStore::valid_id(path) ? path : std::string_view{};
+}
+
+int find_own_upload(const UploadContext& uploads, std::string_view id, const Request& request,
+                    io::Upload& out) {
+  const std::time_t now = std::time(nullptr);
+  int r = uploads.store.find(id, now, out);
+  if (r == 0 && out.principal != request.user) return -ENOENT;
+  if (r < 0) return r;
+  // Only the owner ends a request of the owner's; then the record is read again.
+  uploads.writers.interrupt(id);
+  r = uploads.store.find(id, now, out);
+  return r == 0 && out.principal != request.user ? -ENOENT : r;
 }
 
 bool is_partial_upload_type(std::string_view content_type) noexcept {

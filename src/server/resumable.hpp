@@ -40,6 +40,13 @@ bool is_upload_path(std::string_view path) noexcept;
 std::string upload_path(std::string_view id);
 std::string_view upload_id_of(std::string_view path) noexcept;
 
+// The upload `id`, when it exists and belongs to the requester (made without credentials,
+// or by the same user): 0, -ENOENT (none, expired, or somebody else's), -EIO, -errno. A
+// request still appending to it in this process is ended first (the drafts' concurrency
+// rule), so that what it received is in the record returned.
+int find_own_upload(const UploadContext& uploads, std::string_view id, const Request& request,
+                    io::Upload& out);
+
 // Whether a Content-Type field value is application/partial-upload (parameters ignored).
 bool is_partial_upload_type(std::string_view content_type) noexcept;
 

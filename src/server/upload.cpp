@@ -518,14 +518,12 @@ std::unique_ptr<Upload> Upload::append(const DavContext& dav, const UploadContex
     return nullptr;
   };
   // A newer request ends the one before it (the drafts' concurrency rule); that one records
-  // what it received, so the record read next is current.
-  uploads.writers.interrupt(id);
+  // what it received, so the record read is current.
   std::unique_ptr<Upload> up(new Upload());
   up->res_ = std::make_unique<ResumableUpload>(uploads, o);
   ResumableUpload& r = *up->res_;
-  const int found = uploads.store.find(id, std::time(nullptr), r.record);
-  if (found == -ENOENT || (found == 0 && r.record.principal != req.user))
-    return refuse({http::status::kNotFound, "There is no upload at this URL."});
+  const int found = find_own_upload(uploads, id, req, r.record);
+  if (found == -ENOENT) return refuse({http::status::kNotFound, "There is no upload at this URL."});
   if (found < 0) {
     spdlog::warn("{}: cannot read upload {}: {}", req.peer.host(), id, net::errno_text(found));
     return refuse(refusal_from_errno(found, "Cannot read the upload"));

@@ -63,8 +63,8 @@ Handling UploadResourceHandler::handle(const Request& request, Reply& reply) {
 
 bool UploadResourceHandler::find(std::string_view id, const Request& request, Reply& reply,
                                  io::Upload& out) {
-  const int r = uploads_.store.find(id, std::time(nullptr), out);
-  if (r == -ENOENT || (r == 0 && out.principal != request.user)) {
+  const int r = find_own_upload(uploads_, id, request, out);
+  if (r == -ENOENT) {
     HTTPFS_DEBUG("{}: no upload {} for this client", request.peer.host(), id);
     reply_error(reply, http::status::kNotFound, "There is no upload at this URL.");
     return false;
@@ -79,8 +79,7 @@ bool UploadResourceHandler::find(std::string_view id, const Request& request, Re
 
 void UploadResourceHandler::head(std::string_view id, const Request& request, Reply& reply) {
   // A client asks for the offset after it lost its connection: a request of its still
-  // appending here has failed, and records what it got before the answer.
-  uploads_.writers.interrupt(id);
+  // appending here has failed, and records what it got before the answer (find()).
   io::Upload upload;
   if (!find(id, request, reply, upload)) return;
   const Interop interop = answer_interop(request, upload);
@@ -93,7 +92,6 @@ void UploadResourceHandler::head(std::string_view id, const Request& request, Re
 }
 
 void UploadResourceHandler::cancel(std::string_view id, const Request& request, Reply& reply) {
-  uploads_.writers.interrupt(id);
   io::Upload upload;
   if (!find(id, request, reply, upload)) return;
   if (int r = uploads_.store.remove(id); r < 0 && r != -ENOENT) {
