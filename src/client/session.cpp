@@ -128,7 +128,18 @@ int Session::prepare_output() {
     }
     if (out == "-") out = "./-";  // a file of that name, not the standard output
   }
+  struct stat st {};
   if (out == "-") {
+    to_stdout_ = explicit_stdout_ = true;
+  } else if (!out.empty() && ::stat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode) &&
+             !S_ISDIR(st.st_mode)) {
+    // A device, FIFO or socket (-o /dev/null): written to as it is, like the standard
+    // output. A .part file renamed over it would replace the device with a file.
+    stream_fd_ = ::open(out.c_str(), O_WRONLY | O_CLOEXEC);
+    if (stream_fd_ < 0) {
+      std::fprintf(stderr, "httpc: cannot write %s: %s\n", out.c_str(), std::strerror(errno));
+      return kLocalFile;
+    }
     to_stdout_ = explicit_stdout_ = true;
   } else if (!out.empty()) {
     file_ = std::make_unique<FileOutput>(out);
@@ -278,11 +289,11 @@ int Session::on_body(std::string_view data) {
 
 int Session::write_stdout(std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::write(1, data.data(), data.size());
+    ssize_t n = ::write(stream_fd_, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {  // a non-blocking stdout: wait for it
-        pollfd p{1, POLLOUT, 0};
+        pollfd p{stream_fd_, POLLOUT, 0};
         ::poll(&p, 1, -1);
         continue;
       }
@@ -652,6 +663,8 @@ void Session::close_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&max_timer_), nullptr);
   if (upload_fd_ >= 0) ::close(upload_fd_);
   upload_fd_ = -1;
+  if (stream_fd_ != 1) ::close(stream_fd_);
+  stream_fd_ = 1;
 }
 
 }  // namespace httpfs::client

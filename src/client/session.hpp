@@ -90,6 +90,7 @@ class Session final : public Transfer::Handler {
   bool body_replayable_ = true;
   std::unique_ptr<FileOutput> file_;
   bool to_stdout_ = false;
+  int stream_fd_ = 1;  // where a body for the standard output goes (or -o DEVICE)
   bool explicit_stdout_ = false;
   Transfer* current_ = nullptr;
   Progress progress_;

@@ -707,3 +707,31 @@ TEST_CASE("an upload on a terminal shows its progress, and ends at 100% after a 
   CHECK(r.out.find("9.0 MiB / 9.0 MiB    100%") != std::string::npos);
   CHECK(read_file(root / "big.bin") == data);
 }
+
+TEST_CASE("-o a device or a FIFO writes into it, and never replaces it with a file") {
+  TempDir root, cwd;
+  root.write("a.txt", "through the pipe");
+  ServerProcess server(root.path());
+  const std::string fifo = cwd / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Held open for writing by the test too: the reader's open never blocks, and it sees the
+  // end once httpc (if it wrote here at all) and the test have closed it.
+  const int keep = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(keep >= 0);
+  std::string got;
+  std::thread reader([&] { got = read_file(fifo); });
+  RunResult r = httpc({"-o", fifo, server.url("/a.txt")});
+  ::close(keep);
+  reader.join();
+  CHECK(r.status == 0);
+  CHECK(got == "through the pipe");
+  struct stat st {};
+  REQUIRE(::stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK_FALSE(file_exists(fifo + ".part"));
+  // The usual sink of benchmarks and scripts stays the device it is.
+  r = httpc({"-o", "/dev/null", server.url("/a.txt")});
+  CHECK(r.status == 0);
+  REQUIRE(::stat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+}
