@@ -58,6 +58,12 @@ void Stream::on_close(uv_handle_t* handle) {
   static_cast<Stream*>(handle->data)->owner_->on_stream_closed();
 }
 
+void Stream::wake() {
+  if (posted_ || closing()) return;
+  posted_ = true;
+  ready_->post(this);
+}
+
 void Stream::resume_posted() {
   posted_ = false;
   if (!closing() && sock_.wants_read()) owner_->on_stream_ready(UV_READABLE);

@@ -141,6 +141,9 @@ class Stream {
 
   // ReadyList's call: resumes the owner as if the socket were readable.
   void resume_posted();
+  // Calls the owner's on_stream_ready(UV_READABLE) on the next loop turn, as if input had
+  // come (an owner that must act outside the call it is in). Nothing when closing.
+  void wake();
 
  private:
   static void on_poll(uv_poll_t* handle, int status, int events);

@@ -43,6 +43,13 @@ Connection* Connection::from_timeout_node(TimeoutNode* n) noexcept {
   return static_cast<Connection*>(n->owner);
 }
 
+void Connection::end_soon() {
+  // Not now: the sink asking is still running. The stream calls back on the next turn.
+  if (state_ != State::ReadingBody) return;
+  end_requested_ = true;
+  stream_.wake();
+}
+
 void Connection::on_stream_ready(int events) {
   switch (state_) {
     case State::Idle:
@@ -114,6 +121,12 @@ void Connection::handle_reading_head() {
 
 void Connection::handle_reading_body() {
   assert(state_ == State::ReadingBody);
+  if (end_requested_) {
+    // The sink asked (a newer request took over its upload): nothing more is read.
+    end_requested_ = false;
+    abandon_body("a newer request took over");
+    return close_now();
+  }
   if (in_->body.can_splice(stream_, in_->in)) return splice_body();
   read_body();
 }

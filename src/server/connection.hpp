@@ -43,7 +43,9 @@ namespace httpfs::server {
 
 class Server;
 
-class Connection final : private net::Stream::Owner, private PendingJob::Owner {
+class Connection final : private net::Stream::Owner,
+                         private PendingJob::Owner,
+                         private BodyControl {
  public:
   // Takes the accepted socket and answers what it already holds.
   static Connection* create(Server& server, int fd, const net::SocketAddress& peer);
@@ -91,7 +93,9 @@ class Connection final : private net::Stream::Owner, private PendingJob::Owner {
   void handle_lingering();
   void enter(State s);
 
-  Http1Pipeline pipeline() { return {server_, *in_, peer_, *this, requests_}; }
+  Http1Pipeline pipeline() { return {server_, *in_, peer_, *this, *this, requests_}; }
+  // BodyControl: the body's sink wants its request ended (on the next loop turn).
+  void end_soon() override;
   void advance();
   bool proceed(Next next);
   void read_body();
@@ -113,6 +117,7 @@ class Connection final : private net::Stream::Owner, private PendingJob::Owner {
   State state_ = State::Idle;
   std::uint32_t linger_bytes_ = 0;
   std::uint32_t requests_ = 0;  // answered on this connection, for the debug log
+  bool end_requested_ = false;  // the body's sink asked for the request to end (end_soon)
 };
 
 }  // namespace httpfs::server

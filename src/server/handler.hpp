@@ -43,10 +43,24 @@ struct BodyFault {
   bool server_fault = false;  // a disk or system failure (logged at warn), not the client's
 };
 
+// The driver's side of a body being read, for its sink: a sink may ask the driver to end
+// its request early (a newer request took over a resumable upload). The driver does so once
+// the current call into the sink has returned (HTTP/1: the connection closes, the sink is
+// abandoned).
+class BodyControl {
+ public:
+  virtual void end_soon() = 0;
+
+ protected:
+  ~BodyControl() = default;
+};
+
 // Takes a request body, piece by piece, as the driver decodes it.
 class BodySink {
  public:
   virtual ~BodySink() = default;
+  // Set by the driver before the first byte; it outlives the sink's reading.
+  void attach(BodyControl* control) noexcept { control_ = control; }
 
   // Decoded body bytes. A fault ends the body: the driver then calls fail().
   virtual std::optional<BodyFault> write(std::string_view bytes) = 0;
@@ -74,6 +88,9 @@ class BodySink {
   virtual void fail(const BodyFault& fault, Reply& reply) = 0;
   // The client went away or stalled: no answer can be sent. Nothing is kept.
   virtual void abandon(std::string_view why) = 0;
+
+ protected:
+  BodyControl* control_ = nullptr;  // null until attached (and in tests that drive a sink)
 };
 
 // What became of a request (see the top of this file).

@@ -57,6 +57,7 @@ Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
     in.pending = PendingAnswer{std::move(line), std::move(request.user), h.version_minor == 0,
                                h.method == http::Method::Head, persists};
     if (handling.sink) {
+      handling.sink->attach(&control_);
       in.body.start(h, std::move(handling.sink), server_.now());
       in.in.grow_to(InFlight::kBodyBuffer);  // fewer, larger reads for bodies that are kept
       // RFC 9110 10.1.1: tell a waiting client to go on (HTTP/1.0 clients are not waiting).

@@ -32,10 +32,16 @@ class Http1Pipeline {
     End,     // the last answer is queued: the connection ends after it
   };
 
-  // `owner` hears when a job is done; `requests` counts the requests answered.
+  // `owner` hears when a job is done; `control` ends a request when its body sink asks;
+  // `requests` counts the requests answered.
   Http1Pipeline(Server& server, InFlight& in, const net::SocketAddress& peer,
-                PendingJob::Owner& owner, std::uint32_t& requests)
-      : server_(server), in_(in), peer_(peer), owner_(owner), requests_(requests) {}
+                PendingJob::Owner& owner, BodyControl& control, std::uint32_t& requests)
+      : server_(server),
+        in_(in),
+        peer_(peer),
+        owner_(owner),
+        control_(control),
+        requests_(requests) {}
 
   // Answers what the buffer holds, up to the batch limits.
   Next answer_buffered();
@@ -58,6 +64,7 @@ class Http1Pipeline {
   InFlight& in_;
   const net::SocketAddress& peer_;
   PendingJob::Owner& owner_;
+  BodyControl& control_;
   std::uint32_t& requests_;
 };
 

@@ -51,13 +51,19 @@ std::string upload_client(const Request& request) {
   return request.user.empty() ? request.peer.host() : "user:" + request.user;
 }
 
+std::time_t expiry_after(std::uint64_t lifetime_s) {
+  // time() drops the fraction of the second already gone: one more second makes up for it.
+  return std::time(nullptr) + static_cast<std::time_t>(lifetime_s) + 1;
+}
+
 std::string upload_limit(const ServerOptions& options, Interop interop,
                          std::optional<std::time_t> expires) {
   http::UploadLimits limits;
   limits.max_size = options.max_body;
   if (expires) {
     const std::time_t now = std::time(nullptr);
-    limits.lifetime_s = *expires > now ? static_cast<std::uint64_t>(*expires - now) : 0;
+    // What is left for sure: the second expiry_after() added may be partly gone already.
+    limits.lifetime_s = *expires > now + 1 ? static_cast<std::uint64_t>(*expires - now - 1) : 0;
   }
   return http::upload_limit_field(limits, interop_number(interop));
 }
@@ -85,7 +91,7 @@ int persist(io::UploadStore& store, io::Upload& upload, int data_fd, std::uint64
   if (durable && ::fdatasync(data_fd) != 0) return -errno;
   io::Upload next = upload;
   next.offset = offset;
-  next.expires = std::time(nullptr) + static_cast<std::time_t>(expiry_s);
+  next.expires = expiry_after(expiry_s);
   if (int r = store.update(next); r < 0) return r;
   upload = std::move(next);
   return 0;

@@ -54,6 +54,10 @@ bool is_partial_upload_type(std::string_view content_type) noexcept;
 // the address it came from.
 std::string upload_client(const Request& request);
 
+// When an upload touched now expires, `lifetime_s` later: at least that long, whatever part
+// of the current second has passed (expiry is kept in whole seconds).
+std::time_t expiry_after(std::uint64_t lifetime_s);
+
 // The Upload-Limit value for `interop`; with the upload's expiry, its remaining lifetime.
 std::string upload_limit(const ServerOptions& options, Interop interop,
                          std::optional<std::time_t> expires = std::nullopt);

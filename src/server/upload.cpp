@@ -236,9 +236,8 @@ class CommitJob final : public Job {
       // The record stays a while, for a client whose last answer was lost to ask (HEAD).
       rec.complete = true;
       rec.offset = size;
-      rec.expires =
-          std::time(nullptr) + static_cast<std::time_t>(std::min<std::uint64_t>(
-                                   res_->options.upload_expiry_s, kCompletedRecordSeconds));
+      rec.expires = expiry_after(
+          std::min<std::uint64_t>(res_->options.upload_expiry_s, kCompletedRecordSeconds));
       if (int r = res_->store.complete(rec); r < 0) update_error_ = r;
     } else if (sink_->is_open()) {
       // Kept for a retry: a PATCH at the full offset with Upload-Complete: ?1 tries again.
@@ -425,7 +424,6 @@ std::optional<PreBodyRefusal> Upload::open_resource(const UploadContext& uploads
                                                     const http::UploadFields& fields,
                                                     const Creation& plan, int dir,
                                                     std::string name) {
-  const std::time_t now = std::time(nullptr);
   const std::string client = upload_client(req);
   const io::UploadStore::Usage use = uploads.store.usage(client, o.max_uploads);
   std::optional<PreBodyRefusal> limit;
@@ -455,7 +453,7 @@ std::optional<PreBodyRefusal> Upload::open_resource(const UploadContext& uploads
   rec.if_none_match_any = no_replace_;
   rec.principal = req.user;
   rec.client = client;
-  rec.expires = now + static_cast<std::time_t>(o.upload_expiry_s);
+  rec.expires = expiry_after(o.upload_expiry_s);
   if (const http::Header* d = req.find("repr-digest")) {
     bool malformed = false;
     if (auto digest = http::sha256_from_digest_field(d->value, malformed)) rec.digest = *digest;
@@ -703,6 +701,8 @@ void Upload::keep_received(std::string_view why) {
 void Upload::interrupt() {
   if (res_) res_->claimed = false;  // the registry has forgotten this writer already
   keep_received("a newer request for it came");
+  // Its connection is most likely dead: end the request rather than wait for a timeout.
+  if (control_ != nullptr) control_->end_soon();
 }
 
 void Upload::fail(const BodyFault& fault, Reply& reply) {

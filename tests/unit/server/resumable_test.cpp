@@ -49,4 +49,12 @@ TEST_CASE("Upload-Limit: the largest upload, and the lifetime in each revision's
   CHECK(left >= 90);
   // An expiry in the past is no lifetime left, not a negative one.
   CHECK(upload_limit(o, Interop::V8, std::time_t{1}).ends_with("max-age=0"));
+  // An upload touched now lives at least its lifetime, whatever part of this second is gone.
+  const std::time_t before = std::time(nullptr);
+  const std::time_t expires = expiry_after(5);
+  const std::string limit = upload_limit(o, Interop::V8, expires);
+  const std::time_t after = std::time(nullptr);
+  CHECK(expires >= before + 6);
+  CHECK(expires <= after + 6);
+  if (before == after) CHECK(limit.ends_with("max-age=5"));  // (unless a second ticked)
 }
