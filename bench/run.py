@@ -24,11 +24,13 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = ["nginx", "lighttpd", "h2o"]
@@ -45,8 +47,15 @@ GROUPS = {"server": ["keepalive-50", "keepalive-1000", "pipelined-16", "close", 
           "large": ["get-large", "tls-get-large", "put-large"],
           "client": ["client-get", "client-put"],
           "memory": ["idle-memory"],
-          "dav": ["propfind-10k", "propfind-100k", "dav-cycles", "dav-copy"]}
+          "dav": ["propfind-10k", "propfind-100k", "dav-cycles", "dav-copy"],
+          "resumable": ["put-plain", "put-resumable", "put-resumable-cut10"]}
 DAV = tuple(GROUPS["dav"])
+# Resumable uploads (draft-ietf-httpbis-resumable-upload, interop version 8) against a plain
+# PUT of the same file to the same server: put-plain is the reference of the other two, and
+# runs whenever either of them does.
+RESUMABLE = tuple(GROUPS["resumable"])
+RESUMABLE_CUTS = 10
+INTEROP = ("Upload-Draft-Interop-Version", "8")
 PROPFIND_BODY = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
 # One <response> element of a 207, whatever the prefix of the DAV: namespace (not
 # <responsedescription>).
@@ -223,6 +232,12 @@ class HttpClient:
             self.connect()
         sent = time.monotonic()
         self.sock.sendall(raw)
+        return self.answer(sent, keep_body, head_request)
+
+    def answer(self, sent, keep_body=False, head_request=False):
+        """Reads one answer to a request sent at `sent` (monotonic): the dict of exchange().
+        An interim (1xx) answer is one answer of its own, without a body: call again for the
+        next."""
         first = None
         while True:
             end = self.buf.find(b"\r\n\r\n")
@@ -823,6 +838,157 @@ LimitRequestBody 0
             res["hard_link"] = True
         return res
 
+    def resumable_upload(self, server, scenario, name, source=None, timeout=300):
+        """One upload of `source` (the big file by default) to /up/NAME by a raw-socket
+        client pinned to the load core (TCP_NODELAY, the body by socket.sendfile, so that the
+        client costs the same in the three ways), after a sync:
+
+        - put-plain: PUT with Content-Length; the final answer.
+        - put-resumable: the same PUT with Upload-Draft-Interop-Version: 8 and
+          Upload-Complete: ?1: 104 Upload Resumption Supported (with Location), then the
+          final answer.
+        - put-resumable-cut10: that creation, cut (RST) after about 1/11 of the body, once
+          its 104 is read; then RESUMABLE_CUTS times a new connection with HEAD of the upload
+          (204, Upload-Offset: N, which must be at most the bytes sent and not below the last
+          offset) and on it a PATCH from N (Content-Length: the rest) that sends up to the
+          next eleventh and is cut, the last one sending all the rest and reading the final
+          answer.
+
+        Wall time from the first byte sent to the final answer (the first connection is made
+        before; the others, the HEADs and the cuts are in it) and the server's CPU time. The
+        file must have the source's size and bytes (64 KiB compared at its start, middle, end
+        and at every offset it was resumed from); it is removed."""
+        source = source or self.big
+        size = os.path.getsize(source)
+        rel = f"/up/{name}"
+        target = self.root + rel
+        if os.path.exists(target):
+            os.unlink(target)
+        fail = lambda why: RuntimeError(f"{server.name}: {scenario} of {size} bytes: {why}")
+        subprocess.run(["sync"])
+        before = self.on_load_cpu()
+        c = HttpClient(server.port, timeout=timeout)
+        sent_total, offsets = 0, []
+
+        def head(method, path, fields, length):
+            lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}"]
+            lines += [f"{k}: {v}" for k, v in fields] + [f"Content-Length: {length}"]
+            return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+        def send(c, raw, f, offset, count):
+            """The head, then `count` bytes of the source from `offset`."""
+            nonlocal sent_total
+            if c.sock is None:
+                c.connect()
+            try:
+                c.sock.sendall(raw)
+                n = c.sock.sendfile(f, offset, count) if count else 0
+            except OSError as e:
+                raise fail(f"sending the body: {e}") from e
+            if n != count:
+                raise fail(f"sendfile sent {n} of {count} bytes")
+            sent_total += n
+
+        def answer(c, sent):
+            """The next answer, an interim one (1xx) included."""
+            try:
+                return c.answer(sent)
+            except (OSError, EOFError) as e:
+                raise fail(f"no answer ({type(e).__name__} {e})") from e
+
+        def final(c, sent):
+            while 100 <= (r := answer(c, sent))["status"] < 200:
+                pass
+            if not 200 <= r["status"] < 300:
+                raise fail(f"the final answer is {r['status']}")
+            return r
+
+        def location_of(r):
+            if r["status"] != 104 or "location" not in r["headers"]:
+                raise fail(f"a {r['status']} answer where 104 Upload Resumption Supported "
+                           "with Location was due")
+            return urllib.parse.urlsplit(r["headers"]["location"]).path
+
+        def cut(c):
+            # An abortive close: RST, whatever is still in the socket's send queue is lost.
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+
+        creation = [INTEROP, ("Upload-Complete", "?1")]
+        try:
+            with open(source, "rb") as f:
+                c0, t0 = cpu_ns(server.pid), time.monotonic()
+                if scenario == "put-plain":
+                    send(c, head("PUT", rel, [], size), f, 0, size)
+                    final(c, t0)
+                elif scenario == "put-resumable":
+                    send(c, head("PUT", rel, creation, size), f, 0, size)
+                    location_of(answer(c, t0))
+                    final(c, t0)
+                else:
+                    pieces = RESUMABLE_CUTS + 1
+                    ends = [size * (i + 1) // pieces for i in range(pieces)]
+                    send(c, head("PUT", rel, creation, size), f, 0, ends[0])
+                    url = location_of(answer(c, t0))
+                    cut(c)
+                    reached, offset = ends[0], 0
+                    for i in range(1, pieces):
+                        try:
+                            c = HttpClient(server.port, timeout=timeout)
+                            r = c.request("HEAD", url, [INTEROP])
+                        except (OSError, EOFError) as e:
+                            raise fail(f"HEAD {url} after cut {i}: {type(e).__name__} {e}") from e
+                        got = r["headers"].get("upload-offset", "")
+                        if r["status"] not in (200, 204) or not got.isdigit():
+                            raise fail(f"HEAD {url} after cut {i}: {r['status']}, "
+                                       f"Upload-Offset {got!r}")
+                        if not offset <= int(got) <= reached:
+                            raise fail(f"after cut {i} Upload-Offset is {got}, the bytes sent "
+                                       f"reached {reached}, the last offset was {offset}")
+                        offset = int(got)
+                        offsets.append(offset)
+                        send(c, head("PATCH", url, [
+                            ("Content-Type", "application/partial-upload"),
+                            ("Upload-Offset", offset), ("Upload-Complete", "?1"), INTEROP],
+                            size - offset), f, offset, ends[i] - offset)
+                        reached = ends[i]
+                        if i < pieces - 1:
+                            cut(c)
+                    final(c, t0)
+                secs, c1 = time.monotonic() - t0, cpu_ns(server.pid)
+        finally:
+            c.close()
+            os.sched_setaffinity(0, before)
+        stored = os.path.getsize(target) if os.path.exists(target) else None
+        same = stored == size
+        if same:
+            with open(source, "rb") as a, open(target, "rb") as b:
+                for at in sorted({0, size // 2, size} | set(offsets)):
+                    at = min(max(0, at - (32 << 10)), max(0, size - (64 << 10)))
+                    a.seek(at)
+                    b.seek(at)
+                    same = same and a.read(64 << 10) == b.read(64 << 10)
+        if os.path.exists(target):
+            os.unlink(target)
+        if stored != size:
+            raise fail(f"the file has {stored} bytes")
+        if not same:
+            raise fail("the file differs from its source")
+        res = {"seconds": secs, "gbps": size / secs / 1e9, "server_cpu_s": (c1 - c0) / 1e9}
+        if scenario == "put-resumable-cut10":
+            # Bytes sent but lost at the cuts (in the send queue at the RST, or never
+            # synced), and sent again.
+            res.update({"requests": RESUMABLE_CUTS + 1, "lost_bytes": sent_total - size,
+                        "offsets": offsets})
+        return res
+
+    def verify_resumable(self, server):
+        """Before it is measured, a server must take the 1 KiB file by resumable creation
+        and by creation cut RESUMABLE_CUTS times (each a 104 and a whole file)."""
+        for scenario in ("put-resumable", "put-resumable-cut10"):
+            self.resumable_upload(server, scenario, f"verify-{server.name}.bin",
+                                  os.path.join(self.root, "1k.bin"), timeout=30)
+
     def stop_servers(self):
         for s in self.servers.values():
             if s.argv:
@@ -1013,6 +1179,12 @@ LimitRequestBody 0
         for scenario in ("get-large", "tls-get-large", "put-large", "idle-memory") + DAV:
             if not self.want(scenario):
                 plan[scenario] = []
+        # Resumable uploads: to httpfs (fsync, as put-large), put-plain whenever the others
+        # run (their reference).
+        resumable = self.pick(["httpfs", "httpfs-base"])
+        for scenario in RESUMABLE:
+            plan[scenario] = resumable if self.want(scenario) or (
+                scenario == "put-plain" and any(self.want(s) for s in RESUMABLE)) else []
         needed = {n for w in plan["wrk"] for n in w[4]}
         needed |= {n for k, v in plan.items() if k != "wrk" for n in v}
         # The clients download from httpfs and upload to httpfs --no-fsync, whatever --servers.
@@ -1033,6 +1205,7 @@ LimitRequestBody 0
         if not needed:
             raise SystemExit("bench/run: nothing to run with these --only and --servers")
         dav_servers = {n for s in DAV for n in plan[s]}
+        resumable_servers = {n for s in RESUMABLE for n in plan[s]}
         if dav_servers:
             t = time.monotonic()
             self.make_dav_tree()
@@ -1050,6 +1223,16 @@ LimitRequestBody 0
                     # A baseline from before WebDAV: the dav group goes on without it.
                     log(f"bench: {e}; {name} left out of the dav group")
                     for scenario in DAV:
+                        plan[scenario] = [n for n in plan[scenario] if n != name]
+            for name in sorted(resumable_servers):
+                try:
+                    self.verify_resumable(self.servers[name])
+                except (RuntimeError, OSError) as e:
+                    if family(name) != "httpfs-base":
+                        raise
+                    # A baseline from before resumable uploads: the group goes on without it.
+                    log(f"bench: {e}; {name} left out of the resumable group")
+                    for scenario in RESUMABLE:
                         plan[scenario] = [n for n in plan[scenario] if n != name]
             for r in range(self.rounds):
                 for scenario, path, conns, extra, names in plan["wrk"]:
@@ -1073,6 +1256,15 @@ LimitRequestBody 0
                         log(f"round {r + 1}.{k + 1}: large PUT {name}")
                         self.record("put-large", name,
                                     self.upload(self.servers[name], f"put-{name}-{r}-{k}.bin"))
+                # Resumable uploads against the plain PUT, in the same rounds: as many per
+                # round as the large transfers, the order of the three rotated.
+                resumable = [s for s in RESUMABLE if plan[s]]
+                for k in range(self.large_reps if resumable else 0):
+                    for scenario in self.rotate(resumable, r + k):
+                        for name in self.rotate(plan[scenario], r + k):
+                            log(f"round {r + 1}.{k + 1}: {scenario} {name}")
+                            self.record(scenario, name, self.resumable_upload(
+                                self.servers[name], scenario, f"{scenario}-{name}-{r}-{k}.bin"))
                 for direction in plan["client"]:
                     for client in self.rotate(["httpc", "curl", "wget"], r):
                         log(f"round {r + 1}: client {direction} {client}")
@@ -1098,6 +1290,8 @@ LimitRequestBody 0
             "idle_connections": self.idle_total, "large_reps": self.large_reps, "server_cpu": self.server_cpu,
             "load_cpu": self.load_cpu, "quick": self.quick,
             "duration_s": round(time.time() - started)}
+        if resumable_servers:
+            self.results["settings"]["resumable_cuts"] = RESUMABLE_CUTS
         if dav_servers:
             self.results["settings"].update({
                 "propfind_reps": self.propfind_reps, "dav_cycles": self.dav_cycle_count,
@@ -1191,9 +1385,7 @@ def ratio_text(r):
 def paired_ratio(after, before, key):
     """after / before, round by round: the runs of two servers are recorded in the same
     rounds, so the i-th values are a pair. The median of the pairs' ratios and their range."""
-    if not after or not before or any(key not in v for v in after + before):
-        return "–"
-    ratios = [a[key] / b[key] for a, b in zip(after, before) if b[key]]
+    ratios = paired_ratios(after, before, key)
     if not ratios:
         return "–"
     text = f"{statistics.median(ratios):.2f}x"
@@ -1236,6 +1428,63 @@ ABSOLUTE_TARGETS = [
      lambda v, vals: f"{fmt(summary(vals, 'first_body_ms')['median'])} of "
                      f"{fmt(summary(vals, 'last_byte_ms')['median'])} ms"),
 ]
+
+
+# Resumable uploads, judged on their wall time against put-plain's in the same run:
+# (scenario, the limit of the ratio, what the target says).
+RESUMABLE_TARGETS = [
+    ("put-resumable", 1.1, "wall time ≤ 1.1x put-plain's"),
+    ("put-resumable-cut10", 1.2, f"wall time, cut {RESUMABLE_CUTS} times, ≤ 1.2x put-plain's"),
+]
+
+
+def paired_ratios(after, before, key):
+    """after / before of the runs made side by side (the i-th of each, same round)."""
+    if not after or not before or any(key not in v for v in after + before):
+        return []
+    return [a[key] / b[key] for a, b in zip(after, before) if b[key]]
+
+
+def resumable_report(results):
+    """The resumable uploads: seconds, GB/s and server CPU of each way, and each one's time
+    over put-plain's (of the same server, run by run: the median and the range)."""
+    sc, st = results["scenarios"], results["settings"]
+    if not any(s in sc for s in RESUMABLE):
+        return []
+    cuts = st.get("resumable_cuts", RESUMABLE_CUTS)
+    titles = {"put-plain": "PUT, Content-Length",
+              "put-resumable": "resumable: creation with Upload-Complete: ?1, one request",
+              "put-resumable-cut10": f"resumable, cut {cuts} times: HEAD and PATCH after each"}
+    lines = [f"### Resumable uploads ({st['large_file_mib']} MiB to httpfs, fsync before "
+             "answering; one Python client, sendfile)", "",
+             "| scenario | way | server | seconds | GB/s | server CPU s | time / put-plain |",
+             "|---|---|---|---:|---:|---:|---:|"]
+    names = [n for n in ("httpfs", "httpfs-base") if any(n in sc.get(s, {}) for s in RESUMABLE)]
+    for scenario in RESUMABLE:
+        data = sc.get(scenario, {})
+        for n in names:
+            if n not in data:
+                continue
+            ratio = ("reference" if scenario == "put-plain" else
+                     paired_ratio(data[n], sc.get("put-plain", {}).get(n), "seconds"))
+            lines.append(f"| {scenario} | {titles[scenario]} | {n} | {cell(data[n], 'seconds', 2)} "
+                         f"| {cell(data[n], 'gbps', 2)} | {cell(data[n], 'server_cpu_s', 2)} "
+                         f"| {ratio} |")
+        if data.get("httpfs") and data.get("httpfs-base"):
+            lines.append(f"| {scenario} | | httpfs / httpfs-base | " + " | ".join(
+                paired_ratio(data["httpfs"], data["httpfs-base"], k)
+                for k in ("seconds", "gbps", "server_cpu_s")) + " | |")
+    lines.append("")
+    for n in names:
+        runs = sc.get("put-resumable-cut10", {}).get(n)
+        if runs and all("lost_bytes" in v for v in runs):
+            lost = [{"mib": v["lost_bytes"] / (1 << 20)} for v in runs]
+            lines.append(f"{n}, cut {cuts} times: each connection reset (RST) after about "
+                         f"1/{cuts + 1} of the body; {cell(lost, 'mib', 1)} MiB in all was "
+                         "sent before the cuts without reaching the server's offset, and sent "
+                         "again.")
+            lines.append("")
+    return lines
 
 
 def judge(results, scenario, metric, higher, ours="httpfs", peers=None):
@@ -1470,6 +1719,7 @@ def report(results):
         lines.append("")
 
     lines.extend(dav_report(results))
+    lines.extend(resumable_report(results))
 
     # The targets (none when --servers left out every peer).
     targets, judged = [], False
@@ -1503,6 +1753,16 @@ def report(results):
         value = summary(vals, metric)["median"]
         targets.append(f"| {scenario} | {text} | {show(value, vals)} | "
                        f"{'yes' if value < limit else 'no'} |")
+        judged = True
+    # Resumable uploads against httpfs's own plain PUT of the same run.
+    for scenario, limit, text in RESUMABLE_TARGETS:
+        ratios = paired_ratios(sc.get(scenario, {}).get("httpfs"),
+                               sc.get("put-plain", {}).get("httpfs"), "seconds")
+        if not ratios:
+            continue
+        r = statistics.median(ratios)
+        targets.append(f"| {scenario} | {text} | {ratio_text(r)} | "
+                       f"{'yes' if r <= limit else 'no'} |")
         judged = True
     if judged:
         lines.append("### Targets")
@@ -1607,7 +1867,9 @@ def main():
                "and up), memory (per idle keep-alive connection at 8000 connections), dav "
                "(WebDAV against Apache mod_dav, lighttpd mod_webdav, nginx dav + dav-ext: "
                "PROPFIND Depth 1 of 10 000 and of 100 000 entries, MKCOL-PUT-MOVE-DELETE "
-               "cycles, COPY of the large file). Single "
+               "cycles, COPY of the large file), resumable (the large file to httpfs by a "
+               "plain PUT, by resumable upload in one request and cut 10 times: the time of "
+               "each against the plain PUT's). Single "
                "scenarios: " + ", ".join(s for v in GROUPS.values() for s in v) + ". A full "
                "run takes about 25 minutes on 2 cores; --quick about three. Before and "
                "after a change: bench/run --baseline OLD/build-release --servers "
