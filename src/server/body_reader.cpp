@@ -30,10 +30,16 @@ struct SinkSplice final : net::SpliceSink {
 }  // namespace
 
 UnreadBody unread_body(const http::RequestHead& h) noexcept {
-  if (h.framing == http::BodyFraming::None) return UnreadBody::None;
-  // An upload's body is only read when the upload is accepted; a refusal says so and ends
-  // the connection rather than reading what may be gigabytes.
-  if (h.method == http::Method::Put || h.method == http::Method::Post) return UnreadBody::Close;
+  // Content-Length: 0 is no body to read either (an empty resumable-upload creation).
+  if (h.framing == http::BodyFraming::None ||
+      (h.framing == http::BodyFraming::Length && h.content_length == 0))
+    return UnreadBody::None;
+  // An upload's body (PATCH: an append to a resumable upload) is only read when the upload
+  // is accepted; a refusal says so and ends the connection rather than reading what may be
+  // gigabytes.
+  if (h.method == http::Method::Put || h.method == http::Method::Post ||
+      h.method == http::Method::Patch)
+    return UnreadBody::Close;
   if (h.expect_continue) return UnreadBody::Close;
   if (h.framing == http::BodyFraming::Chunked || h.content_length <= kMaxDiscard)
     return UnreadBody::Drop;

@@ -11,6 +11,7 @@
 #include "common.hpp"
 #include "support/http_client.hpp"
 #include "support/swarm.hpp"
+#include "support/wait.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;
@@ -135,4 +136,52 @@ TEST_CASE("2000 downloads reset after their first bytes: no descriptor or memory
   CHECK(server.process().running());
   CHECK(serves(server.port()));
   CHECK(rss_kib(server.pid()) - rss0 < 16 * 1024);
+}
+
+TEST_CASE("10 000 abandoned resumable uploads: bounded on disk and in memory, then swept") {
+  TempDir root;
+  ServerProcess server(root.path(), {"--max-uploads", "200", "--max-client-uploads", "1000000",
+                                     "--upload-expiry", "3", "--lock-sweep", "0.5"});
+  const long rss_before = rss_kib(server.pid());
+  RawConnection c(server.port());
+  int created = 0, refused = 0, other = 0;
+  for (int i = 0; i < 10000; ++i) {
+    // Made and never touched again: an empty creation with parts to follow.
+    REQUIRE(c.send("POST /abandoned-" + std::to_string(i) +
+                   " HTTP/1.1\r\nHost: h\r\nUpload-Draft-Interop-Version: 8\r\n"
+                   "Upload-Complete: ?0\r\nContent-Length: 0\r\n\r\n"));
+    const std::optional<Response> r = c.read_response(httpfs::http::Method::Post);
+    REQUIRE(r.has_value());
+    if (r->status == 201)
+      ++created;
+    else if (r->status == 503 && r->has("Retry-After"))
+      ++refused;
+    else
+      ++other;
+  }
+  CHECK(created == 200);
+  CHECK(refused == 9800);
+  CHECK(other == 0);
+  const std::string uploads = root / ".httpfs-state/uploads";
+  std::size_t records = 0;
+  for (const std::string& e : entries(uploads)) records += e.size() == 32 ? 1 : 0;
+  CHECK(records == 200);
+  for (const std::string& e : entries(root.path())) CHECK(e == ".httpfs-state");  // no targets
+  CHECK(rss_kib(server.pid()) - rss_before < 16 * 1024);
+  // An ordinary upload is not held back by them.
+  CHECK(request(server.port(), "PUT /fine HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok")
+            .status == 201);
+  // Expired, they go: the records, the data, and the limit they held.
+  wait_until(
+      [&] {
+        for (const std::string& e : entries(uploads))
+          if (e.size() >= 32) return false;
+        return true;
+      },
+      "the abandoned uploads are swept");
+  const Response again = request(server.port(),
+                                 "POST /later HTTP/1.1\r\nHost: h\r\nUpload-Draft-Interop-Version: "
+                                 "8\r\nUpload-Complete: ?0\r\nContent-Length: 0\r\n\r\n",
+                                 httpfs::http::Method::Post);
+  CHECK(again.status == 201);
 }

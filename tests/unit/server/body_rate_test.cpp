@@ -135,6 +135,9 @@ TEST_CASE("unread_body") {
       {"POST", Method::Post, BodyFraming::None, 0, false, UnreadBody::None},
       {"DELETE", Method::Delete, BodyFraming::None, 0, true, UnreadBody::None},
       {"CONNECT", Method::Connect, BodyFraming::None, 0, false, UnreadBody::None},
+      {"PUT", Method::Put, BodyFraming::Length, 0, false, UnreadBody::None},
+      {"POST", Method::Post, BodyFraming::Length, 0, true, UnreadBody::None},
+      {"GET", Method::Get, BodyFraming::Length, 0, false, UnreadBody::None},
       // An upload nobody took: not read, whatever its size.
       {"PUT", Method::Put, BodyFraming::Length, 1, false, UnreadBody::Close},
       {"PUT", Method::Put, BodyFraming::Length, 10, false, UnreadBody::Close},
@@ -142,6 +145,8 @@ TEST_CASE("unread_body") {
       {"POST", Method::Post, BodyFraming::Length, 10, false, UnreadBody::Close},
       {"POST", Method::Post, BodyFraming::Chunked, 0, false, UnreadBody::Close},
       {"PUT", Method::Put, BodyFraming::Length, 10, true, UnreadBody::Close},
+      {"PATCH", Method::Patch, BodyFraming::Length, 10, false, UnreadBody::Close},
+      {"PATCH", Method::Patch, BodyFraming::Chunked, 0, false, UnreadBody::Close},
       // The client waits for permission to send: it never gets it.
       {"GET", Method::Get, BodyFraming::Length, 10, true, UnreadBody::Close},
       {"DELETE", Method::Delete, BodyFraming::Chunked, 0, true, UnreadBody::Close},
@@ -153,7 +158,6 @@ TEST_CASE("unread_body") {
       {"HEAD", Method::Head, BodyFraming::Chunked, 0, false, UnreadBody::Drop},
       {"DELETE", Method::Delete, BodyFraming::Length, 100, false, UnreadBody::Drop},
       {"OPTIONS", Method::Options, BodyFraming::Length, 1, false, UnreadBody::Drop},
-      {"PATCH", Method::Patch, BodyFraming::Chunked, 0, false, UnreadBody::Drop},
       {"FOO", Method::Unknown, BodyFraming::Length, 5, false, UnreadBody::Drop},
       // Larger ones are not worth reading.
       {"GET", Method::Get, BodyFraming::Length, kMaxDiscard + 1, false, UnreadBody::Close},
