@@ -138,10 +138,11 @@ TEST_CASE("2000 downloads reset after their first bytes: no descriptor or memory
   CHECK(rss_kib(server.pid()) - rss0 < 16 * 1024);
 }
 
-TEST_CASE("10 000 abandoned resumable uploads: bounded on disk and in memory, then swept") {
+TEST_CASE("10 000 abandoned resumable uploads: bounded on disk and in memory") {
   TempDir root;
+  // Long enough a lifetime that none expires during the flood, however slow the build.
   ServerProcess server(root.path(), {"--max-uploads", "200", "--max-client-uploads", "1000000",
-                                     "--upload-expiry", "3", "--lock-sweep", "0.5"});
+                                     "--upload-expiry", "3600"});
   const long rss_before = rss_kib(server.pid());
   RawConnection c(server.port());
   int created = 0, refused = 0, other = 0;
@@ -167,18 +168,24 @@ TEST_CASE("10 000 abandoned resumable uploads: bounded on disk and in memory, th
   for (const std::string& e : entries(uploads)) records += e.size() == 32 ? 1 : 0;
   CHECK(records == 200);
   for (const std::string& e : entries(root.path())) CHECK(e == ".httpfs-state");  // no targets
-  CHECK(rss_kib(server.pid()) - rss_before < 16 * 1024);
+  const long grew = rss_kib(server.pid()) - rss_before;
+  MESSAGE("10 000 creations: server RSS +" << grew << " KiB");
+#if defined(__SANITIZE_ADDRESS__)
+  MESSAGE("RSS not judged under AddressSanitizer: its quarantine keeps freed memory");
+#else
+  CHECK(grew < 16 * 1024);
+#endif
   // An ordinary upload is not held back by them.
   CHECK(request(server.port(), "PUT /fine HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok")
             .status == 201);
-  // Expired, they go: the records, the data, and the limit they held.
-  wait_until(
-      [&] {
-        for (const std::string& e : entries(uploads))
-          if (e.size() >= 32) return false;
-        return true;
-      },
-      "the abandoned uploads are swept");
+  // Cancelled, an upload gives its place back. (Expiry and the sweep: integration/resumable.)
+  const std::string first = [&] {
+    for (const std::string& e : entries(uploads))
+      if (e.size() == 32) return e;
+    return std::string();
+  }();
+  REQUIRE(request(server.port(), "DELETE /.httpfs-upload/" + first + " HTTP/1.1\r\nHost: h\r\n\r\n")
+              .status == 204);
   const Response again = request(server.port(),
                                  "POST /later HTTP/1.1\r\nHost: h\r\nUpload-Draft-Interop-Version: "
                                  "8\r\nUpload-Complete: ?0\r\nContent-Length: 0\r\n\r\n",
