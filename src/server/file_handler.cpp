@@ -20,6 +20,7 @@
 #include "io/dir_listing.hpp"
 #include "io/file_cache.hpp"
 #include "io/file_etag.hpp"
+#include "server/archive.hpp"
 #include "server/errno_status.hpp"
 
 namespace httpfs::server {
@@ -308,45 +309,46 @@ bool is_hidden_path(std::string_view path) noexcept {
 
 namespace {
 
-void serve_get(const FileContext& ctx, const http::RequestHead& req, const http::RequestPath& path,
-               Reply& reply) {
+// Answers in `reply`, or returns the job that will (a folder's archive).
+std::unique_ptr<Job> serve_get(const FileContext& ctx, const http::RequestHead& req,
+                               const http::RequestPath& path, Reply& reply) {
   if (!ctx.options.show_hidden && is_hidden_path(path.path)) {
     reply_error(reply, http::status::kNotFound, "There is nothing at this path.");
-    return;
+    return nullptr;
   }
   if (ctx.cache != nullptr) {
     if (auto entry = ctx.cache->lookup(path.path, ctx.now)) {
       Source src{-1, entry};
       serve_file(ctx, req, entry->file, src, entry->st, reply);
-      return;
+      return nullptr;
     }
   }
   // O_NONBLOCK: opening a FIFO someone left in the directory must not hang the loop.
   int fd = ctx.root.open(path.path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     reply_errno(reply, fd, "The path cannot be opened.");
-    return;
+    return nullptr;
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int e = errno;
     ::close(fd);
     reply_errno(reply, e, "The path cannot be read.");
-    return;
+    return nullptr;
   }
   if (S_ISREG(st.st_mode)) {
     if (path.path.back() == '/') {  // "/file.txt/": not a directory
       ::close(fd);
       reply_error(reply, http::status::kNotFound, "There is nothing at this path.");
-      return;
+      return nullptr;
     }
     serve_open_file(ctx, req, path.path, path.path, fd, st, reply);
-    return;
+    return nullptr;
   }
   if (!S_ISDIR(st.st_mode)) {
     ::close(fd);
     reply_error(reply, http::status::kForbidden, "Only files and directories are served.");
-    return;
+    return nullptr;
   }
   ::close(fd);
   if (path.path.back() != '/') {
@@ -355,7 +357,18 @@ void serve_get(const FileContext& ctx, const http::RequestHead& req, const http:
     if (!path.query.empty()) location += "?" + std::string(path.query);
     reply_error(reply, http::status::kMovedPermanently, "This directory lives at its slash form.",
                 "Location", location);
-    return;
+    return nullptr;
+  }
+  if (const ArchiveFormat f = archive_format(path.query); f != ArchiveFormat::None) {
+    if (f == ArchiveFormat::Unknown) {
+      reply_error(reply, http::status::kBadRequest, "download must be zip or tar.");
+      return nullptr;
+    }
+    if (!ctx.options.listing) {
+      reply_error(reply, http::status::kForbidden, "Directory listings are turned off.");
+      return nullptr;
+    }
+    return archive_job(ctx.root, ctx.options, req, path, f);
   }
   const std::string index = path.path + "index.html";
   int ifd = ctx.root.open(index, O_RDONLY | O_NONBLOCK | O_NOCTTY);
@@ -363,18 +376,21 @@ void serve_get(const FileContext& ctx, const http::RequestHead& req, const http:
     struct stat ist {};
     if (::fstat(ifd, &ist) == 0 && S_ISREG(ist.st_mode)) {
       serve_open_file(ctx, req, path.path, index, ifd, ist, reply);
-      return;
+      return nullptr;
     }
     ::close(ifd);
   }
   serve_listing(ctx, req, path, reply);
+  return nullptr;
 }
 
 }  // namespace
 
 Handling FileHandler::handle(const Request& request, Reply& reply) {
-  serve_get(FileContext{root_, options_, cache_, request.now}, request.head, request.path, reply);
-  return {};
+  Handling h;
+  h.job = serve_get(FileContext{root_, options_, cache_, request.now}, request.head, request.path,
+                    reply);
+  return h;
 }
 
 }  // namespace httpfs::server

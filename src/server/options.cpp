@@ -146,6 +146,9 @@ std::string help_text() {
          "                            TCP_DEFER_ACCEPT, the kernel holds silent connections)\n"
          "      --max-listing N       entries shown in one directory listing (default " +
          std::to_string(d.max_listing_entries) + ")\n" +
+         "      --max-archive-entries N  files and folders in one ?download=zip|tar; 403\n"
+         "                            beyond (default " +
+         std::to_string(d.max_archive_entries) + ")\n" +
          "\n"
          "Timeouts (seconds):\n"
          "      --header-timeout S    to receive a whole request head (default " +
@@ -218,6 +221,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--max-pipelined", [&](auto opt, auto v) { o.max_pipelined = parse_count(opt, v, 100000); }},
       {"--max-listing",
        [&](auto opt, auto v) { o.max_listing_entries = parse_count(opt, v, 100000000); }},
+      {"--max-archive-entries",
+       [&](auto opt, auto v) { o.max_archive_entries = parse_count(opt, v, 100000000); }},
       {"--header-timeout", [&](auto opt, auto v) { o.header_timeout_ms = parse_seconds(opt, v); }},
       {"--keepalive-timeout",
        [&](auto opt, auto v) { o.keepalive_timeout_ms = parse_seconds(opt, v); }},

@@ -26,6 +26,7 @@ struct ServerOptions {
   std::uint64_t cache_bytes = 64ull << 20;     // in-memory cache of small files; 0: off
   std::uint64_t cache_file_max = 64ull << 10;  // largest file the cache holds
   std::size_t max_listing_entries = 100000;
+  std::size_t max_archive_entries = 1000000;  // files and folders in one ?download= archive
 
   // writes
   bool read_only = false;               // refuse PUT, POST and DELETE with 403
