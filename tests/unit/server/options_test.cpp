@@ -45,6 +45,8 @@ TEST_CASE("server command line") {
   CHECK(u.max_uploads == 5);
   CHECK(u.max_client_uploads == 2);
   CHECK(u.max_upload_space == (10ull << 20));
+  CHECK(d.max_archive_entries == 1000000);
+  CHECK(parse({"--max-archive-entries", "5"}).options.max_archive_entries == 5);
   CHECK(parse({"--help"}).action == CommandLine::Action::Help);
   CHECK(parse({"--version"}).action == CommandLine::Action::Version);
   for (std::vector<const char*> bad : {std::vector<const char*>{"--nope"},
