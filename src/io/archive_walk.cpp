@@ -44,7 +44,8 @@ class Walk {
   // ("" for the top).
   int directory(const std::string& path, const std::string& rel, DirId id) {
     std::vector<Member> members;
-    if (int r = read(path, members); r < 0) return rel.empty() ? r : 0;
+    // A member folder that cannot be read is archived empty; too many entries is the end.
+    if (int r = read(path, members); r < 0) return rel.empty() || r == -E2BIG ? r : 0;
     std::sort(members.begin(), members.end(),
               [](const Member& a, const Member& b) { return a.name < b.name; });
     way_.push_back(id);

@@ -316,7 +316,8 @@ std::unique_ptr<Job> serve_get(const FileContext& ctx, const http::RequestHead& 
     reply_error(reply, http::status::kNotFound, "There is nothing at this path.");
     return nullptr;
   }
-  if (ctx.cache != nullptr) {
+  // A folder's archive is never a cached file (its index.html is cached under its path).
+  if (ctx.cache != nullptr && archive_format(path.query) == ArchiveFormat::None) {
     if (auto entry = ctx.cache->lookup(path.path, ctx.now)) {
       Source src{-1, entry};
       serve_file(ctx, req, entry->file, src, entry->st, reply);

@@ -145,7 +145,7 @@ Http1Pipeline::Next Http1Pipeline::answer_job(Job& job) {
   const PendingAnswer& p = in_.pending;
   Http1Encoder encoder(in_.out,
                        {server_.http_date(), p.http10, p.keep_alive && !server_.shutting_down()});
-  Reply reply(encoder, false);
+  Reply reply(encoder, p.head_only);  // a HEAD answered by a job (a folder's archive)
   job.answer(reply);
   in_.log(server_.access_log(), p.request_line, p.user, reply);
   return encoder.keep_alive() ? Next::More : Next::End;

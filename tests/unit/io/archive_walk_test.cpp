@@ -73,6 +73,8 @@ TEST_CASE("the walk stops at max_entries; the fingerprint follows every change")
   std::vector<ArchiveEntry> e;
   CHECK(walk_tree(t.root, "/", false, 8, e) == 0);
   CHECK(walk_tree(t.root, "/", false, 7, e) == -E2BIG);
+  // The top has three members; a/ brings the walk past four: refused, not cut short.
+  CHECK(walk_tree(t.root, "/", false, 4, e) == -E2BIG);
 
   auto fingerprint = [&] {
     Sha256 sha;
