@@ -133,7 +133,8 @@ void append_header(const Header& h, std::string& out) {
   const std::size_t at = out.size();
   out.append(kBlock, '\0');
   char* b = out.data() + at;
-  std::memcpy(b, h.name.data(), std::min(h.name.size(), kNameField));
+  // (copy_n, not memcpy: an empty view may have no data pointer at all)
+  std::copy_n(h.name.data(), std::min(h.name.size(), kNameField), b);
   put_octal(b + 100, 8, h.mode & 07777);
   put_octal(b + 108, 8, 0);  // uid
   put_octal(b + 116, 8, 0);  // gid
@@ -145,7 +146,7 @@ void append_header(const Header& h, std::string& out) {
   std::memcpy(b + 263, "00", 2);     // version
   put_octal(b + 329, 8, 0);          // devmajor
   put_octal(b + 337, 8, 0);          // devminor
-  std::memcpy(b + 345, h.prefix.data(), std::min(h.prefix.size(), kPrefixField));
+  std::copy_n(h.prefix.data(), std::min(h.prefix.size(), kPrefixField), b + 345);
   std::uint32_t sum = 0;
   for (std::size_t i = 0; i < kBlock; ++i) sum += static_cast<unsigned char>(b[i]);
   put_octal(b + 148, 7, sum);  // six digits, NUL, and the space left from above
