@@ -527,8 +527,7 @@ std::unique_ptr<Upload> Upload::append(const DavContext& dav, const UploadContex
     return refuse(refusal_from_errno(found, "Cannot read the upload"));
   }
   const http::UploadFields fields = http::parse_upload_fields(req.head.headers);
-  r.interop = interop_of(fields);
-  if (r.interop == Interop::None) r.interop = r.record.interop == 6 ? Interop::V6 : Interop::V8;
+  r.interop = interop_for(fields, r.record);
   const http::Header* type = req.find("content-type");
   const Append a = judge_append(r.record, fields, req.body_length(),
                                 type != nullptr && is_partial_upload_type(type->value), r.interop);

@@ -13,17 +13,6 @@
 
 namespace httpfs::server {
 
-namespace {
-
-// The revision to answer in: the request's, else the one the upload was made with.
-Interop answer_interop(const Request& request, const io::Upload& upload) {
-  const Interop asked = interop_of(http::parse_upload_fields(request.head.headers));
-  if (asked != Interop::None) return asked;
-  return upload.interop == 6 ? Interop::V6 : Interop::V8;
-}
-
-}  // namespace
-
 Handling UploadResourceHandler::handle(const Request& request, Reply& reply) {
   const std::string_view id = upload_id_of(request.path.path);
   Handling h;
@@ -82,7 +71,7 @@ void UploadResourceHandler::head(std::string_view id, const Request& request, Re
   // appending here has failed, and records what it got before the answer (find()).
   io::Upload upload;
   if (!find(id, request, reply, upload)) return;
-  const Interop interop = answer_interop(request, upload);
+  const Interop interop = interop_for(http::parse_upload_fields(request.head.headers), upload);
   reply.begin(http::status::kNoContent);
   add_upload_state(reply, upload, interop);
   reply.header("Upload-Limit", upload_limit(options_, interop, upload.expires));

@@ -10,6 +10,12 @@ Interop interop_of(const http::UploadFields& f) noexcept {
   return Interop::None;
 }
 
+Interop interop_for(const http::UploadFields& f, const io::Upload& upload) noexcept {
+  const Interop asked = interop_of(f);
+  if (asked != Interop::None) return asked;
+  return upload.interop == 6 ? Interop::V6 : Interop::V8;
+}
+
 int interop_number(Interop v) noexcept {
   return v == Interop::V6 ? 6 : v == Interop::V8 ? 8 : 0;
 }

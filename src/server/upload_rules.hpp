@@ -20,6 +20,9 @@ namespace httpfs::server {
 enum class Interop : unsigned char { None, V6, V8 };
 Interop interop_of(const http::UploadFields& f) noexcept;
 int interop_number(Interop v) noexcept;  // 6, 8; 0 for None
+// The revision to speak to a request about an existing upload: the request's own when it
+// names one we know, else the one the upload was made with.
+Interop interop_for(const http::UploadFields& f, const io::Upload& upload) noexcept;
 
 // A PUT or POST with Upload-Complete (valid) from a client that speaks a known revision
 // creates an upload resource. Upload-Length and, with Upload-Complete: ?1, Content-Length

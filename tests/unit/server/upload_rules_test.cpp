@@ -135,3 +135,19 @@ TEST_CASE("problem details bodies") {
         "{\"type\":\"https://iana.org/assignments/http-problem-types#completed-upload\","
         "\"title\":\"say \\\"done\\\"\"}\n");
 }
+
+TEST_CASE("interop_for: the request's known revision, else the upload's") {
+  httpfs::io::Upload v6;
+  v6.interop = 6;
+  httpfs::io::Upload v8;
+  v8.interop = 8;
+  httpfs::http::UploadFields none, eight, six, other;
+  eight.interop = 8;
+  six.interop = 6;
+  other.interop = 7;
+  CHECK(interop_for(none, v6) == Interop::V6);
+  CHECK(interop_for(none, v8) == Interop::V8);
+  CHECK(interop_for(other, v6) == Interop::V6);
+  CHECK(interop_for(eight, v6) == Interop::V8);
+  CHECK(interop_for(six, v8) == Interop::V6);
+}
