@@ -6,7 +6,7 @@ HTTPFS_PACKAGES=(
   libuv1-dev libspdlog-dev libfmt-dev libssl-dev libcrypt-dev libexpat1-dev
   doctest-dev nlohmann-json3-dev libhttp-parser-dev
   curl nginx-light openssl ca-certificates litmus rclone
-  zlib1g-dev unzip libarchive-tools p7zip-full
+  zlib1g-dev libzstd-dev libbrotli-dev zstd brotli unzip libarchive-tools p7zip-full
 )
 
 # Installs whichever of HTTPFS_PACKAGES is missing; does nothing when all are there.

@@ -108,4 +108,22 @@ bool mime_table_sorted() noexcept {
                         [](const Entry& a, const Entry& b) { return a.ext < b.ext; });
 }
 
+bool is_compressible_type(std::string_view type) noexcept {
+  type = chars::trim_ows(type.substr(0, type.find(';')));
+  const std::size_t slash = type.find('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view major = type.substr(0, slash), minor = type.substr(slash + 1);
+  if (chars::iequals(major, "text")) return true;
+  if (!chars::iequals(major, "application") && !chars::iequals(major, "image")) return false;
+  auto ends_with = [&](std::string_view suffix) {
+    return minor.size() >= suffix.size() &&
+           chars::iequals(minor.substr(minor.size() - suffix.size()), suffix);
+  };
+  if (ends_with("+json") || ends_with("+xml")) return true;  // ld+json, svg+xml, rss+xml
+  if (!chars::iequals(major, "application")) return false;
+  for (std::string_view m : {"json", "javascript", "xml", "wasm", "x-javascript"})
+    if (chars::iequals(minor, m)) return true;
+  return false;
+}
+
 }  // namespace httpfs::http

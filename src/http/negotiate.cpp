@@ -9,7 +9,7 @@ namespace httpfs::http {
 
 namespace {
 
-// q from ";q=0.5" parameters; 1 when absent; -1 when malformed (the range is ignored).
+// q from ";q=0.5" parameters; 1 when absent; -1 when malformed.
 double quality(std::string_view params) {
   double q = 1;
   while (!params.empty()) {
@@ -27,6 +27,12 @@ double quality(std::string_view params) {
 
 }  // namespace
 
+Weighted weighted_element(std::string_view element) {
+  const std::size_t semi = element.find(';');
+  return {chars::trim_ows(element.substr(0, semi)),
+          semi == std::string_view::npos ? 1.0 : quality(element.substr(semi + 1))};
+}
+
 int choose_media_type(std::string_view accept, std::span<const std::string_view> offered) {
   if (chars::trim_ows(accept).empty()) return offered.empty() ? -1 : 0;
   int best = -1;
@@ -38,10 +44,7 @@ int choose_media_type(std::string_view accept, std::span<const std::string_view>
     double q_for_offer = -1;
     int specificity = -1;
     for_each_list_element(accept, [&](std::string_view range) {
-      std::size_t semi = range.find(';');
-      std::string_view media = chars::trim_ows(range.substr(0, semi));
-      double q =
-          quality(semi == std::string_view::npos ? std::string_view{} : range.substr(semi + 1));
+      const auto [media, q] = weighted_element(range);
       if (q < 0) return true;
       int spec = -1;
       if (chars::iequals(media, type))

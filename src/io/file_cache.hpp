@@ -18,6 +18,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -40,6 +41,11 @@ class FileCache {
     std::string etag;  // precomputed validators: the same for every hit
     std::string last_modified;
     std::uint64_t validated_at = 0;  // loop time (ms) of the last stat check
+    // `content` in a content coding, made on first use and kept while the entry lives, by
+    // http::Coding (index 0, identity, stays empty). Mutable: a cached view of `content`,
+    // not state; an entry belongs to one loop, so no locking. Not counted in bytes(): each
+    // is about the size of `content` or (much) smaller.
+    mutable std::array<std::string, 4> coded;
   };
 
   FileCache(std::uint64_t capacity_bytes, std::uint64_t max_file_bytes);

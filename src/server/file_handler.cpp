@@ -1,16 +1,20 @@
 #include "server/file_handler.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <mutex>
 #include <random>
+#include <unordered_set>
 #include <vector>
 
 #include "http/conditional.hpp"
+#include "http/content_encoder.hpp"
 #include "http/date.hpp"
 #include "http/mime.hpp"
 #include "http/negotiate.hpp"
@@ -21,6 +25,8 @@
 #include "io/file_cache.hpp"
 #include "io/file_etag.hpp"
 #include "server/archive.hpp"
+#include "server/compressed_body.hpp"
+#include "server/compression.hpp"
 #include "server/errno_status.hpp"
 
 namespace httpfs::server {
@@ -52,6 +58,17 @@ struct Source {
   int fd = -1;
   std::shared_ptr<const io::FileCache::Entry> entry;
   bool taken = false;  // the descriptor went to a body piece
+};
+
+// Which representation of a file is sent (RFC 9110 3.2): its media type (a precompressed
+// sibling's is the original's), its content coding, whether the coding is made here as the
+// body is sent (else the source's bytes are sent as they are), and whether the answer
+// depends on Accept-Encoding.
+struct Representation {
+  std::string_view type;
+  http::Coding coding = http::Coding::Identity;
+  bool on_the_fly = false;
+  bool vary = false;
 };
 
 // Reads [offset, offset + length) of fd into the reply. Returns false when the file turned
@@ -107,7 +124,26 @@ void reply_errno(Reply& reply, int err, std::string_view what) {
   reply_error(reply, status, detail);
 }
 
-void serve_file(const FileContext& ctx, const http::RequestHead& req, std::string_view path,
+// 200 with the file's bytes coded as they are sent: from the entry's memoized coded form
+// (small files: coded once, then sent like any cached file), else streamed in slices.
+void serve_coded(const FileContext& ctx, const Representation& rep, Source& src, std::uint64_t size,
+                 Reply& reply) {
+  if (src.entry) {
+    std::string& coded = src.entry->coded[static_cast<std::size_t>(rep.coding)];
+    if (coded.empty())
+      coded = http::encode_all(rep.coding, ctx.options.compress_level, src.entry->content);
+    reply.end_head(coded.size());
+    if (!reply.head_only()) reply.body_external(coded.data(), coded.size(), src.entry);
+    reply.finish();
+    return;
+  }
+  reply.end_head_streamed();
+  src.taken = true;
+  reply.body_source(CompressedBody::of_file(src.fd, size, rep.coding, ctx.options.compress_level));
+  reply.finish();
+}
+
+void serve_file(const FileContext& ctx, const http::RequestHead& req, const Representation& rep,
                 Source& src, const struct stat& st, Reply& reply) {
   const auto size = static_cast<std::uint64_t>(st.st_size);
   // A cache entry carries its validators; for a file read from disk they are made here.
@@ -123,14 +159,19 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, std::strin
     http::format_http_date(st.st_mtim.tv_sec, lm_buf);
     lm = std::string_view(lm_buf, sizeof lm_buf);
   }
+  if (rep.on_the_fly) {
+    etag_buf = coded_etag(etag, rep.coding);
+    etag = etag_buf;
+  }
   const http::Validators v{true, etag, st.st_mtim.tv_sec};
-  const std::string_view type = http::mime_type_for(path);
+  const std::string_view type = rep.type;
 
   switch (http::evaluate_preconditions(req, v)) {
     case http::Precondition::NotModified:
       reply.begin(http::status::kNotModified);
       reply.header("ETag", etag);
       reply.header("Last-Modified", lm);
+      if (rep.vary) reply.header("Vary", "Accept-Encoding");
       reply.end_head(0);
       reply.finish();
       return;
@@ -162,8 +203,20 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, std::strin
   auto common_headers = [&] {
     reply.header("Last-Modified", lm);
     reply.header("ETag", etag);
-    reply.header("Accept-Ranges", "bytes");
+    if (rep.coding != http::Coding::Identity)
+      reply.header("Content-Encoding", http::coding_name(rep.coding));
+    if (rep.vary) reply.header("Vary", "Accept-Encoding");
+    // Ranges of a coded body made here are not offered: they would not be stable.
+    if (!rep.on_the_fly) reply.header("Accept-Ranges", "bytes");
   };
+
+  if (rep.on_the_fly) {  // never with a Range (compression.hpp)
+    reply.begin(http::status::kOk);
+    reply.header("Content-Type", type);
+    common_headers();
+    serve_coded(ctx, rep, src, size, reply);
+    return;
+  }
 
   bool complete = true;
   if (ranges.kind == Kind::Satisfiable && ranges.ranges.size() == 1) {
@@ -211,20 +264,114 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, std::strin
     reply.finish_incomplete();
 }
 
-// Serves an open regular file through the cache when it fits, else from the descriptor.
-// Closes fd.
-void serve_open_file(const FileContext& ctx, const http::RequestHead& req, std::string_view key,
-                     std::string_view file, int fd, const struct stat& st, Reply& reply) {
+// A source for an open regular file: its cache entry when it fits the cache, else the
+// descriptor. Takes fd (closes it when the cache holds the bytes).
+Source open_source(const FileContext& ctx, std::string_view key, std::string_view file, int fd,
+                   const struct stat& st) {
   Source src;
   if (ctx.cache != nullptr && ctx.cache->cacheable_size(static_cast<std::uint64_t>(st.st_size)))
     src.entry = ctx.cache->insert(key, file, fd, st, ctx.now);
-  if (src.entry) {
+  if (src.entry)
     ::close(fd);
-  } else {
+  else
     src.fd = fd;
+  return src;
+}
+
+// True when a precompressed sibling may stand for the file: not older (a file edited after
+// its .gz was made must not be answered with the old bytes). gzip, zstd and brotli give the
+// sibling the file's mtime; brotli copies only whole seconds, so a sibling in the file's
+// second with no nanoseconds at all counts as made from it.
+bool sibling_is_fresh(const struct stat& sibling, const struct stat& original) {
+  if (sibling.st_mtim.tv_sec != original.st_mtim.tv_sec)
+    return sibling.st_mtim.tv_sec > original.st_mtim.tv_sec;
+  return sibling.st_mtim.tv_nsec >= original.st_mtim.tv_nsec || sibling.st_mtim.tv_nsec == 0;
+}
+
+// A stale sibling is a fault of whoever made it: said once per sibling and mtime, not on
+// every request (the set is bounded; past that, lines may repeat).
+void log_stale_sibling(std::string_view sibling, const struct stat& st) {
+  static std::mutex mutex;
+  static std::unordered_set<std::string> logged;
+  std::string key = std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
+                    " " + std::string(sibling);
+  std::lock_guard lock(mutex);
+  if (logged.size() >= 4096) logged.clear();
+  if (logged.insert(std::move(key)).second)
+    spdlog::warn("{}: older than the file it compresses; not served until remade", sibling);
+}
+
+// The precompressed sibling of `file` in `coding` (file.gz, ...), when it is a regular file
+// under the root and fresh; a source with neither fd nor entry otherwise.
+Source open_sibling(const FileContext& ctx, std::string_view file, const struct stat& original,
+                    http::Coding coding, struct stat& st) {
+  const std::string name = std::string(file) + std::string(http::coding_suffix(coding));
+  if (ctx.cache != nullptr) {
+    if (auto entry = ctx.cache->lookup(name, ctx.now)) {
+      st = entry->st;
+      if (sibling_is_fresh(st, original)) return Source{-1, entry};
+      log_stale_sibling(name, st);
+      return {};
+    }
   }
-  serve_file(ctx, req, file, src, st, reply);
+  int fd = ctx.root.open(name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return {};
+  }
+  if (!sibling_is_fresh(st, original)) {
+    log_stale_sibling(name, st);
+    ::close(fd);
+    return {};
+  }
+  return open_source(ctx, name, name, fd, st);
+}
+
+void serve_source(const FileContext& ctx, const http::RequestHead& req, const Representation& rep,
+                  Source src, const struct stat& st, Reply& reply) {
+  serve_file(ctx, req, rep, src, st, reply);
   if (src.fd >= 0 && !src.taken) ::close(src.fd);
+}
+
+// Serves a regular file (`file`, its source and stat) in the representation the request
+// accepts best: a fresh precompressed sibling, a coding made on the fly, or the file as it
+// is. Closes the source's descriptor unless a body took it.
+void serve_regular(const FileContext& ctx, const http::RequestHead& req, std::string_view file,
+                   Source src, const struct stat& st, Reply& reply) {
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  Representation rep;
+  rep.type = http::mime_type_for(file);
+  rep.vary = varies_by_coding(ctx.options, rep.type, size);
+  if (req.find("accept-encoding") != nullptr) {
+    const http::CodingSet on_the_fly =
+        on_the_fly_codings(ctx.options, req, rep.type, size, BodyKind::File);
+    http::CodingSet siblings;
+    if (ctx.options.precompressed)
+      siblings = {http::Coding::Zstd, http::Coding::Br, http::Coding::Gzip};
+    // At most one probe per coding: a missing or stale sibling leaves its coding to the
+    // on-the-fly coder, if that makes it.
+    for (;;) {
+      const http::Coding c = negotiate_coding(req, on_the_fly | siblings);
+      if (c == http::Coding::Identity) break;
+      if (siblings.has(c)) {
+        struct stat sst {};
+        Source sib = open_sibling(ctx, file, st, c, sst);
+        if (sib.fd >= 0 || sib.entry) {
+          if (src.fd >= 0) ::close(src.fd);
+          rep.coding = c;
+          serve_source(ctx, req, rep, std::move(sib), sst, reply);
+          return;
+        }
+        siblings.remove(c);
+        continue;
+      }
+      rep.coding = c;
+      rep.on_the_fly = true;
+      break;
+    }
+  }
+  serve_source(ctx, req, rep, std::move(src), st, reply);
 }
 
 void serve_listing(const FileContext& ctx, const http::RequestHead& req,
@@ -286,12 +433,32 @@ void serve_listing(const FileContext& ctx, const http::RequestHead& req,
   std::string body = io::render_listing(format, path.path, entries, key, desc);
   static constexpr std::array<std::string_view, 3> kContentTypes = {
       "text/html; charset=utf-8", "application/json", "text/plain; charset=utf-8"};
+  const std::string_view type = kContentTypes[static_cast<std::size_t>(format)];
+  const http::Coding coding = negotiate_coding(
+      req, on_the_fly_codings(ctx.options, req, type, body.size(), BodyKind::Listing));
   reply.begin(http::status::kOk);
-  reply.header("Content-Type", kContentTypes[static_cast<std::size_t>(format)]);
-  reply.header("Vary", "Accept");
+  reply.header("Content-Type", type);
+  reply.header("Vary", ctx.options.compress ? "Accept, Accept-Encoding" : "Accept");
   reply.header("Cache-Control", "no-cache");
-  reply.end_head(body.size());
-  reply.body(body);
+  if (coding == http::Coding::Identity) {
+    reply.end_head(body.size());
+    reply.body(body);
+    reply.finish();
+    return;
+  }
+  reply.header("Content-Encoding", http::coding_name(coding));
+  if (body.size() <= CompressedBody::kSlice) {  // one slice: at once, with its length
+    const std::string coded = http::encode_all(coding, ctx.options.compress_level, body);
+    reply.end_head(coded.size());
+    reply.body(coded);
+    reply.finish();
+    return;
+  }
+  reply.end_head_streamed();
+  auto owned = std::make_shared<const std::string>(std::move(body));
+  const std::string_view bytes = *owned;
+  reply.body_source(
+      CompressedBody::of_bytes(std::move(owned), bytes, coding, ctx.options.compress_level));
   reply.finish();
 }
 
@@ -319,8 +486,7 @@ std::unique_ptr<Job> serve_get(const FileContext& ctx, const http::RequestHead& 
   // A folder's archive is never a cached file (its index.html is cached under its path).
   if (ctx.cache != nullptr && archive_format(path.query) == ArchiveFormat::None) {
     if (auto entry = ctx.cache->lookup(path.path, ctx.now)) {
-      Source src{-1, entry};
-      serve_file(ctx, req, entry->file, src, entry->st, reply);
+      serve_regular(ctx, req, entry->file, Source{-1, entry}, entry->st, reply);
       return nullptr;
     }
   }
@@ -343,7 +509,7 @@ std::unique_ptr<Job> serve_get(const FileContext& ctx, const http::RequestHead& 
       reply_error(reply, http::status::kNotFound, "There is nothing at this path.");
       return nullptr;
     }
-    serve_open_file(ctx, req, path.path, path.path, fd, st, reply);
+    serve_regular(ctx, req, path.path, open_source(ctx, path.path, path.path, fd, st), st, reply);
     return nullptr;
   }
   if (!S_ISDIR(st.st_mode)) {
@@ -376,7 +542,7 @@ std::unique_ptr<Job> serve_get(const FileContext& ctx, const http::RequestHead& 
   if (ifd >= 0) {
     struct stat ist {};
     if (::fstat(ifd, &ist) == 0 && S_ISREG(ist.st_mode)) {
-      serve_open_file(ctx, req, path.path, index, ifd, ist, reply);
+      serve_regular(ctx, req, index, open_source(ctx, path.path, index, ifd, ist), ist, reply);
       return nullptr;
     }
     ::close(ifd);

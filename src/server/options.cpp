@@ -20,6 +20,12 @@ std::uint64_t parse_count(std::string_view opt, std::string_view v, std::uint64_
 }
 
 // Sizes accept a K, M or G suffix (binary).
+bool parse_on_off(std::string_view opt, std::string_view v) {
+  if (v == "on") return true;
+  if (v == "off") return false;
+  throw UsageError(std::string(opt) + ": expected on or off, got '" + std::string(v) + "'");
+}
+
 std::uint64_t parse_size(std::string_view opt, std::string_view v) {
   std::uint64_t mult = 1;
   if (!v.empty()) {
@@ -92,6 +98,18 @@ std::string help_text() {
          std::to_string(d.cache_bytes >> 20) + "M)\n" +
          "      --cache-file-max SIZE largest file the cache holds (default " +
          std::to_string(d.cache_file_max >> 10) + "K)\n" +
+         "\n"
+         "Compression (when the request's Accept-Encoding allows it):\n"
+         "      --compress on|off     zstd or gzip on the fly for listings and text, JSON,\n"
+         "                            JS, CSS, SVG, XML and WASM files (default on)\n"
+         "      --compress-level N    1 fastest .. 9 smallest (default " +
+         std::to_string(d.compress_level) + ")\n" +
+         "      --compress-min SIZE   smaller bodies are sent as they are (default " +
+         std::to_string(d.compress_min) + ")\n" +
+         "      --compress-max SIZE   larger files are sent as they are (default " +
+         std::to_string(d.compress_max >> 20) + "M)\n" +
+         "      --precompressed on|off  serve FILE.zst, FILE.br or FILE.gz for FILE when it is\n"
+         "                            a regular file no older than FILE (default on)\n"
          "\n"
          "Writes (PUT and POST to a path create or replace a file; DELETE removes one):\n"
          "      --read-only           refuse writes with 403\n"
@@ -223,6 +241,15 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
        [&](auto opt, auto v) { o.max_listing_entries = parse_count(opt, v, 100000000); }},
       {"--max-archive-entries",
        [&](auto opt, auto v) { o.max_archive_entries = parse_count(opt, v, 100000000); }},
+      {"--compress", [&](auto opt, auto v) { o.compress = parse_on_off(opt, v); }},
+      {"--compress-level",
+       [&](auto opt, auto v) {
+         o.compress_level = static_cast<int>(parse_count(opt, v, 9));
+         if (o.compress_level < 1) throw UsageError(std::string(opt) + ": expected 1 to 9");
+       }},
+      {"--compress-min", [&](auto opt, auto v) { o.compress_min = parse_size(opt, v); }},
+      {"--compress-max", [&](auto opt, auto v) { o.compress_max = parse_size(opt, v); }},
+      {"--precompressed", [&](auto opt, auto v) { o.precompressed = parse_on_off(opt, v); }},
       {"--header-timeout", [&](auto opt, auto v) { o.header_timeout_ms = parse_seconds(opt, v); }},
       {"--keepalive-timeout",
        [&](auto opt, auto v) { o.keepalive_timeout_ms = parse_seconds(opt, v); }},

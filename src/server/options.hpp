@@ -28,6 +28,13 @@ struct ServerOptions {
   std::size_t max_listing_entries = 100000;
   std::size_t max_archive_entries = 1000000;  // files and folders in one ?download= archive
 
+  // compression (RFC 9110 8.4)
+  bool compress = true;                      // zstd/gzip on the fly for compressible bodies
+  int compress_level = 3;                    // 1 fastest .. 9 smallest
+  std::uint64_t compress_min = 1024;         // smaller bodies are sent as they are
+  std::uint64_t compress_max = 64ull << 20;  // larger files are sent as they are
+  bool precompressed = true;                 // serve file.zst, file.br, file.gz siblings
+
   // writes
   bool read_only = false;               // refuse PUT, POST and DELETE with 403
   bool create_dirs = true;              // PUT creates missing parent directories

@@ -47,6 +47,20 @@ TEST_CASE("server command line") {
   CHECK(u.max_upload_space == (10ull << 20));
   CHECK(d.max_archive_entries == 1000000);
   CHECK(parse({"--max-archive-entries", "5"}).options.max_archive_entries == 5);
+  // Compression, and its defaults.
+  CHECK(d.compress);
+  CHECK(d.precompressed);
+  CHECK(d.compress_level == 3);
+  CHECK(d.compress_min == 1024);
+  CHECK(d.compress_max == (64ull << 20));
+  const ServerOptions z = parse({"--compress", "off", "--precompressed=off", "--compress-level",
+                                 "9", "--compress-min", "0", "--compress-max", "1M"})
+                              .options;
+  CHECK_FALSE(z.compress);
+  CHECK_FALSE(z.precompressed);
+  CHECK(z.compress_level == 9);
+  CHECK(z.compress_min == 0);
+  CHECK(z.compress_max == (1ull << 20));
   CHECK(parse({"--help"}).action == CommandLine::Action::Help);
   CHECK(parse({"--version"}).action == CommandLine::Action::Version);
   for (std::vector<const char*> bad : {std::vector<const char*>{"--nope"},
@@ -61,8 +75,13 @@ TEST_CASE("server command line") {
                                        {"--max-head", "10", "--max-request-line", "100"},
                                        {"--auth-all"},
                                        {"--auth", "nocolon"},
-                                       {"--read-only=1"}})
+                                       {"--read-only=1"},
+                                       {"--compress", "yes"},
+                                       {"--compress-level", "0"},
+                                       {"--compress-level", "10"},
+                                       {"--precompressed"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
   CHECK(help_text().find("--max-pipelined") != std::string::npos);
   CHECK(help_text().find("--upload-expiry") != std::string::npos);
+  CHECK(help_text().find("--precompressed on|off") != std::string::npos);
 }

@@ -1,0 +1,1 @@
+#include "http/content_decoder.hpp"

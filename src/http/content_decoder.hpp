@@ -1,0 +1,2 @@
+// The streaming decoder of content codings (zstd, gzip, br) for httpc.
+#pragma once
