@@ -140,6 +140,8 @@ struct Parser {
         flag(), o.tls = true;
       else if (name == "--continue")
         flag(), o.resume = true;
+      else if (name == "--compressed")
+        flag(), o.compressed = true;
       else if (name == "--version")
         flag(), cmd.action = Command::Action::Version;
       else if (name == "--help" || (name == "-h" && !curl_like))
@@ -318,7 +320,8 @@ std::string help_text(const std::string& topic) {
            "   8  partial body: the answer ended early or its framing broke\n"
            "   9  a local file could not be read or written, or would be overwritten\n"
            "  10  integrity: a Content-Digest or Repr-Digest the server sent does not match\n"
-           "  11  protocol error: not valid HTTP, or too many redirects\n"
+           "  11  protocol error: not valid HTTP, a content coding that cannot be decoded\n"
+           "      (--compressed), or too many redirects\n"
            "  12  TLS: the handshake failed (no common protocol, not TLS, closed midway)\n"
            "  13  TLS: the server's certificate is not trusted (see --cacert, -k)\n"
            "  14  TLS: the server's certificate expired or is not valid yet\n"
@@ -340,6 +343,9 @@ std::string help_text(const std::string& topic) {
         "                          resumable-upload): always, never, or auto (8 MiB and up;\n"
         "                          the default). A cut upload continues where the server's\n"
         "                          offset says, up to --retry times (default 5)\n"
+        "      --compressed        ask for a compressed answer (Accept-Encoding: zstd, gzip,\n"
+        "                          br) and decode it; Content-Length and Content-Digest are\n"
+        "                          of the coded bytes. A resume (-C -) asks for no coding\n"
         "      --force             replace an existing file (the positional GET refuses)\n"
         "  -L, --location          follow redirects (at most --max-redirs, default 10)\n"
         "  -I, --head              send HEAD and print the response head\n"

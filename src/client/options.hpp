@@ -28,7 +28,7 @@ enum ExitCode : int {
   kPartial = 8,        // the body ended early or its framing broke
   kLocalFile = 9,      // a local file could not be read or written (or would be overwritten)
   kIntegrity = 10,     // a digest the server sent does not match the bytes
-  kProtocol = 11,      // the answer is not valid HTTP, or too many redirects
+  kProtocol = 11,      // not valid HTTP, an undecodable content coding, or too many redirects
   kTls = 12,           // the TLS handshake failed (protocol, version, not TLS at all)
   kTlsUntrusted = 13,  // the certificate does not lead to a trusted CA
   kTlsExpired = 14,    // the certificate expired (or is not valid yet)
@@ -57,6 +57,7 @@ struct ClientOptions {
   bool no_clobber = false;   // refuse to replace an existing file (positional GET)
   bool force = false;        // --force: replace it anyway
   bool resume = false;       // -C - / --continue: a download's .part file, or an upload
+  bool compressed = false;   // --compressed: ask for a content coding and decode it
   ResumableMode resumable = ResumableMode::Auto;
   bool print_head = false;    // -I, and HEAD in the positional and cURL-like forms
   bool print_answer = false;  // print the status line before the body (positional writes)

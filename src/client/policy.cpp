@@ -1,6 +1,7 @@
 #include "client/policy.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "client/options.hpp"
 #include "http/chars.hpp"
@@ -120,11 +121,33 @@ std::string part_validator(std::string_view etag, std::string_view last_modified
 }
 
 Digest judge_digests(std::string_view content_expected, std::string_view content_actual,
-                     std::string_view repr_expected, std::string_view repr_actual) {
+                     std::string_view repr_expected, std::string_view repr_actual,
+                     std::string_view repr_decoded_actual) {
   if (!content_expected.empty() && content_expected != content_actual)
     return Digest::ContentMismatch;
-  if (!repr_expected.empty() && repr_expected != repr_actual) return Digest::ReprMismatch;
+  if (!repr_expected.empty() && repr_expected != repr_actual &&
+      (repr_decoded_actual.empty() || repr_expected != repr_decoded_actual))
+    return Digest::ReprMismatch;
   return Digest::Match;
+}
+
+std::optional<http::Coding> answer_coding(std::string_view content_encoding, std::string& what) {
+  std::vector<std::string_view> codings;
+  while (!content_encoding.empty()) {
+    const std::size_t comma = content_encoding.find(',');
+    const std::string_view token = http::chars::trim_ows(content_encoding.substr(0, comma));
+    content_encoding.remove_prefix(comma == std::string_view::npos ? content_encoding.size()
+                                                                   : comma + 1);
+    // "identity" changes nothing (RFC 9110 8.4.1); empty list elements are allowed (5.6.1).
+    if (!token.empty() && !http::chars::iequals(token, "identity")) codings.push_back(token);
+  }
+  if (codings.empty()) return http::Coding::Identity;
+  what.clear();
+  for (std::string_view c : codings) what.append(what.empty() ? "" : ", ").append(c);
+  // Several codings would each need undoing in turn; no server sends that to a client that
+  // asked for one of zstd, gzip or br.
+  if (codings.size() > 1) return std::nullopt;
+  return http::coding_from_name(codings.front());
 }
 
 std::string remote_file_name(std::string_view target) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "client/options.hpp"
+#include "http/content_coding.hpp"
 #include "http/url.hpp"
 
 namespace httpfs::client {
@@ -98,8 +99,23 @@ Probe judge_probe(int exit_code, int status, std::string_view upload_offset,
 enum class Digest : std::uint8_t { Match, ContentMismatch, ReprMismatch };
 // `*_expected` empty: no such header came. Content-Digest covers the bytes of this answer,
 // Repr-Digest the whole file (after a resume: what the .part file held, then this answer).
+// With a content coding both cover the coded bytes (RFC 9530 B.4: the selected
+// representation is the coded one). Some servers hash the decoded bytes for Repr-Digest
+// instead: `repr_decoded_actual`, the digest of what --compressed decoded, is accepted too.
+// Either match proves the bytes, and neither reading fails a good download.
 Digest judge_digests(std::string_view content_expected, std::string_view content_actual,
-                     std::string_view repr_expected, std::string_view repr_actual);
+                     std::string_view repr_expected, std::string_view repr_actual,
+                     std::string_view repr_decoded_actual = {});
+
+// ---- content codings (--compressed; RFC 9110 8.4)
+
+// The Accept-Encoding --compressed sends: every coding http::ContentDecoder decodes.
+inline constexpr std::string_view kAcceptEncoding = "zstd, gzip, br";
+
+// The content coding of an answer from its Content-Encoding fields (their values joined with
+// ", "): identity when there are none or only "identity"; nullopt when it names a coding
+// httpc cannot decode, or several codings, and then `what` says which, for the error line.
+std::optional<http::Coding> answer_coding(std::string_view content_encoding, std::string& what);
 
 // ---- names
 

@@ -23,6 +23,11 @@ namespace {
 
 constexpr std::uint64_t kExpectThreshold = 1 << 20;  // uploads over 1 MiB ask first
 
+bool has_header(const Headers& headers, std::string_view lower) {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return http::chars::iequals(h.first, lower); });
+}
+
 std::string digest_text(const std::unique_ptr<io::Sha256>& sha) {
   if (!sha) return {};
   const io::Sha256::Digest d = sha->finish();
@@ -169,6 +174,8 @@ void Session::begin_transfer() {
   resume_from_ = 0;
   content_sha_.reset();
   repr_sha_.reset();
+  decoder_.reset();
+  repr_decoded_sha_.reset();
   RequestSpec spec = resumable_ ? upload_spec() : spec_;
   if (file_ && o_.resume) {
     // Continue the .part file where it ends, if it holds a version we can name.
@@ -180,6 +187,14 @@ void Session::begin_transfer() {
       spec.headers.emplace_back("If-Range", validator);
     }
   }
+  // --compressed with -C -: a range is a range of the representation the server selects,
+  // and the bytes of a coded one are not those of the .part file, which always holds decoded
+  // bytes. So the request that continues a .part file asks for no coding: the rest comes as
+  // identity bytes, which continue the decoded ones (If-Range still restarts a changed file
+  // from zero), and a server that codes the range anyway is refused (start_decoding).
+  // Restarting coded from zero instead would throw away what already arrived.
+  if (o_.compressed && resume_from_ == 0 && !has_header(spec.headers, "accept-encoding"))
+    spec.headers.emplace_back("Accept-Encoding", std::string(kAcceptEncoding));
   current_ = Transfer::start(loop_, std::move(spec), *this);
 }
 
@@ -207,7 +222,7 @@ int Session::on_head(const http::ResponseHead& h) {
   if (h.framing == http::ResponseFraming::Length && !upload) progress_.set_total(h.content_length);
   if (file_) return open_file(h);
   writing_ = !o_.print_head;
-  return 0;
+  return writing_ ? start_decoding(h, false) : 0;
 }
 
 void Session::note_digests(const http::ResponseHead& h) {
@@ -231,6 +246,8 @@ int Session::open_file(const http::ResponseHead& h) {
   if (resume == Resume::Mismatch) return kProtocol;  // a range we did not ask for
   if (resume == Resume::Complete || resume == Resume::Refused) return 0;  // see complete()
   const bool append = resume == Resume::Append;
+  // Before the .part file is touched: an answer that cannot be decoded leaves it as it was.
+  if (int code = start_decoding(h, append); code != 0) return code;
   const http::Header* etag = h.find("etag");
   const http::Header* lm = h.find("last-modified");
   const std::string validator =
@@ -240,6 +257,8 @@ int Session::open_file(const http::ResponseHead& h) {
                  net::errno_text(r).c_str());
     return kLocalFile;
   }
+  // With a content coding this is the coded length: less than the decoded file for anything
+  // worth compressing, so still a fair test of the room.
   if (h.framing == http::ResponseFraming::Length) {
     if (int r = file_->reserve(h.content_length); r < 0) {
       std::fprintf(stderr, "httpc: cannot write %s: no room for %llu bytes (%s)\n",
@@ -263,11 +282,80 @@ int Session::open_file(const http::ResponseHead& h) {
   return 0;
 }
 
+int Session::start_decoding(const http::ResponseHead& h, bool append) {
+  decoder_.reset();
+  repr_decoded_sha_.reset();
+  // Without --compressed the body is written as it comes, coded or not (as curl does).
+  if (!o_.compressed) return 0;
+  std::string fields;
+  for (const http::Header& f : h.headers)
+    if (http::chars::iequals_lower(f.name, "content-encoding"))
+      fields.append(fields.empty() ? "" : ", ").append(f.value);
+  std::string what;
+  const std::optional<http::Coding> coding = answer_coding(fields, what);
+  if (!coding) {
+    if (what.find(',') != std::string::npos)
+      std::fprintf(stderr,
+                   "httpc: the answer has several content codings (%s); --compressed decodes "
+                   "one of zstd, gzip or br\n",
+                   what.c_str());
+    else
+      std::fprintf(stderr,
+                   "httpc: the answer's content coding '%s' is not one httpc decodes (zstd, "
+                   "gzip, br)\n",
+                   what.c_str());
+    return kProtocol;
+  }
+  if (*coding == http::Coding::Identity) return 0;
+  const std::string_view name = http::coding_name(*coding);
+  if (append) {
+    // See begin_transfer: the .part file holds decoded bytes, and the middle of a coded
+    // stream cannot be decoded on its own.
+    std::fprintf(stderr,
+                 "httpc: the server sent the rest of %s in %s, which cannot continue the decoded "
+                 "bytes; run without -C - to start again\n",
+                 file_->part_path().c_str(), std::string(name).c_str());
+    return kProtocol;
+  }
+  decoder_ = http::ContentDecoder::make(*coding);
+  if (!repr_digest_.empty()) repr_decoded_sha_ = std::make_unique<io::Sha256>();
+  if (o_.verbose)
+    std::fprintf(stderr, "* Decoding the %s content coding\n", std::string(name).c_str());
+  return 0;
+}
+
+std::string Session::decoding_problem() const {
+  return "the " + std::string(http::coding_name(decoder_->coding())) + " content is " +
+         std::string(http::error_text(decoder_->error()));
+}
+
 int Session::on_body(std::string_view data) {
   if (!writing_) return 0;
   progress_.add(data.size());
   if (content_sha_) content_sha_->update(data);
   if (repr_sha_) repr_sha_->update(data);
+  if (!decoder_) return emit(data);
+  // Out in pieces of at most ContentDecoder::kMaxOutput bytes each, so that memory stays
+  // the same whatever the coded bytes expand to.
+  for (;;) {
+    decoded_.clear();
+    data.remove_prefix(decoder_->decode(data, decoded_));
+    if (!decoded_.empty()) {
+      if (repr_decoded_sha_) repr_decoded_sha_->update(decoded_);
+      if (int code = emit(decoded_); code != 0) return code;
+    }
+    if (decoder_->error() != http::ContentDecoder::Error::None) {
+      // What was written is known to be wrong: nothing of it is kept.
+      std::fprintf(stderr, "httpc: %s%s\n", decoding_problem().c_str(),
+                   file_ ? "; nothing was saved" : "");
+      if (file_) file_->discard();
+      return decoder_->error() == http::ContentDecoder::Error::NoMemory ? kInternal : kProtocol;
+    }
+    if (data.empty() && !decoder_->output_pending()) return 0;
+  }
+}
+
+int Session::emit(std::string_view data) {
   if (file_) {
     if (int r = file_->write(data); r < 0) {
       std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
@@ -307,8 +395,8 @@ int Session::write_stdout(std::string_view data) {
 }
 
 int Session::splice_fd() {
-  // Zero-copy into the file, unless the bytes must be hashed on the way.
-  if (!writing_ || !file_ || content_sha_ || repr_sha_) return -1;
+  // Zero-copy into the file, unless the bytes must be hashed or decoded on the way.
+  if (!writing_ || !file_ || content_sha_ || repr_sha_ || decoder_) return -1;
   return file_->fd();
 }
 
@@ -403,13 +491,33 @@ void Session::complete(const TransferResult& r) {
   }
   if (writing_) {
     const Digest d = judge_digests(content_digest_, digest_text(content_sha_), repr_digest_,
-                                   digest_text(repr_sha_));
+                                   digest_text(repr_sha_), digest_text(repr_decoded_sha_));
     if (d != Digest::Match) {
       if (file_) file_->discard();
       return finish(kIntegrity, "the body does not match the digest the server sent (" +
                                     std::string(d == Digest::ContentMismatch ? "Content-Digest"
                                                                              : "Repr-Digest") +
                                     ")" + (file_ ? "; nothing was saved" : ""));
+    }
+    if (decoder_) {
+      // The framing said the body is complete; the coded stream must be too.
+      const http::ContentDecoder::Error e = decoder_->end();
+      if (e == http::ContentDecoder::Error::Truncated) {
+        // Cut short, like a body that ends early: what was decoded is right as far as it goes
+        // and stays for -C - (which continues it uncoded, see begin_transfer).
+        std::string why = decoding_problem();
+        if (file_) {
+          file_->close();
+          if (file_->part_size() > 0)
+            why += "; what arrived is kept in " + file_->part_path() + " (resume with -C -)";
+        }
+        if (!body_replayable_) return finish(kPartial, why);
+        return retry_or_fail(kPartial, why, backoff_ms(attempt_));
+      }
+      if (e != http::ContentDecoder::Error::None) {
+        if (file_) file_->discard();
+        return finish(kProtocol, decoding_problem() + (file_ ? "; nothing was saved" : ""));
+      }
     }
     if (file_) {
       if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0)

@@ -20,6 +20,7 @@
 #include "client/progress.hpp"
 #include "client/transfer.hpp"
 #include "client/upload_memo.hpp"
+#include "http/content_decoder.hpp"
 #include "io/sha256.hpp"
 #include "net/tls.hpp"
 
@@ -50,6 +51,9 @@ class Session final : public Transfer::Handler {
   void begin_transfer();
   int open_file(const http::ResponseHead& h);
   void note_digests(const http::ResponseHead& h);
+  int start_decoding(const http::ResponseHead& h, bool append);
+  int emit(std::string_view data);
+  std::string decoding_problem() const;
   void failed(const TransferResult& r);
   void follow(const TransferResult& r);
   void complete(const TransferResult& r);
@@ -109,6 +113,12 @@ class Session final : public Transfer::Handler {
   std::uint64_t resume_from_ = 0;  // bytes of the .part file this attempt asked to continue
   std::unique_ptr<io::Sha256> content_sha_, repr_sha_;
   std::string content_digest_, repr_digest_;
+  // --compressed: the answer's content coding, undone on the way to the output. Digests and
+  // the progress line count the coded bytes as they came; repr_decoded_sha_ hashes the
+  // decoded ones too (see judge_digests).
+  std::unique_ptr<http::ContentDecoder> decoder_;
+  std::string decoded_;  // one decode() call's output: at most ContentDecoder::kMaxOutput
+  std::unique_ptr<io::Sha256> repr_decoded_sha_;
   std::optional<std::int64_t> last_modified_;
 
   // Resumable uploads.

@@ -87,3 +87,16 @@ TEST_CASE("bad command lines") {
     CHECK_THROWS_AS(parse(bad), UsageError);
   CHECK_THROWS_AS(help_text("nothing"), UsageError);
 }
+
+TEST_CASE("--compressed: a flag of every form, off by default") {
+  CHECK_FALSE(parse({"http://h/"}).options.compressed);
+  CHECK(parse({"--compressed", "http://h/"}).options.compressed);
+  CHECK(parse({"get", "--compressed", "http://h/"}).options.compressed);
+  CHECK(parse({"--compressed", "h", "8080", "GET", "f"}).options.compressed);
+  // With -C - too: the resumed request then asks for no coding (client/session.cpp).
+  const ClientOptions o = parse({"--compressed", "-C", "-", "-o", "f", "http://h/"}).options;
+  CHECK(o.compressed);
+  CHECK(o.resume);
+  CHECK_THROWS_AS(parse({"--compressed=gzip", "http://h/"}), UsageError);
+  CHECK(help_text("options").find("--compressed") != std::string::npos);
+}
