@@ -94,14 +94,25 @@ bool OutputQueue::refill(Piece& p) {
   if (p.length > 0 || g.ended) return true;
   g.bytes.clear();
   int err = 0;
-  g.ended = !g.generator->generate(g.bytes, kGenerateChunk, err);
-  if (err == 0 && !g.ended && g.bytes.empty()) err = EIO;  // a generator must make progress
+  FileRange file;
+  g.ended = !g.generator->generate_piece(g.bytes, file, kGenerateChunk, err);
+  g.in_file = file.length > 0;
+  // A generator must make progress, with bytes or a range (not both).
+  if (err == 0 && ((!g.ended && g.bytes.empty() && !g.in_file) || (g.in_file && !g.bytes.empty())))
+    err = EIO;
   if (err != 0) {
     error_ = err;
     return false;
   }
-  p.data = g.bytes.data();
-  p.length = g.bytes.size();
+  if (g.in_file) {
+    p.fd = file.fd;
+    p.offset = file.offset;
+    p.data = nullptr;
+    p.length = file.length;
+  } else {
+    p.data = g.bytes.data();
+    p.length = g.bytes.size();
+  }
   return true;
 }
 
@@ -148,7 +159,7 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
         continue;
       }
     }
-    if (front.kind == Kind::File) {
+    if (from_file(front)) {
       off_t off = static_cast<off_t>(front.offset);
       std::size_t want = static_cast<std::size_t>(std::min(front.length, kSendfileChunk));
       ssize_t n = ::sendfile(sock, front.fd, &off, want);
@@ -166,14 +177,15 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
       front.length -= static_cast<std::uint64_t>(n);
       sent_total += static_cast<std::uint64_t>(n);
       sent_ += static_cast<std::uint64_t>(n);
-      if (front.length == 0) pop_front(completed);
+      // A generator's range is done: it is asked for more (or dropped) at the next turn.
+      if (front.length == 0 && front.kind == Kind::File) pop_front(completed);
       continue;
     }
     // Gather consecutive memory and external pieces into one sendmsg(2).
     iovec iov[kMaxIov];
     int count = 0;
     std::size_t i = first_;
-    for (; i < pieces_.size() && count < kMaxIov && pieces_[i].kind != Kind::File; ++i) {
+    for (; i < pieces_.size() && count < kMaxIov && !from_file(pieces_[i]); ++i) {
       const Piece& p = pieces_[i];
       if (p.length > 0) {
         const char* base = p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
@@ -194,7 +206,7 @@ OutputQueue::Flush OutputQueue::flush(int sock, std::uint64_t budget, std::size_
     msg.msg_iovlen = static_cast<std::size_t>(count);
     // MSG_MORE when a file follows: the head and the first file bytes share a segment.
     int flags = MSG_NOSIGNAL;
-    if (i < pieces_.size() && pieces_[i].kind == Kind::File) flags |= MSG_MORE;
+    if (i < pieces_.size() && from_file(pieces_[i])) flags |= MSG_MORE;
     ssize_t n = ::sendmsg(sock, &msg, flags);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Flush::Blocked;
@@ -214,7 +226,7 @@ void OutputQueue::consume(std::uint64_t n, std::size_t& completed) {
     Piece& p = pieces_[first_];
     if (p.length > n) {
       p.length -= n;
-      if (p.kind == Kind::External || p.kind == Kind::Generated)
+      if (p.kind == Kind::External || (p.kind == Kind::Generated && !p.generated->in_file))
         p.data += n;
       else
         p.offset += n;  // into the memory buffer, or into the file
@@ -241,13 +253,15 @@ std::string_view OutputQueue::peek(char* scratch, std::size_t cap, std::size_t g
   Piece& front = pieces_[at];
   if (front.kind == Kind::Generated) {
     if (!refill(front)) return {};
-    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
-    return {front.data, len};  // empty: it ended; consume(0) drops it
+    if (!front.generated->in_file || front.length == 0) {
+      const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
+      return {front.data, len};  // empty: it ended; consume(0) drops it
+    }
   }
   auto bytes_of = [this](const Piece& p) {
     return p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
   };
-  if (front.kind == Kind::File) {
+  if (from_file(front)) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
     for (;;) {
       ssize_t n = ::pread(front.fd, scratch, want, static_cast<off_t>(front.offset));
@@ -257,7 +271,7 @@ std::string_view OutputQueue::peek(char* scratch, std::size_t cap, std::size_t g
       return {};
     }
   }
-  const bool alone = at + 1 == pieces_.size() || pieces_[at + 1].kind == Kind::File ||
+  const bool alone = at + 1 == pieces_.size() || from_file(pieces_[at + 1]) ||
                      pieces_[at + 1].kind == Kind::Generated;
   if (alone || front.length >= gather) {
     const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));

@@ -24,6 +24,13 @@ namespace httpfs::net {
 
 class OutputQueue {
  public:
+  // A range of an open file, sent as it is (sendfile(2); read for TLS).
+  struct FileRange {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+
   // A body made as it goes out (a listing or a 207 written while a directory is read).
   class Generator {
    public:
@@ -32,6 +39,14 @@ class OutputQueue {
     // one unless this is the end. Returns false after the last bytes. A failure sets `error`
     // (an errno) and returns false: the body cannot be completed.
     virtual bool generate(std::string& out, std::size_t hint, int& error) = 0;
+    // The same, except that the next part may instead be a range of a file (`file.length`
+    // > 0, `out` left empty), which goes out without passing through memory (an archive's
+    // file data). The descriptor stays the generator's: it must stay open until the
+    // generator is asked for more or destroyed.
+    virtual bool generate_piece(std::string& out, FileRange& /*file*/, std::size_t hint,
+                                int& error) {
+      return generate(out, hint, error);
+    }
   };
 
   enum class Flush {
@@ -83,11 +98,12 @@ class OutputQueue {
 
  private:
   enum class Kind : std::uint8_t { Memory, External, File, Generated };
-  // A generator and the bytes it gave last.
+  // A generator and what it gave last: bytes, or a file range (in_file).
   struct Generated {
     std::unique_ptr<Generator> generator;
     std::string bytes;
     bool ended = false;
+    bool in_file = false;
   };
   struct Piece {
     Kind kind;
@@ -105,6 +121,10 @@ class OutputQueue {
   // A generated front piece with nothing left to send asks its generator for more; false on
   // a generator's failure (error_ set).
   bool refill(Piece& p);
+  // A piece sent with sendfile(2): a file, or a generator's current file range.
+  static bool from_file(const Piece& p) noexcept {
+    return p.kind == Kind::File || (p.kind == Kind::Generated && p.generated->in_file);
+  }
   // A piece with no bytes that only marks the end of a response.
   static bool is_marker(const Piece& p) noexcept {
     return p.length == 0 && (p.kind == Kind::Memory || p.kind == Kind::External);

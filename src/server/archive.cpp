@@ -20,6 +20,7 @@
 #include "http/tar_layout.hpp"
 #include "http/zip_layout.hpp"
 #include "io/archive_walk.hpp"
+#include "io/crc_cache.hpp"
 #include "io/record_file.hpp"
 #include "io/sha256.hpp"
 #include "net/errors.hpp"
@@ -38,6 +39,15 @@ std::optional<std::uint32_t> file_crc(const io::Docroot& root, const std::string
                                       std::uint64_t size) {
   const int fd = root.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != size) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (auto known = io::CrcCache::shared().find(st)) {
+    ::close(fd);
+    return known;
+  }
   std::string buf(1 << 20, '\0');
   std::uint32_t crc = 0;
   std::uint64_t at = 0;
@@ -48,32 +58,65 @@ std::optional<std::uint32_t> file_crc(const io::Docroot& root, const std::string
     crc = http::crc32_update(crc, std::string_view(buf.data(), static_cast<std::size_t>(n)));
     at += static_cast<std::uint64_t>(n);
   }
+  struct stat after {};
+  const bool same = ::fstat(fd, &after) == 0 && after.st_size == st.st_size &&
+                    after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
+                    after.st_mtim.tv_sec == st.st_mtim.tv_sec;
   ::close(fd);
-  if (at != size) return std::nullopt;
+  if (at != size || !same) return std::nullopt;
+  io::CrcCache::shared().store(st, crc);
   return crc;
 }
 
-// The archive's bytes [first, first + length) as a response body, made piece by piece.
+// The archive's bytes [first, first + length) as a response body, made piece by piece:
+// headers, descriptors and the central directory in memory, file data as file ranges
+// (sendfile) when nothing needs computing from it: always for tar; for ZIP when the file's
+// CRC-32 is known (the job computed it, or io::CrcCache remembers it), else read here with
+// its CRC computed as it passes.
 class ArchiveSource final : public BodySource {
  public:
   ArchiveSource(std::shared_ptr<const http::ArchiveLayout> layout, const io::Docroot& root,
-                std::string dir, std::uint64_t first, std::uint64_t length, Crcs crcs)
+                std::string dir, std::uint64_t first, std::uint64_t length, Crcs crcs,
+                bool needs_crc)
       : layout_(std::move(layout)),
         root_(root),
         dir_(std::move(dir)),
         pos_(first),
         end_(first + length),
         crcs_(std::move(crcs)),
-        piece_(length > 0 ? layout_->piece_at(first) : 0) {
+        piece_(length > 0 ? layout_->piece_at(first) : 0),
+        needs_crc_(needs_crc) {
     crcs_.resize(layout_->entries().size());  // unknown, unless the job computed them
   }
   ~ArchiveSource() override { close_file(); }
 
-  bool next(std::string& out, std::size_t hint, int& error) override {
-    const std::size_t goal = out.size() + std::max<std::size_t>(hint, 1);
+  bool next_piece(std::string& out, FileRange& file, std::size_t hint, int& error) override {
+    if (const int r = check_sent_file(); r < 0) {
+      error = -r;
+      return false;
+    }
+    const std::size_t start = out.size();
+    const std::size_t goal = start + std::max<std::size_t>(hint, 1);
     while (pos_ < end_ && out.size() < goal) {
       const http::ArchivePiece& p = layout_->pieces()[piece_];
       const std::uint64_t within = pos_ - p.offset;
+      if (p.kind == http::ArchivePiece::Kind::FileData) {
+        if (const int r = open_entry(p, within); r < 0) {
+          error = -r;
+          return false;
+        }
+        if (!needs_crc_ || crcs_[p.entry]) {
+          if (out.size() > start) return true;  // these bytes first, the range next time
+          const std::uint64_t n = std::min(p.length - within, end_ - pos_);
+          file = FileRange{fd_, within, n};
+          pos_ += n;
+          if (pos_ == p.offset + p.length) {
+            ++piece_;
+            sent_whole_ = true;  // checked (and closed) when asked for more
+          }
+          return pos_ < end_;
+        }
+      }
       const std::uint64_t n =
           std::min({p.length - within, end_ - pos_, static_cast<std::uint64_t>(goal - out.size())});
       const int r = p.kind == http::ArchivePiece::Kind::Bytes ? bytes(p, within, n, out)
@@ -88,7 +131,62 @@ class ArchiveSource final : public BodySource {
     return pos_ < end_;
   }
 
+  // For a driver that frames the body itself: file ranges read into `out`.
+  bool next(std::string& out, std::size_t hint, int& error) override {
+    FileRange f;
+    const bool more = next_piece(out, f, hint, error);
+    if (error != 0 || f.length == 0) return more;
+    const std::size_t at = out.size();
+    out.resize(at + static_cast<std::size_t>(f.length));
+    std::size_t got = 0;
+    while (got < f.length) {
+      const ssize_t r =
+          ::pread(f.fd, out.data() + at + got, static_cast<std::size_t>(f.length) - got,
+                  static_cast<off_t>(f.offset + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        error = -changed(file_entry_);
+        return false;
+      }
+      got += static_cast<std::size_t>(r);
+    }
+    return more;
+  }
+
  private:
+  // Opens the file of a data piece, once per entry; its size must still be the walk's.
+  int open_entry(const http::ArchivePiece& p, std::uint64_t within) {
+    if (file_entry_ == p.entry) return 0;
+    close_file();
+    const http::ArchiveEntry& e = layout_->entries()[p.entry];
+    fd_ = root_.open(dir_ + e.name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd_ < 0 || ::fstat(fd_, &st_) != 0 || static_cast<std::uint64_t>(st_.st_size) != e.size)
+      return changed(p.entry);
+    file_entry_ = p.entry;
+    crc_from_start_ = within == 0;
+    crc_ = 0;
+    if (needs_crc_ && !crcs_[p.entry]) crcs_[p.entry] = io::CrcCache::shared().find(st_);
+    return 0;
+  }
+
+  // True when the open file is still the version opened: a write since would make its
+  // bytes disagree with the size in its header or the CRC in its descriptor.
+  bool unchanged() const {
+    struct stat now {};
+    return ::fstat(fd_, &now) == 0 && now.st_size == st_.st_size &&
+           now.st_mtim.tv_sec == st_.st_mtim.tv_sec && now.st_mtim.tv_nsec == st_.st_mtim.tv_nsec &&
+           now.st_ctim.tv_sec == st_.st_ctim.tv_sec && now.st_ctim.tv_nsec == st_.st_ctim.tv_nsec;
+  }
+
+  // After the last range of a file went out: it must not have changed meanwhile.
+  int check_sent_file() {
+    if (!sent_whole_) return 0;
+    sent_whole_ = false;
+    if (!unchanged()) return changed(file_entry_);
+    close_file();
+    return 0;
+  }
+
   int bytes(const http::ArchivePiece& p, std::uint64_t within, std::uint64_t n, std::string& out) {
     scratch_.clear();
     const auto crc = [&](std::size_t entry) -> std::uint32_t {
@@ -107,18 +205,9 @@ class ArchiveSource final : public BodySource {
     return 0;
   }
 
+  // File data read into `out`, its CRC-32 computed as it passes (when read from the start)
+  // and remembered once the whole file is read unchanged.
   int data(const http::ArchivePiece& p, std::uint64_t within, std::uint64_t n, std::string& out) {
-    const http::ArchiveEntry& e = layout_->entries()[p.entry];
-    if (file_entry_ != p.entry) {
-      close_file();
-      fd_ = root_.open(dir_ + e.name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-      struct stat st {};
-      if (fd_ < 0 || ::fstat(fd_, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != e.size)
-        return changed(p.entry);
-      file_entry_ = p.entry;
-      crc_from_start_ = within == 0;
-      crc_ = 0;
-    }
     const std::size_t at = out.size();
     out.resize(at + static_cast<std::size_t>(n));
     std::size_t got = 0;
@@ -134,10 +223,11 @@ class ArchiveSource final : public BodySource {
     }
     if (crc_from_start_) crc_ = http::crc32_update(crc_, std::string_view(out.data() + at, got));
     if (within + n == p.length) {
-      struct stat st {};
-      if (::fstat(fd_, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != e.size)
-        return changed(p.entry);
-      if (crc_from_start_ && !crcs_[p.entry]) crcs_[p.entry] = crc_;
+      if (!unchanged()) return changed(p.entry);
+      if (crc_from_start_ && !crcs_[p.entry]) {
+        crcs_[p.entry] = crc_;
+        io::CrcCache::shared().store(st_, crc_);
+      }
       close_file();
     }
     return 0;
@@ -164,7 +254,10 @@ class ArchiveSource final : public BodySource {
   std::size_t piece_;
   std::string scratch_;  // one Bytes piece (small: a header, a record, padding)
   int fd_ = -1;
+  struct stat st_ {};  // of fd_, when opened
   std::size_t file_entry_ = SIZE_MAX;
+  bool needs_crc_;           // ZIP: each file's CRC-32 goes in its descriptor
+  bool sent_whole_ = false;  // the last range of fd_'s file went out as a file range
   bool crc_from_start_ = false;
   std::uint32_t crc_ = 0;
   bool failed_ = false;
@@ -245,8 +338,8 @@ class ArchiveJob final : public Job {
                                         std::to_string(layout_->size()));
     reply.end_head(length_);
     if (length_ > 0)
-      reply.body_source(
-          std::make_unique<ArchiveSource>(layout_, root_, dir_, first_, length_, std::move(crcs_)));
+      reply.body_source(std::make_unique<ArchiveSource>(
+          layout_, root_, dir_, first_, length_, std::move(crcs_), format_ == ArchiveFormat::Zip));
     reply.finish();
   }
 

@@ -38,6 +38,16 @@ class StreamedBody final : public net::OutputQueue::Generator {
     return more;
   }
 
+  // File ranges pass through as they are where no chunk framing goes around them.
+  bool generate_piece(std::string& out, net::OutputQueue::FileRange& file, std::size_t hint,
+                      int& error) override {
+    if (chunked_) return generate(out, hint, error);
+    BodySource::FileRange range;
+    const bool more = source_->next_piece(out, range, hint, error);
+    file = {range.fd, range.offset, range.length};
+    return more;
+  }
+
  private:
   static constexpr std::size_t kSizeDigits = 8;
   static constexpr std::string_view kEmptySizeLine = "00000000\r\n";

@@ -27,6 +27,21 @@ class BodySource {
   // bytes. A failure (an errno in `error`) ends the body early: the response is then cut
   // off, which the client sees.
   virtual bool next(std::string& out, std::size_t hint, int& error) = 0;
+
+  // A range of an open file. Its descriptor stays the source's and open until the source is
+  // asked for more or destroyed.
+  struct FileRange {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+  };
+  // The same as next(), except that the next part may be a range of a file (`file.length`
+  // > 0, nothing appended to `out`), which the driver sends without copying it through
+  // memory (sendfile) where its framing allows. Sources that never hand files need not
+  // override it; those that do still answer next() with the bytes.
+  virtual bool next_piece(std::string& out, FileRange& /*file*/, std::size_t hint, int& error) {
+    return next(out, hint, error);
+  }
 };
 
 // A response field given as two views (valid for the call only).

@@ -168,3 +168,105 @@ TEST_CASE("a generator that fails makes the flush fail, and clear() destroys it"
   ::close(sv[0]);
   ::close(sv[1]);
 }
+
+namespace {
+
+// Alternates bytes and ranges of one file: "<i>|", then the file's bytes [i * 1000, +1000),
+// `pieces` times; the descriptor is the generator's, as an archive's would be.
+class Interleaved final : public OutputQueue::Generator {
+ public:
+  Interleaved(int fd, int pieces) : fd_(fd), pieces_(pieces) {}
+  ~Interleaved() override { ::close(fd_); }
+  bool generate(std::string&, std::size_t, int& error) override {
+    error = ENOTSUP;  // the queue must ask generate_piece
+    return false;
+  }
+  bool generate_piece(std::string& out, OutputQueue::FileRange& file, std::size_t, int&) override {
+    CHECK(out.empty());
+    if (step_ % 2 == 0)
+      out = std::to_string(step_ / 2) + "|";
+    else
+      file = {fd_, static_cast<std::uint64_t>(step_ / 2) * 1000, 1000};
+    ++step_;
+    return step_ < 2 * pieces_;
+  }
+
+ private:
+  int fd_, pieces_, step_ = 0;
+};
+
+std::string interleaved_expected(const std::string& file, int pieces) {
+  std::string want = "H";
+  for (int i = 0; i < pieces; ++i) want += std::to_string(i) + "|" + file.substr(i * 1000, 1000);
+  return want + "T";
+}
+
+}  // namespace
+
+TEST_CASE("a generator may hand file ranges, sent with sendfile or read for peek") {
+  httpfs::test::TempDir t;
+  const std::string file = httpfs::test::random_bytes(200 * 1000, 3);
+  t.write("f", file);
+  const std::string want = interleaved_expected(file, 200);
+
+  SUBCASE("flush") {
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+    OutputQueue q;
+    q.append("H");
+    q.add_generator(std::make_unique<Interleaved>(::open((t / "f").c_str(), O_RDONLY), 200));
+    q.append("T");
+    q.end_response();
+    std::string got;
+    std::size_t completed = 0;
+    for (int i = 0; i < 100000 && !q.empty(); ++i) {
+      REQUIRE(q.flush(sv[0], 4096, completed) != OutputQueue::Flush::Error);
+      got += drain(sv[1]);
+    }
+    got += drain(sv[1]);
+    CHECK(got == want);
+    CHECK(completed == 1);
+    CHECK(q.sent() == want.size());
+    ::close(sv[0]);
+    ::close(sv[1]);
+  }
+  SUBCASE("peek and consume, a few bytes at a time") {
+    OutputQueue q;
+    q.append("H");
+    q.add_generator(std::make_unique<Interleaved>(::open((t / "f").c_str(), O_RDONLY), 200));
+    q.append("T");
+    q.end_response();
+    std::string got;
+    std::size_t completed = 0;
+    char scratch[333];
+    for (int i = 0; i < 100000 && !q.empty(); ++i) {
+      const std::string_view v = q.peek(scratch, sizeof scratch, 16);
+      REQUIRE(q.error() == 0);
+      got.append(v.substr(0, 100));  // take part of what is offered
+      q.consume(std::min<std::size_t>(v.size(), 100), completed);
+    }
+    CHECK(got == want);
+    CHECK(completed == 1);
+  }
+}
+
+TEST_CASE("a generator's file range that turns out short fails the flush") {
+  httpfs::test::TempDir t;
+  t.write("f", std::string(1500, 'x'));  // the second range runs past the end
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+  OutputQueue q;
+  q.add_generator(std::make_unique<Interleaved>(::open((t / "f").c_str(), O_RDONLY), 3));
+  q.end_response();
+  std::size_t completed = 0;
+  OutputQueue::Flush r = OutputQueue::Flush::Done;
+  for (int i = 0; i < 1000 && r != OutputQueue::Flush::Error && !q.empty(); ++i) {
+    r = q.flush(sv[0], 1 << 20, completed);
+    drain(sv[1]);
+  }
+  CHECK(r == OutputQueue::Flush::Error);
+  CHECK(q.error() == EIO);
+  CHECK(completed == 0);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
