@@ -85,3 +85,73 @@ TEST_CASE("httpc: 1 GiB up and down, byte for byte, against httpfs and nginx") {
     ::unlink((root / "up.gib").c_str());
   }
 }
+
+TEST_CASE("a folder of more than 4 GiB as zip (ZIP64) and tar, judged by python, in flat memory") {
+  TempDir root, out;
+  // Sparse: 4.5 GiB that takes no disk, with data written around the 4 GiB mark and at both
+  // ends, so that a CRC or an offset cut to 32 bits shows.
+  const std::string big = root / "tree/big.bin";
+  REQUIRE(run({"/bin/sh", "-c",
+               "mkdir -p '" + root / "tree/sub" + "' && truncate -s 4831838208 '" + big +
+                   "' && for off in 0 4294967000 4831838000; do head -c 200 /dev/urandom | "
+                   "dd of='" +
+                   big + "' bs=1 seek=$off conv=notrunc status=none; done"},
+              120s)
+              .status == 0);
+  write_file(root / "tree/sub/after.txt", "after the big one\n");
+  write_file(root / "tree/a.txt", "first\n");
+  const RunResult sum = run({"/usr/bin/sha256sum", big}, 300s);
+  REQUIRE(sum.status == 0);
+  const std::string want = sum.out.substr(0, 64);
+  // The zip from a file (zipfile needs its central directory); the tar as a stream from
+  // stdin, never written to disk.
+  constexpr const char* kJudge = R"PY(
+import hashlib, sys, tarfile, zipfile
+kind, archive, want = sys.argv[1], sys.argv[2], sys.argv[3]
+def sha(f):
+    h = hashlib.sha256()
+    for b in iter(lambda: f.read(1 << 22), b''):
+        h.update(b)
+    return h.hexdigest()
+names, got, small = [], None, None
+if kind == 'zip':
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        with z.open('big.bin') as f:   # zipfile checks the CRC-32 at the end
+            got = sha(f)
+        small = z.read('sub/after.txt')
+else:
+    with tarfile.open(fileobj=sys.stdin.buffer, mode='r|') as t:
+        for m in t:
+            names.append(m.name + ('/' if m.isdir() else ''))
+            if m.name == 'big.bin':
+                got = sha(t.extractfile(m))
+            elif m.name == 'sub/after.txt':
+                small = t.extractfile(m).read()
+assert got == want, 'big.bin differs'
+assert small == b'after the big one\n', small
+print(' '.join(sorted(names)))
+)PY";
+  ServerProcess server(root.path(), {"--access-log", "off"});
+  for (const std::string kind : {"zip", "tar"}) {
+    CAPTURE(kind);
+    const std::string url = server.url("/tree/?download=" + kind);
+    const std::string file = out / "tree.zip";
+    RunResult j;
+    long growth = rss_growth(server.pid(), [&] {
+      if (kind == "zip") {
+        RunResult r = curl({"-o", file, "-w", "%{http_code}", url}, 600s);
+        CHECK(r.out == "200");
+        return;
+      }
+      j = run({"/bin/sh", "-c",
+               "curl -sSf '" + url + "' | /usr/bin/python3 -c \"$0\" tar - " + want, kJudge},
+              600s);
+    });
+    MESSAGE("server RSS growth during a 4.5 GiB " << kind << " download: " << growth << " KiB");
+    CHECK(growth < 8 * 1024);
+    if (kind == "zip") j = run({"/usr/bin/python3", "-c", kJudge, kind, file, want}, 600s);
+    CHECK_MESSAGE(j.status == 0, j.err);
+    CHECK(j.out == "a.txt big.bin sub/ sub/after.txt\n");
+  }
+}
