@@ -45,8 +45,7 @@ std::optional<Coding> coding_from_name(std::string_view token) noexcept {
   return std::nullopt;
 }
 
-Coding choose_coding(std::string_view accept, bool present, CodingSet available) {
-  if (!present || available.empty()) return Coding::Identity;
+CodingWeights coding_weights(std::string_view accept) {
   // q per coding as the field gives it (-1: not named); "*" covers every coding not named.
   std::array<double, 4> q{-1, -1, -1, -1};
   double star = -1;
@@ -61,22 +60,34 @@ Coding choose_coding(std::string_view accept, bool present, CodingSet available)
     }
     return true;
   });
-  Coding best = Coding::Identity;
-  double best_q = 0;
+  CodingWeights out;
   for (Coding c : kCodingPreference) {
-    if (!available.has(c)) continue;
-    double w = q[static_cast<std::size_t>(c)];
-    if (w < 0) w = star < 0 ? 0 : star;
-    if (w > best_q) {
-      best_q = w;
-      best = c;
-    }
+    const double w = q[static_cast<std::size_t>(c)];
+    out.q[static_cast<std::size_t>(c)] = w >= 0 ? w : std::max(star, 0.0);
   }
   // Identity is acceptable unless excluded, but the field gives it no weight unless it names
   // it (RFC 9110 12.5.3): then a coding wins only when weighed at least as high.
-  if (double identity = q[static_cast<std::size_t>(Coding::Identity)];
-      identity >= 0 && best_q < identity)
-    return Coding::Identity;
+  out.identity = q[static_cast<std::size_t>(Coding::Identity)];
+  return out;
+}
+
+bool CodingWeights::acceptable(Coding c) const {
+  const double w = of(c);
+  return w > 0 && (identity < 0 || w >= identity);
+}
+
+Coding choose_coding(std::string_view accept, bool present, CodingSet available) {
+  if (!present || available.empty()) return Coding::Identity;
+  const CodingWeights weights = coding_weights(accept);
+  Coding best = Coding::Identity;
+  double best_q = 0;
+  for (Coding c : kCodingPreference) {
+    if (!available.has(c) || !weights.acceptable(c)) continue;
+    if (weights.of(c) > best_q) {
+      best_q = weights.of(c);
+      best = c;
+    }
+  }
   return best;
 }
 

@@ -1,6 +1,7 @@
 // Content codings (RFC 9110 8.4) and their negotiation by Accept-Encoding (RFC 9110 12.5.3).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -43,6 +44,18 @@ class CodingSet {
   static constexpr std::uint8_t bit(Coding c) { return std::uint8_t(1u << unsigned(c)); }
   std::uint8_t bits_ = 0;
 };
+
+// What an Accept-Encoding value (the field's combined value) makes of each coding.
+struct CodingWeights {
+  // By Coding: the q the field gives it by name or through "*", 0 when it gives none.
+  std::array<double, 4> q{0, 0, 0, 0};
+  // identity's q when the field names it, else -1 (acceptable, with no weight to compare).
+  double identity = -1;
+  double of(Coding c) const { return q[static_cast<std::size_t>(c)]; }
+  // q > 0, and not below identity's when the field weighs identity.
+  bool acceptable(Coding c) const;
+};
+CodingWeights coding_weights(std::string_view accept);
 
 // The coding to answer in, among `available` (identity is always available): the one the
 // Accept-Encoding value gives the highest q, ties broken by kCodingPreference; identity when

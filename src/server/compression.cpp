@@ -1,5 +1,8 @@
 #include "server/compression.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include "http/chars.hpp"
 #include "http/mime.hpp"
 
@@ -27,17 +30,45 @@ bool varies_by_coding(const ServerOptions& o, std::string_view type, std::uint64
   return o.precompressed || type_and_size_qualify(o, type, size, BodyKind::File);
 }
 
-http::Coding negotiate_coding(const http::RequestHead& req, http::CodingSet available) {
-  // A list field may come as several lines (RFC 9110 5.3): their values joined with commas.
-  std::string joined;
-  bool present = false;
+namespace {
+
+// The request's Accept-Encoding value; a list field may come as several lines (RFC 9110
+// 5.3): their values joined with commas. nullopt when there is none.
+std::optional<std::string> accept_encoding(const http::RequestHead& req) {
+  std::optional<std::string> joined;
   for (const http::Header& h : req.headers) {
     if (h.name.size() != 15 || !http::chars::iequals_lower(h.name, "accept-encoding")) continue;
-    if (present) joined += ',';
-    joined += h.value;
-    present = true;
+    if (joined)
+      *joined += ',';
+    else
+      joined.emplace();
+    *joined += h.value;
   }
-  return http::choose_coding(joined, present, available);
+  return joined;
+}
+
+}  // namespace
+
+http::Coding negotiate_coding(const http::RequestHead& req, http::CodingSet available) {
+  const std::optional<std::string> ae = accept_encoding(req);
+  return http::choose_coding(ae ? *ae : std::string_view{}, ae.has_value(), available);
+}
+
+std::vector<CodingChoice> coding_choices(const http::RequestHead& req,
+                                         http::CodingSet precompressed,
+                                         http::CodingSet on_the_fly) {
+  std::vector<CodingChoice> out;
+  const std::optional<std::string> ae = accept_encoding(req);
+  if (!ae) return out;
+  const http::CodingWeights w = http::coding_weights(*ae);
+  for (bool pre : {true, false})
+    for (http::Coding c : http::kCodingPreference)
+      if ((pre ? precompressed : on_the_fly).has(c) && w.acceptable(c)) out.push_back({c, pre});
+  // Stable: at equal q the order above (siblings first, then preference) stays.
+  std::stable_sort(out.begin(), out.end(), [&](const CodingChoice& a, const CodingChoice& b) {
+    return w.of(a.coding) > w.of(b.coding);
+  });
+  return out;
 }
 
 std::string coded_etag(std::string_view etag, http::Coding coding) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/content_coding.hpp"
 #include "http/request_parser.hpp"
@@ -31,6 +32,20 @@ bool varies_by_coding(const ServerOptions& o, std::string_view type, std::uint64
 
 // The coding `req` accepts best among `available`: identity without Accept-Encoding.
 http::Coding negotiate_coding(const http::RequestHead& req, http::CodingSet available);
+
+// One way to send a file in a coding: from its precompressed sibling, or coded on the fly.
+struct CodingChoice {
+  http::Coding coding;
+  bool precompressed;
+  bool operator==(const CodingChoice&) const = default;
+};
+// The ways to try, best first, for codings that may have a sibling (`precompressed`) and
+// those that can be made on the fly: by the client's q, highest first; at equal q a sibling
+// before coding on the fly (made once, offline, often smaller, and it costs no CPU), then by
+// kCodingPreference. Codings the client does not accept are left out; identity comes after
+// the list. Empty without Accept-Encoding.
+std::vector<CodingChoice> coding_choices(const http::RequestHead& req,
+                                         http::CodingSet precompressed, http::CodingSet on_the_fly);
 
 // The entity-tag of a body coded on the fly from the representation tagged `etag`: weak
 // (RFC 9110 8.8.1), since two runs of a coder need not give the same bytes, and distinct per

@@ -343,33 +343,27 @@ void serve_regular(const FileContext& ctx, const http::RequestHead& req, std::st
   Representation rep;
   rep.type = http::mime_type_for(file);
   rep.vary = varies_by_coding(ctx.options, rep.type, size);
-  if (req.find("accept-encoding") != nullptr) {
-    const http::CodingSet on_the_fly =
-        on_the_fly_codings(ctx.options, req, rep.type, size, BodyKind::File);
-    http::CodingSet siblings;
-    if (ctx.options.precompressed)
-      siblings = {http::Coding::Zstd, http::Coding::Br, http::Coding::Gzip};
-    // At most one probe per coding: a missing or stale sibling leaves its coding to the
-    // on-the-fly coder, if that makes it.
-    for (;;) {
-      const http::Coding c = negotiate_coding(req, on_the_fly | siblings);
-      if (c == http::Coding::Identity) break;
-      if (siblings.has(c)) {
-        struct stat sst {};
-        Source sib = open_sibling(ctx, file, st, c, sst);
-        if (sib.fd >= 0 || sib.entry) {
-          if (src.fd >= 0) ::close(src.fd);
-          rep.coding = c;
-          serve_source(ctx, req, rep, std::move(sib), sst, reply);
-          return;
-        }
-        siblings.remove(c);
-        continue;
-      }
-      rep.coding = c;
+  http::CodingSet siblings;
+  if (ctx.options.precompressed)
+    siblings = {http::Coding::Zstd, http::Coding::Br, http::Coding::Gzip};
+  const http::CodingSet on_the_fly =
+      on_the_fly_codings(ctx.options, req, rep.type, size, BodyKind::File);
+  // One probe per sibling the client accepts, best first; a missing or stale one leaves the
+  // next choice.
+  for (const CodingChoice& choice : coding_choices(req, siblings, on_the_fly)) {
+    rep.coding = choice.coding;
+    if (!choice.precompressed) {
       rep.on_the_fly = true;
       break;
     }
+    struct stat sst {};
+    Source sib = open_sibling(ctx, file, st, choice.coding, sst);
+    if (sib.fd >= 0 || sib.entry) {
+      if (src.fd >= 0) ::close(src.fd);
+      serve_source(ctx, req, rep, std::move(sib), sst, reply);
+      return;
+    }
+    rep.coding = http::Coding::Identity;
   }
   serve_source(ctx, req, rep, std::move(src), st, reply);
 }

@@ -282,6 +282,17 @@ TEST_CASE("precompressed siblings are sent byte for byte, ranges of the coded by
   Response plain = get_ae(s.port(), "/app.js", "identity");
   CHECK(plain.body == body);
   CHECK(plain.header("ETag") == identity_etag);
+
+  // At equal q a sibling wins over a coding made now: a browser gets the .br file, not zstd
+  // coded on the fly, once there is no .zst; a higher q for zstd still gets zstd.
+  fs::remove(root / "app.js.zst");
+  Response br = get_ae(s.port(), "/app.js", "gzip, deflate, br, zstd");
+  CHECK(br.header("Content-Encoding") == "br");
+  CHECK(br.body == read_file(root / "app.js.br"));
+  Response z = get_ae(s.port(), "/app.js", "br;q=0.5, zstd");
+  CHECK(z.header("Content-Encoding") == "zstd");
+  CHECK(z.header("ETag").starts_with("W/"));
+  CHECK(decode_with_tool("zstd", z.body) == body);
 }
 
 TEST_CASE("a stale, odd or outside sibling is never sent") {
