@@ -7,6 +7,7 @@ HTTPFS_PACKAGES=(
   doctest-dev nlohmann-json3-dev libhttp-parser-dev
   curl nginx-light openssl ca-certificates litmus rclone
   zlib1g-dev libzstd-dev libbrotli-dev zstd brotli unzip libarchive-tools p7zip-full
+  chromium
 )
 
 # Installs whichever of HTTPFS_PACKAGES is missing; does nothing when all are there.
@@ -31,9 +32,12 @@ ensure_packages() {
 }
 
 # npm packages of the real peers the tests talk to, pinned: tus-js-client judges the resumable
-# uploads (tests/integration/resumable_tus_test.cpp), with 4.x's protocol 'ietf-draft-05'.
-HTTPFS_NPM_PACKAGES=(tus-js-client@4.3.1)
-# Where they go: beside the script that loads them, gitignored (node finds them from there).
+# uploads (tests/integration/resumable_tus_test.cpp), with 4.x's protocol 'ietf-draft-05';
+# playwright-core drives Debian's chromium (never a downloaded browser) to judge compression
+# (tests/integration/browser_test.cpp).
+HTTPFS_NPM_PACKAGES=(tus-js-client@4.3.1 playwright-core@1.64.1)
+# Where they go: beside the script that loads them, gitignored (node finds them from there;
+# tests/integration/browser/fetch.cjs through NODE_PATH).
 HTTPFS_NPM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/tus
 
 # Installs HTTPFS_NPM_PACKAGES into HTTPFS_NPM_DIR/node_modules when one of them is missing or

@@ -1,0 +1,117 @@
+'use strict'
+// Fetches URLs with headless Chromium (Debian's, driven by playwright-core; never a downloaded
+// browser) and writes what it decoded, so that a test can compare it with the files served.
+//
+//   node fetch.cjs [--chromium PATH] [--timeout-ms MS] URL OUT [URL OUT ...]
+//
+// One browser, one page, for all URLs. For each URL the page navigates to it, then, from that
+// page, fetch()es it again (cache: 'no-store', with the Accept the navigation sent). Writes:
+//   OUT        the navigation's decoded body (playwright's response.body())
+//   OUT.fetch  the decoded body as the page's fetch() got it (its Blob, read as a data: URL)
+//   OUT.json   {url, status, headers, requestHeaders, fetch: {status, headers}}, header names
+//              in lower case: headers as Chromium received them (content-encoding, vary, etag,
+//              content-type, content-length...), requestHeaders as it sent them.
+// On stdout: how long Chromium took to start, then a line per URL (status, coding, time).
+// playwright-core is found through NODE_PATH, else in ../tus/node_modules (scripts/lib.sh).
+// Exit status: 0 when every URL was fetched (whatever its HTTP status), 1 on a failure (named
+// on stderr), 2 on bad arguments or a missing module, 3 when the overall timer fires first.
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+function die(code, message) {
+  process.stderr.write(`fetch.cjs: ${message}\n`, () => process.exit(code))
+}
+
+const args = process.argv.slice(2)
+let chromiumPath = '/usr/bin/chromium'
+let timeoutMs = 20000
+while (args.length && args[0].startsWith('--')) {
+  const opt = args.shift()
+  const value = args.shift()
+  if (opt === '--chromium' && value) chromiumPath = value
+  else if (opt === '--timeout-ms' && Number(value) > 0) timeoutMs = Number(value)
+  else return die(2, `usage: bad option ${opt} ${value ?? ''}`)
+}
+if (args.length === 0 || args.length % 2 !== 0) return die(2, 'usage: give URL OUT pairs')
+
+let chromium
+try {
+  const paths = [path.join(__dirname, '..', 'tus')]
+  chromium = require(require.resolve('playwright-core', { paths })).chromium
+} catch (err) {
+  return die(2, `playwright-core not found (NODE_PATH or ../tus/node_modules): ${err.message}`)
+}
+
+// The whole run is bounded, browser start included.
+const timer = setTimeout(() => die(3, `timed out after ${timeoutMs} ms`), timeoutMs)
+
+// In the page: fetch url again, the bytes as base64 (through a data: URL, fast for MiBs).
+async function pageFetch({ url, accept }) {
+  const r = await fetch(url, { cache: 'no-store', headers: accept ? { Accept: accept } : {} })
+  const blob = await r.blob()
+  const dataUrl = await new Promise((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => resolve(reader.result)
+    reader.onerror = () => reject(reader.error)
+    reader.readAsDataURL(blob)
+  })
+  return {
+    status: r.status,
+    headers: Object.fromEntries([...r.headers].map(([k, v]) => [k.toLowerCase(), v])),
+    base64: dataUrl.slice(dataUrl.indexOf(',') + 1),
+  }
+}
+
+async function main() {
+  const t0 = Date.now()
+  // Root needs --no-sandbox; the rest keep Chromium off the (closed) network.
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    chromiumSandbox: false,
+    timeout: timeoutMs,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  })
+  try {
+    process.stdout.write(`chromium started in ${Date.now() - t0} ms\n`)
+    const page = await browser.newPage()
+    page.setDefaultTimeout(timeoutMs)
+    for (let i = 0; i < args.length; i += 2) {
+      const [url, out] = [args[i], args[i + 1]]
+      const t = Date.now()
+      const response = await page.goto(url, { waitUntil: 'commit' })
+      if (!response) throw new Error(`${url}: no response`)
+      const requestHeaders = await response.request().allHeaders()
+      fs.writeFileSync(out, await response.body())
+      const fetched = await page.evaluate(pageFetch, { url, accept: requestHeaders.accept })
+      fs.writeFileSync(`${out}.fetch`, Buffer.from(fetched.base64, 'base64'))
+      const report = {
+        url,
+        status: response.status(),
+        headers: await response.allHeaders(),
+        requestHeaders,
+        fetch: { status: fetched.status, headers: fetched.headers },
+      }
+      fs.writeFileSync(`${out}.json`, JSON.stringify(report, null, 1))
+      const coding = report.headers['content-encoding'] ?? '-'
+      process.stdout.write(`${url}: ${report.status} ${coding} in ${Date.now() - t} ms\n`)
+    }
+  } finally {
+    await browser.close()
+  }
+}
+
+main().then(
+  () => {
+    clearTimeout(timer)
+    process.exitCode = 0
+  },
+  (err) => {
+    clearTimeout(timer)
+    die(1, err && err.stack ? err.stack : String(err))
+  },
+)
