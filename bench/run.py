@@ -16,9 +16,12 @@ be compared before and after within the noise of one run.
 
 import argparse
 import datetime
+import gzip
+import io
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -27,10 +30,12 @@ import statistics
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 import urllib.parse
+import zipfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = ["nginx", "lighttpd", "h2o"]
@@ -38,17 +43,19 @@ PEERS = ["nginx", "lighttpd", "h2o"]
 # the other groups. Their results are recorded as apache, lighttpd and nginx.
 DAV_PEERS = ["apache", "lighttpd-dav", "nginx-dav"]
 # What --servers names: a server and its variants (httpfs-nofsync and httpfs-tls go with
-# httpfs, nginx-tls and nginx-dav with nginx, lighttpd-dav with lighttpd, ceiling-close with
-# ceiling).
+# httpfs, nginx-tls, nginx-dav and nginx-gzip with nginx, lighttpd-dav with lighttpd,
+# ceiling-close with ceiling).
 SERVER_NAMES = ["httpfs", "httpfs-base", "nginx", "lighttpd", "h2o", "apache", "ceiling"]
-VARIANT_SUFFIXES = ("-nofsync", "-tls", "-close", "-dav")
+VARIANT_SUFFIXES = ("-nofsync", "-tls", "-close", "-dav", "-gzip")
 GROUPS = {"server": ["keepalive-50", "keepalive-1000", "pipelined-16", "close", "100k-keepalive"],
           "tls": ["tls-keepalive-50"],
           "large": ["get-large", "tls-get-large", "put-large"],
           "client": ["client-get", "client-put"],
           "memory": ["idle-memory"],
           "dav": ["propfind-10k", "propfind-100k", "dav-cycles", "dav-copy"],
-          "resumable": ["put-plain", "put-resumable", "put-resumable-cut10"]}
+          "resumable": ["put-plain", "put-resumable", "put-resumable-cut10"],
+          "compress": ["gzip-js", "zstd-js", "static-gz-js", "gzip-listing"],
+          "archive": ["archive-get", "archive-zip", "archive-zip-cold", "archive-tar"]}
 DAV = tuple(GROUPS["dav"])
 # Resumable uploads (draft-ietf-httpbis-resumable-upload, interop version 8) against a plain
 # PUT of the same file to the same server: put-plain is the reference of the other two, and
@@ -56,6 +63,37 @@ DAV = tuple(GROUPS["dav"])
 RESUMABLE = tuple(GROUPS["resumable"])
 RESUMABLE_CUTS = 10
 INTEROP = ("Upload-Draft-Interop-Version", "8")
+# Compression: httpfs (its defaults: --compress on, --compress-level 3, --precompressed on)
+# against a gzip instance of nginx, by wrk over keep-alive connections with Accept-Encoding.
+# Each scenario: (path, the coding asked for, more request fields, what it is).
+COMPRESS = tuple(GROUPS["compress"])
+COMPRESS_SCENARIOS = {
+    "gzip-js": ("/compress/app.js", "gzip", (), "2 MiB JavaScript, gzip on the fly"),
+    "zstd-js": ("/compress/app.js", "zstd", (), "the same, zstd on the fly (nginx has no zstd)"),
+    "static-gz-js": ("/compress/static/app.js", "gzip", (),
+                     "the same beside app.js.gz (gzip -9 -k): the precompressed file"),
+    # ?format=html: httpfs answers a browser's Accept: text/html with its web page (which
+    # fetches the listing as JSON) unless the query asks for the HTML listing itself; nginx
+    # ignores the query.
+    "gzip-listing": ("/compress/list/?format=html", "gzip", (("Accept", "text/html"),),
+                     "HTML listing of 10 000 entries, gzip on the fly"),
+}
+COMPRESS_JS_BYTES = 2 << 20
+COMPRESS_LISTING_ENTRIES = 10_000
+COMPRESS_CONNS = 10
+# httpfs's default --compress-level 3 is zlib level 3 for gzip (zstd level 3 for zstd): nginx
+# gets gzip_comp_level 3, the same zlib level, window (15) and memLevel (8).
+COMPRESS_LEVEL = 3
+# Folder downloads (?download=zip|tar) of a tree as large as the big file against a GET of
+# the big file, from httpfs. archive-get is the reference, and runs whenever another does.
+ARCHIVE = tuple(GROUPS["archive"])
+ARCHIVE_FILES = 10_000
+ARCHIVE_PATHS = {"archive-get": "/big.bin", "archive-zip": "/tree/?download=zip",
+                 "archive-zip-cold": "/tree-cold/?download=zip",
+                 "archive-tar": "/tree/?download=tar"}
+# The groups whose tables are blocks of their own in RESULTS.md, between markers named after
+# them: a run of one of them (--only compress) replaces its block and keeps the rest.
+OWN_BLOCKS = ("compress", "archive")
 PROPFIND_BODY = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
 # One <response> element of a 207, whatever the prefix of the DAV: namespace (not
 # <responsedescription>).
@@ -71,6 +109,90 @@ def log(msg):
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
+
+
+def make_js(size, seed=1):
+    """`size` bytes of JavaScript that look like an application bundle: exported functions,
+    classes and object literals over a vocabulary of a few hundred identifiers (camelCase
+    compounds), some used far more often than others, with keywords, string literals and
+    small numbers; gzip -3 makes it about 4.5 times smaller, like a real unminified bundle.
+    The same bytes every run (a seeded generator)."""
+    rng = random.Random(seed)
+    words = ("user account order item cart price total count index value key name id list "
+             "map state props event handler request response config options data result error "
+             "message token session cache buffer node element child parent widget layout style "
+             "theme color width height offset position range filter sort page size limit query "
+             "path route view model store action reducer dispatch payload status timeout retry "
+             "callback promise resolve reject render update mount format parse validate").split()
+    verbs = "get set fetch load save update create remove handle render compute build make apply"
+    compound = lambda first: first + "".join(w.capitalize()
+                                             for w in rng.sample(words, rng.randint(0, 2)))
+    idents = [compound(rng.choice(words)) for _ in range(400)]
+    funcs = [compound(rng.choice(verbs.split())) + rng.choice(words).capitalize()
+             for _ in range(150)]
+
+    def pick(pool):  # half of the time a few favourites, as in real code
+        if rng.random() < 0.5:
+            return pool[min(int(rng.paretovariate(1.0)) - 1, len(pool) - 1)]
+        return rng.choice(pool)
+
+    ident, fn = lambda: pick(idents), lambda: pick(funcs)
+
+    def expr(depth=0):
+        r = rng.random()
+        if depth > 2 or r < 0.3:
+            return rng.choice([ident(), str(rng.choice([0, 1, 2, 10, 100, rng.randint(0, 1000)])),
+                               repr(rng.choice(words) + "-" + rng.choice(words)), "null", "true",
+                               "false", "this." + ident()])
+        if r < 0.55:
+            op = rng.choice(["+", "-", "*", "===", "!==", "&&", "||", "<", ">="])
+            return f"{expr(depth + 1)} {op} {expr(depth + 1)}"
+        if r < 0.8:
+            return f"{fn()}({', '.join(expr(depth + 1) for _ in range(rng.randint(0, 3)))})"
+        return f"{ident()}.{ident()}"
+
+    def stmt(indent):
+        p, r = "  " * indent, rng.random()
+        if r < 0.35:
+            return f"{p}const {ident()} = {expr()};\n"
+        if r < 0.5:
+            return f"{p}let {ident()} = {expr()};\n"
+        if r < 0.65:
+            return f"{p}if ({expr()}) {{\n{p}  return {expr()};\n{p}}}\n"
+        if r < 0.75:
+            return (f"{p}for (let i = 0; i < {ident()}.length; i++) {{\n"
+                    f"{p}  {ident()}.push({expr()});\n{p}}}\n")
+        if r < 0.85:
+            return f"{p}this.{ident()} = {expr()};\n"
+        return f"{p}{fn()}({expr()});\n"
+
+    def method():
+        body = "".join(stmt(2) for _ in range(rng.randint(1, 5)))
+        return f"  {fn()}({ident()}) {{\n{body}  }}\n"
+
+    out, n = [], 0
+    while n < size:
+        r = rng.random()
+        if r < 0.5:
+            args = ", ".join(ident() for _ in range(rng.randint(0, 3)))
+            body = "".join(stmt(1) for _ in range(rng.randint(2, 8)))
+            piece = f"export function {fn()}({args}) {{\n{body}}}\n\n"
+        elif r < 0.8:
+            name = fn()
+            base = rng.choice(["Component", "EventEmitter", "Base", "Store"])
+            init = "".join(stmt(2) for _ in range(rng.randint(1, 4)))
+            methods = "".join(method() for _ in range(rng.randint(1, 4)))
+            piece = (f"class {name[0].upper() + name[1:]} extends {base} {{\n"
+                     f"  constructor(props) {{\n    super(props);\n{init}  }}\n{methods}}}\n\n")
+        else:
+            fields = "".join(f"  {ident()}: {expr()},\n" for _ in range(rng.randint(2, 8)))
+            piece = f"const {ident()} = {{\n{fields}}};\n\n"
+        out.append(piece)
+        n += len(piece)
+    text = "".join(out).encode()
+    # Cut after a whole line and filled up to `size` with a comment.
+    cut = text.rfind(b"\n", 0, size - 40) + 1
+    return text[:cut] + b"/*" + b" " * (size - cut - 5) + b"*/\n"
 
 
 def nginx_prelude(d):
@@ -224,17 +346,18 @@ class HttpClient:
             take(k)
             n -= k
 
-    def exchange(self, raw, keep_body=False, head_request=False):
+    def exchange(self, raw, keep_body=False, head_request=False, sink=None):
         """Sends one request (bytes from build()) and reads its answer: a dict with status,
         headers (lower-case names), size (body bytes), body (with keep_body) and the monotonic
-        times sent, first (first byte of the answer), first_body, last."""
+        times sent, first (first byte of the answer), first_body, last. sink(bytes), when
+        given, gets the body piece by piece (without keeping it)."""
         if self.sock is None:
             self.connect()
         sent = time.monotonic()
         self.sock.sendall(raw)
-        return self.answer(sent, keep_body, head_request)
+        return self.answer(sent, keep_body, head_request, sink)
 
-    def answer(self, sent, keep_body=False, head_request=False):
+    def answer(self, sent, keep_body=False, head_request=False, sink=None):
         """Reads one answer to a request sent at `sent` (monotonic): the dict of exchange().
         An interim (1xx) answer is one answer of its own, without a body: call again for the
         next."""
@@ -261,6 +384,8 @@ class HttpClient:
                 first_body = self.last_recv if self.last_recv > sent else first
             if keep_body:
                 pieces.append(bytes(self.buf[:n]))
+            if sink:
+                sink(bytes(self.buf[:n]))
             size += n
             del self.buf[:n]
 
@@ -303,9 +428,9 @@ class HttpClient:
                 "body": b"".join(pieces) if keep_body else None, "sent": sent, "first": first,
                 "first_body": first_body or last, "last": last}
 
-    def request(self, method, path, headers=(), body=b"", keep_body=False):
+    def request(self, method, path, headers=(), body=b"", keep_body=False, sink=None):
         return self.exchange(self.build(method, path, headers, body), keep_body,
-                             head_request=method == "HEAD")
+                             head_request=method == "HEAD", sink=sink)
 
 
 class RssSampler:
@@ -379,6 +504,13 @@ class Bench:
         self.propfind_reps = 3 if self.quick else 20
         self.dav_dirs = {"propfind-10k": 10_000, "propfind-100k": 100_000}
         self.dav_cycle_count = 200 if self.quick else 1000
+        # Folder downloads: a tree as large as the big file, of 10 000 files (quick: 2 500
+        # files of 256 MiB, the same mean size).
+        self.archive_files = ARCHIVE_FILES * self.big_mib // 1024
+        # Debian 12's nginx (nginx-light is a metapackage over it) is built with
+        # gzip_static; a build without it leaves nginx out of static-gz-js.
+        self.nginx_gzip_static = "http_gzip_static_module" in subprocess.run(
+            ["nginx", "-V"], capture_output=True, text=True).stderr
         self.cpus = os.cpu_count() or 1
         self.server_cpu = self.cpus - 1
         self.load_cpu = 0
@@ -462,6 +594,95 @@ class Bench:
         os.chmod(dav, 0o755)
         subprocess.run(["sync"])
 
+    def make_compress_tree(self):
+        """For the compress group, under the docroot: compress/app.js (2 MiB of generated
+        JavaScript), compress/static/app.js with app.js.gz beside it (gzip -9 -k, which
+        keeps the source's mtime: the sibling is not older), compress/list/ (10 000 empty
+        files with the names of a source tree)."""
+        d = os.path.join(self.root, "compress")
+        os.makedirs(os.path.join(d, "static"))
+        js = make_js(COMPRESS_JS_BYTES)
+        for path in (os.path.join(d, "app.js"), os.path.join(d, "static", "app.js")):
+            with open(path, "wb") as f:
+                f.write(js)
+        sh(["gzip", "-9", "-k", os.path.join(d, "static", "app.js")])
+        listing = os.path.join(d, "list")
+        os.makedirs(listing)
+        rng = random.Random(2)
+        kinds = ["component", "service", "model", "view", "store", "util", "hook", "test"]
+        exts = [".js", ".ts", ".css", ".json", ".md", ".svg"]
+        for i in range(COMPRESS_LISTING_ENTRIES):
+            name = f"{rng.choice(kinds)}-{i:05d}-{rng.choice(kinds)}{rng.choice(exts)}"
+            os.close(os.open(os.path.join(listing, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                             0o644))
+        for dirpath, _, files in os.walk(d):
+            os.chmod(dirpath, 0o755)
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o644)
+        self.compress_js = js
+        subprocess.run(["sync"])
+
+    def make_archive_trees(self):
+        """For the archive group, under the docroot: tree/ and tree-cold/, two copies of
+        archive_files files in 100 folders, sizes spread (log-normal) to a total of the big
+        file's size, their bytes copied from big.bin (random, so nothing in them is
+        compressible); tree-check/, a small tree of every kind of entry (empty file and
+        folder, long and non-ASCII names, nesting) whose archives are checked byte for byte.
+        Written back and read once, like big.bin, so that every run reads the page cache."""
+        rng = random.Random(3)
+        n = self.archive_files
+        weights = [rng.lognormvariate(0, 1) for _ in range(n)]
+        scale = self.big_size / sum(weights)
+        sizes = [int(w * scale) for w in weights]
+        sizes[-1] += self.big_size - sum(sizes)
+        src = os.open(self.big, os.O_RDONLY)
+        try:
+            for tree in ("tree", "tree-cold"):
+                at = 0
+                for i, size in enumerate(sizes):
+                    d = os.path.join(self.root, tree, f"d{i % 100:02d}")
+                    os.makedirs(d, exist_ok=True)
+                    dst = os.open(os.path.join(d, f"file-{i:05d}.bin"),
+                                  os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                    try:
+                        done = 0
+                        while done < size:
+                            k = os.copy_file_range(src, dst, size - done, at + done)
+                            if k <= 0:
+                                raise RuntimeError("copy_file_range copied nothing")
+                            done += k
+                    finally:
+                        os.close(dst)
+                    at += size
+        finally:
+            os.close(src)
+        check = os.path.join(self.root, "tree-check")
+        files = {"empty.txt": b"", "one.txt": b"x",
+                 "a/b/c/deep.bin": os.urandom(70_000),
+                 "a/big.bin": os.urandom(300 << 10),
+                 "caf\u00e9 \u00fcber.txt": "na\u00efve\n".encode() * 100,
+                 "long/" + "n" * 150 + ".txt": b"a name longer than tar's 100 bytes\n"}
+        for i in range(40):
+            files[f"many/f{i:02d}.dat"] = os.urandom(rng.randint(0, 20_000))
+        for rel, data in files.items():
+            os.makedirs(os.path.dirname(os.path.join(check, rel)), exist_ok=True)
+            with open(os.path.join(check, rel), "wb") as f:
+                f.write(data)
+        os.makedirs(os.path.join(check, "empty-folder"))
+        self.archive_check_files = files
+        for top in ("tree", "tree-cold", "tree-check"):
+            for dirpath, _, names in os.walk(os.path.join(self.root, top)):
+                os.chmod(dirpath, 0o755)
+                for f in names:
+                    os.chmod(os.path.join(dirpath, f), 0o644)
+        subprocess.run(["sync"])
+        for top in ("tree", "tree-cold"):
+            for dirpath, _, names in os.walk(os.path.join(self.root, top)):
+                for f in names:
+                    with open(os.path.join(dirpath, f), "rb") as fh:
+                        while fh.read(1 << 20):
+                            pass
+
     def conf_dir(self, name):
         d = os.path.join(self.tmp, name)
         os.makedirs(d, exist_ok=True)
@@ -542,6 +763,7 @@ webdav.is-readonly = "disable"
 webdav.sqlite-db-name = "{d}/webdav.db"
 """)
         self.configure_dav_peers()
+        self.configure_gzip_peer()
 
         d = self.conf_dir("h2o")
         p = free_port()
@@ -560,6 +782,41 @@ hosts:
         file.dir: {self.root}
 """)
         self.add("h2o", ["h2o", "-c", f"{d}/h2o.conf"], p)
+
+    def configure_gzip_peer(self):
+        """nginx for the compress group: the binary of the other groups, a process of its
+        own (so that gzip changes nothing elsewhere) with the settings of the plain
+        instance, gzip on at httpfs's level (zlib level 3), gzip_vary, gzip_static where the
+        precompressed file is, autoindex for the listing. Its MIME types are Debian's
+        (application/javascript for .js); text/html is always in gzip_types."""
+        d = self.conf_dir("nginx-gzip")
+        p = free_port()
+        static = "gzip_static on;" if self.nginx_gzip_static else \
+            "# no gzip_static in this nginx: static-gz-js runs without nginx"
+        with open(f"{d}/nginx.conf", "w") as f:
+            f.write(nginx_prelude(d) + f"""    listen 127.0.0.1:{p};
+    root {self.root};
+    types {{
+      application/javascript js;
+      text/html html;
+      text/css css;
+      application/json json;
+      application/octet-stream bin;
+    }}
+    gzip on;
+    gzip_comp_level {COMPRESS_LEVEL};
+    gzip_types text/javascript application/javascript application/json text/css;
+    gzip_vary on;
+    location /compress/list/ {{
+      autoindex on;
+    }}
+    location /compress/static/ {{
+      {static}
+    }}
+  }}
+}}
+""")
+        self.add("nginx-gzip", ["nginx", "-c", f"{d}/nginx.conf"], p)
 
     def configure_dav_peers(self):
         """The WebDAV peers of the dav group, each one process with one worker, access log
@@ -989,6 +1246,200 @@ LimitRequestBody 0
             self.resumable_upload(server, scenario, f"verify-{server.name}.bin",
                                   os.path.join(self.root, "1k.bin"), timeout=30)
 
+    def compress_check(self, server, scenario):
+        """One GET of the scenario's path with its Accept-Encoding, on a connection of its
+        own: 200, Content-Encoding the coding asked for, and a body that decodes (Python's
+        gzip, the zstd tool) to the file, or for the listing to the answer of the same
+        server without a coding, with every one of its entries; for static-gz-js the body
+        must be app.js.gz byte for byte (the precompressed file, not a coding of its own).
+        The body's bytes (what a response puts on the wire, framing aside), the decoded
+        bytes and their ratio."""
+        path, coding, fields, _ = COMPRESS_SCENARIOS[scenario]
+        fail = lambda why: RuntimeError(f"{server.name}: {scenario}: GET {path} with "
+                                        f"Accept-Encoding: {coding}: {why}")
+        c = HttpClient(server.port, timeout=60)
+        try:
+            r = c.request("GET", path, [("Accept-Encoding", coding), *fields], keep_body=True)
+            plain = None
+            if scenario == "gzip-listing":
+                plain = c.request("GET", path, [("Accept-Encoding", "identity"), *fields],
+                                  keep_body=True)
+        except (OSError, EOFError) as e:
+            raise fail(f"{type(e).__name__} {e}") from e
+        finally:
+            c.close()
+        got = r["headers"].get("content-encoding", "")
+        if r["status"] != 200 or got.lower() != coding:
+            raise fail(f"{r['status']} with Content-Encoding {got!r}")
+        body = r["body"]
+        if coding == "gzip":
+            try:
+                decoded = gzip.decompress(body)
+            except Exception as e:  # BadGzipFile, EOFError, zlib.error
+                raise fail(f"the body does not decode: {e}") from e
+        else:
+            z = subprocess.run(["zstd", "-dcq"], input=body, capture_output=True)
+            if z.returncode != 0:
+                raise fail(f"the body does not decode: {z.stderr.decode().strip()}")
+            decoded = z.stdout
+        if scenario == "gzip-listing":
+            if plain["status"] != 200 or plain["headers"].get("content-encoding"):
+                raise fail(f"without a coding: {plain['status']}, Content-Encoding "
+                           f"{plain['headers'].get('content-encoding')!r}")
+            if decoded != plain["body"]:
+                raise fail("the decoded listing differs from the one sent without a coding")
+            listed = len(set(re.findall(rb"-(\d{5})-", decoded)))
+            if listed != COMPRESS_LISTING_ENTRIES:
+                raise fail(f"{listed} entries listed, not {COMPRESS_LISTING_ENTRIES}")
+        elif decoded != self.compress_js:
+            raise fail("the decoded body is not the file")
+        if scenario == "static-gz-js":
+            with open(self.root + path + ".gz", "rb") as f:
+                if body != f.read():
+                    raise fail("the body is not app.js.gz (coded on the fly?)")
+        return {"body_bytes": len(body), "original_bytes": len(decoded),
+                "factor": len(decoded) / len(body),
+                "vary": "accept-encoding" in r["headers"].get("vary", "").lower(),
+                "chunked": "chunked" in r["headers"].get("transfer-encoding", "").lower()}
+
+    def compress_run(self, server, scenario):
+        """wrk over COMPRESS_CONNS keep-alive connections with the scenario's Accept-Encoding
+        (and Accept for the listing), after a check of the answer (compress_check): req/s,
+        server CPU per request (/proc/PID/stat before and after, as the small files), the
+        body's bytes per response; wire_bytes_per_req is what wrk read per response, the
+        head and the chunked framing included."""
+        check = self.compress_check(server, scenario)
+        path, coding, fields, _ = COMPRESS_SCENARIOS[scenario]
+        extra = ["-H", f"Accept-Encoding: {coding}"]
+        for k, v in fields:
+            extra += ["-H", f"{k}: {v}"]
+        res = self.wrk(server, path, COMPRESS_CONNS, extra)
+        res["cpu_ms_per_req"] = res["cpu_us_per_req"] / 1000
+        res.update(check)
+        return res
+
+    def archive_check(self, server):
+        """Before it is measured: tree-check/ as ZIP and as tar, read back by Python's
+        zipfile (testzip: every CRC-32) and tarfile, every file byte for byte and the empty
+        folder there; then tree/ as ZIP and tar and tree-cold/ as ZIP streamed to the end
+        (the ZIP of tree/ computes its CRC-32s, which httpfs then remembers): a body as long
+        as its Content-Length, a ZIP that ends with its end record counting every file, a tar
+        that ends with two zero blocks. Returns the archives' sizes by path, and the ZIP's
+        entries (zip_entries)."""
+        fail = lambda path, why: RuntimeError(f"{server.name}: GET {path}: {why}")
+        c = HttpClient(server.port, timeout=300)
+        sizes = {}
+        try:
+            for fmt in ("zip", "tar"):
+                path = f"/tree-check/?download={fmt}"
+                r = c.request("GET", path, keep_body=True)
+                body = r["body"]
+                if r["status"] != 200 or int(r["headers"].get("content-length", -1)) != len(body):
+                    raise fail(path, f"{r['status']}, Content-Length "
+                                     f"{r['headers'].get('content-length')} for {len(body)} bytes")
+                try:
+                    if fmt == "zip":
+                        with zipfile.ZipFile(io.BytesIO(body)) as z:
+                            bad = z.testzip()
+                            if bad is not None:
+                                raise fail(path, f"CRC-32 of {bad} is wrong")
+                            names = z.namelist()
+                            got = {n: z.read(n) for n in names if not n.endswith("/")}
+                    else:
+                        with tarfile.open(fileobj=io.BytesIO(body)) as t:
+                            members = t.getmembers()
+                            names = [m.name + ("/" if m.isdir() else "") for m in members]
+                            got = {m.name: t.extractfile(m).read() for m in members if m.isfile()}
+                except (zipfile.BadZipFile, tarfile.TarError) as e:
+                    raise fail(path, f"not an archive: {e}") from e
+                # Names are relative to the folder, or start with its name.
+                strip = lambda n: n.removeprefix("tree-check/").removeprefix("./")
+                got = {strip(n): v for n, v in got.items()}
+                if got != self.archive_check_files:
+                    missing = set(self.archive_check_files) ^ set(got)
+                    raise fail(path, f"the files differ ({sorted(missing)[:3] or 'bytes'})")
+                if "empty-folder/" not in {strip(n) for n in names}:
+                    raise fail(path, "the empty folder is not in it")
+            for path in ("/tree/?download=zip", "/tree/?download=tar",
+                         "/tree-cold/?download=zip"):
+                tail = bytearray()
+
+                def keep_tail(piece):
+                    tail.extend(piece)
+                    if len(tail) > (1 << 17):
+                        del tail[:len(tail) - (1 << 16)]
+
+                r = c.request("GET", path, sink=keep_tail)
+                length = int(r["headers"].get("content-length", -1))
+                if r["status"] != 200 or length != r["size"]:
+                    raise fail(path, f"{r['status']}, Content-Length {length} for {r['size']} "
+                                     "bytes")
+                if path.endswith("zip"):
+                    end = bytes(tail[-22:])
+                    count = struct.unpack("<H", end[10:12])[0] if end[:4] == b"PK\x05\x06" \
+                        else -1
+                    if count == 0xFFFF:  # ZIP64: the count is in the record before the locator
+                        rec = bytes(tail[-22 - 20 - 56:-22 - 20])
+                        count = struct.unpack("<Q", rec[32:40])[0] \
+                            if rec[:4] == b"PK\x06\x06" else -1
+                    if not self.archive_files <= count <= self.archive_files + 101:
+                        raise fail(path, f"the end record counts {count} entries for "
+                                         f"{self.archive_files} files")
+                    sizes["zip_entries"] = count
+                elif bytes(tail[-1024:]) != bytes(1024):
+                    raise fail(path, "the tar does not end with two zero blocks")
+                sizes[path] = r["size"]
+        except (OSError, EOFError) as e:
+            raise RuntimeError(f"{server.name}: folder downloads: {type(e).__name__} {e}") from e
+        finally:
+            c.close()
+        return sizes
+
+    def archive_run(self, server, scenario):
+        """One download by httpc to /dev/null, pinned to the load core, as in the large
+        group: archive-get is GET /big.bin, the others GET /tree/?download=zip|tar (ZIP: the
+        CRC-32s known from an earlier download) or /tree-cold/?download=zip (every file's
+        modification time moved just before, so that no CRC-32 is known and each file is
+        read to compute it). Throughput of the archive's bytes, server CPU (schedstat: the
+        walk and the CRC-32s run on the worker pool) per GiB, peak RSS (VmHWM reset through
+        clear_refs just before; a 1 ms sampler as a check) over RSS before."""
+        path = ARCHIVE_PATHS[scenario]
+        size = self.big_size if scenario == "archive-get" else self.archive_sizes[server.name][path]
+        if scenario == "archive-zip-cold":
+            now = time.time_ns()
+            for dirpath, _, names in os.walk(os.path.join(self.root, "tree-cold")):
+                for f in names:
+                    os.utime(os.path.join(dirpath, f), ns=(now, now))
+        pid = server.pid
+        before = self.on_load_cpu()
+        try:
+            rss0 = rss_kib(pid)
+            hwm_reset = False
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as f:
+                    f.write("5")
+                hwm_reset = True
+            except OSError:
+                pass
+            with RssSampler(pid) as sampler:
+                c0, t0 = cpu_ns(pid), time.monotonic()
+                r = subprocess.run(["taskset", "-c", str(self.load_cpu), f"{self.build}/httpc",
+                                    "-s", "-k", "-o", "/dev/null", server.url(path)],
+                                   capture_output=True, text=True)
+                secs, c1 = time.monotonic() - t0, cpu_ns(pid)
+            hwm = rss_kib(pid, "VmHWM")
+        finally:
+            os.sched_setaffinity(0, before)
+        if r.returncode != 0:
+            raise RuntimeError(f"{server.name}: httpc {path}: exit {r.returncode} "
+                               f"{r.stderr.strip()}")
+        cpu = (c1 - c0) / 1e9
+        peak = hwm if hwm_reset else sampler.peak
+        return {"seconds": secs, "bytes": size, "gbps": size / secs / 1e9, "server_cpu_s": cpu,
+                "cpu_s_per_gib": cpu / (size / (1 << 30)), "rss_before_kib": rss0,
+                "peak_rss_kib": peak, "rss_growth_kib": max(0, peak - rss0),
+                "rss_sampled_growth_kib": max(0, sampler.peak - rss0)}
+
     def stop_servers(self):
         for s in self.servers.values():
             if s.argv:
@@ -1022,6 +1473,10 @@ LimitRequestBody 0
         p99 = to_ms(num(r"^\s*99%\s+(\S+)")[1])
         if p99 > 0:
             result["p99_ms"] = p99
+        read = num(r"requests in [\d.]+\w+, ([\d.]+)([KMGT]?B) read")
+        if read and reqs:
+            scale = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+            result["wire_bytes_per_req"] = float(read[1]) * scale[read[2]] / reqs
         if bad:
             result["non_2xx"] = int(bad[1])
         if errors:
@@ -1185,6 +1640,19 @@ LimitRequestBody 0
         for scenario in RESUMABLE:
             plan[scenario] = resumable if self.want(scenario) or (
                 scenario == "put-plain" and any(self.want(s) for s in RESUMABLE)) else []
+        # Compression: httpfs and nginx's gzip instance (recorded as nginx); zstd-js httpfs
+        # alone; static-gz-js without nginx when it has no gzip_static.
+        for scenario in COMPRESS:
+            peers = [] if scenario == "zstd-js" else ["nginx-gzip"]
+            if scenario == "static-gz-js" and not self.nginx_gzip_static:
+                peers = []
+            plan[scenario] = self.pick(["httpfs", "httpfs-base"] + peers) \
+                if self.want(scenario) else []
+        # Folder downloads from httpfs, archive-get whenever another runs (their reference).
+        archive = self.pick(["httpfs", "httpfs-base"])
+        for scenario in ARCHIVE:
+            plan[scenario] = archive if self.want(scenario) or (
+                scenario == "archive-get" and any(self.want(s) for s in ARCHIVE)) else []
         needed = {n for w in plan["wrk"] for n in w[4]}
         needed |= {n for k, v in plan.items() if k != "wrk" for n in v}
         # The clients download from httpfs and upload to httpfs --no-fsync, whatever --servers.
@@ -1206,10 +1674,18 @@ LimitRequestBody 0
             raise SystemExit("bench/run: nothing to run with these --only and --servers")
         dav_servers = {n for s in DAV for n in plan[s]}
         resumable_servers = {n for s in RESUMABLE for n in plan[s]}
+        compress_servers = {n for s in COMPRESS for n in plan[s]}
+        archive_servers = {n for s in ARCHIVE for n in plan[s]}
         if dav_servers:
             t = time.monotonic()
             self.make_dav_tree()
             log(f"bench: WebDAV tree made in {time.monotonic() - t:.1f} s")
+        if compress_servers:
+            self.make_compress_tree()
+        if archive_servers:
+            t = time.monotonic()
+            self.make_archive_trees()
+            log(f"bench: folder-download trees made in {time.monotonic() - t:.1f} s")
         log(f"bench: servers {', '.join(n for n in self.servers if n in needed)}")
         self.collect_machine(needed)
         try:
@@ -1233,6 +1709,28 @@ LimitRequestBody 0
                     # A baseline from before resumable uploads: the group goes on without it.
                     log(f"bench: {e}; {name} left out of the resumable group")
                     for scenario in RESUMABLE:
+                        plan[scenario] = [n for n in plan[scenario] if n != name]
+            # Compression: every answer checked (coding, bytes) before the rounds, and again
+            # before each run.
+            for scenario in COMPRESS:
+                for name in list(plan[scenario]):
+                    try:
+                        self.compress_check(self.servers[name], scenario)
+                    except (RuntimeError, OSError) as e:
+                        if family(name) != "httpfs-base":
+                            raise
+                        log(f"bench: {e}; {name} left out of {scenario}")
+                        plan[scenario].remove(name)
+            self.archive_sizes = {}
+            for name in sorted(archive_servers):
+                try:
+                    self.archive_sizes[name] = self.archive_check(self.servers[name])
+                except (RuntimeError, OSError) as e:
+                    if family(name) != "httpfs-base":
+                        raise
+                    # A baseline from before folder downloads: the group goes on without it.
+                    log(f"bench: {e}; {name} left out of the archive group")
+                    for scenario in ARCHIVE:
                         plan[scenario] = [n for n in plan[scenario] if n != name]
             for r in range(self.rounds):
                 for scenario, path, conns, extra, names in plan["wrk"]:
@@ -1283,15 +1781,39 @@ LimitRequestBody 0
                                else self.dav_cycles(server, tag) if scenario == "dav-cycles"
                                else self.dav_copy(server, tag))
                         self.record(scenario, name.removesuffix("-dav"), res)
+                # Compression: the results of nginx-gzip are nginx's in this group.
+                for scenario in COMPRESS:
+                    for name in self.rotate(plan[scenario], r):
+                        log(f"round {r + 1}: {scenario} {name}")
+                        self.record(scenario, name.removesuffix("-gzip"),
+                                    self.compress_run(self.servers[name], scenario))
+                # Folder downloads against the GET of the big file: as many per round as the
+                # large transfers, the order rotated.
+                archive = [s for s in ARCHIVE if plan[s]]
+                for k in range(self.large_reps if archive else 0):
+                    for scenario in self.rotate(archive, r + k):
+                        for name in self.rotate(plan[scenario], r + k):
+                            log(f"round {r + 1}.{k + 1}: {scenario} {name}")
+                            self.record(scenario, name,
+                                        self.archive_run(self.servers[name], scenario))
         finally:
             self.stop_servers()
         self.results["settings"] = {
             "rounds": self.rounds, "seconds_per_run": self.seconds, "large_file_mib": self.big_mib,
             "idle_connections": self.idle_total, "large_reps": self.large_reps, "server_cpu": self.server_cpu,
-            "load_cpu": self.load_cpu, "quick": self.quick,
+            "load_cpu": self.load_cpu, "quick": self.quick, "only": self.only,
             "duration_s": round(time.time() - started)}
         if resumable_servers:
             self.results["settings"]["resumable_cuts"] = RESUMABLE_CUTS
+        if compress_servers:
+            self.results["settings"]["compress"] = {
+                "connections": COMPRESS_CONNS, "js_bytes": COMPRESS_JS_BYTES,
+                "listing_entries": COMPRESS_LISTING_ENTRIES, "level": COMPRESS_LEVEL,
+                "nginx_gzip_static": self.nginx_gzip_static}
+        if archive_servers:
+            self.results["settings"]["archive"] = {
+                "files": self.archive_files, "tree_bytes": self.big_size,
+                "sizes": self.archive_sizes}
         if dav_servers:
             self.results["settings"].update({
                 "propfind_reps": self.propfind_reps, "dav_cycles": self.dav_cycle_count,
@@ -1485,6 +2007,205 @@ def resumable_report(results):
                          "again.")
             lines.append("")
     return lines
+
+
+def cell_same(values, key, digits=None):
+    """cell(), with a value that every run had (bytes of a deterministic coding) shown once."""
+    if values and all(key in v for v in values) and len({v[key] for v in values}) == 1:
+        return fmt(values[0][key], digits)
+    return cell(values, key, digits)
+
+
+def median_ratio(a, b, key):
+    """The median of `a` over the median of `b` (as judge() does for the peers), or None."""
+    if not a or not b or any(key not in v for v in a + b):
+        return None
+    d = summary(b, key)["median"]
+    return summary(a, key)["median"] / d if d else None
+
+
+def compress_report(results):
+    """The compress group: req/s, server CPU per request and body bytes per response of
+    httpfs and nginx (gzip) side by side, with httpfs / nginx; zstd-js (httpfs alone) against
+    httpfs's own gzip-js."""
+    sc, st = results["scenarios"], results["settings"]
+    if not any(s in sc for s in COMPRESS):
+        return []
+    cs = st.get("compress", {})
+    names = [n for n in ("httpfs", "httpfs-base", "nginx")
+             if any(n in sc.get(s, {}) for s in COMPRESS)]
+    has_nginx, has_base = "nginx" in names, "httpfs" in names and "httpfs-base" in names
+    ratios = (["httpfs / nginx (zstd-js: / httpfs gzip-js)"] if has_nginx or "zstd-js" in sc
+              else []) + (["httpfs / httpfs-base"] if has_base else [])
+    level = cs.get("level", COMPRESS_LEVEL)
+    static = ("`gzip_static on` for static-gz-js" if cs.get("nginx_gzip_static", True) else
+              "no `gzip_static` in this nginx build (`nginx -V`): static-gz-js without nginx")
+    lines = [f"### Compression (wrk -t1, {cs.get('connections', COMPRESS_CONNS)} keep-alive "
+             "connections with Accept-Encoding; each server one worker)", "",
+             f"httpfs with its defaults (`--compress on --compress-level {level} "
+             f"--precompressed on`: zlib level {level} for gzip, zstd level {level}); nginx: "
+             f"`gzip on; gzip_comp_level {level}; gzip_types text/javascript "
+             "application/javascript application/json text/css; gzip_vary on;` (zlib level "
+             f"{level}, the same window and memLevel as httpfs, the same system zlib), "
+             f"{static}, `autoindex on` for the listing. Every answer is decoded (Python's "
+             "gzip, the zstd tool) and compared with the file, or with the listing sent "
+             "without a coding, before each run. Bytes per response: the body as sent "
+             "(head and chunked framing aside). Server CPU per request from /proc/PID/stat "
+             "before and after each run.", "",
+             "| scenario | metric | " + " | ".join(names + ratios) + " |",
+             "|---|---|" + "---:|" * (len(names) + len(ratios))]
+    metrics = [("rps", "req/s", None), ("cpu_ms_per_req", "server CPU ms/req", None),
+               ("body_bytes", "body bytes/response", 0), ("original_bytes", "decoded bytes", 0),
+               ("factor", "decoded / body", None)]
+    for scenario in COMPRESS:
+        data = sc.get(scenario)
+        if not data:
+            continue
+        title = f"{scenario}: {COMPRESS_SCENARIOS[scenario][3]}"
+        for i, (metric, label, digits) in enumerate(metrics):
+            row = [title if i == 0 else "", label]
+            row += [cell_same(data[n], metric, digits) if n in data else "–" for n in names]
+            if ratios and ratios[0].startswith("httpfs / nginx"):
+                if scenario == "zstd-js":
+                    r = median_ratio(data.get("httpfs"), sc.get("gzip-js", {}).get("httpfs"),
+                                     metric)
+                    row.append(f"{ratio_text(r)} (/ gzip-js)" if r is not None else "–")
+                else:
+                    row.append(ratio_text(median_ratio(data.get("httpfs"), data.get("nginx"),
+                                                       metric)))
+            if has_base:
+                row.append(paired_ratio(data.get("httpfs"), data.get("httpfs-base"), metric))
+            lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    return lines
+
+
+def archive_report(results):
+    """The archive group: each download's throughput, server CPU per GiB and peak RSS growth,
+    and its throughput over the GET of the big file in the same round; the issue's goals."""
+    sc, st = results["scenarios"], results["settings"]
+    if not any(s in sc for s in ARCHIVE):
+        return []
+    a = st.get("archive", {})
+    files = a.get("files", ARCHIVE_FILES)
+    mib = a.get("tree_bytes", st["large_file_mib"] << 20) >> 20
+    titles = {"archive-get": f"GET /big.bin ({mib} MiB, one file): the reference",
+              "archive-zip": "GET /tree/?download=zip, CRC-32s known from an earlier download",
+              "archive-zip-cold": "GET /tree-cold/?download=zip, no CRC-32 known (every "
+                                  "file's mtime moved just before)",
+              "archive-tar": "GET /tree/?download=tar"}
+    lines = [f"### Folder downloads (httpfs; a tree of {mib} MiB in {fmt(files, 0)} files, 100 "
+             "folders; httpc to /dev/null, as in the large group)", "",
+             "| scenario | request | server | GB/s | seconds | bytes | server CPU s | "
+             "server CPU s/GiB | peak RSS growth KiB | RSS before KiB | GB/s / archive-get |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    names = [n for n in ("httpfs", "httpfs-base") if any(n in sc.get(s, {}) for s in ARCHIVE)]
+    for scenario in ARCHIVE:
+        data = sc.get(scenario, {})
+        for n in names:
+            if n not in data:
+                continue
+            ratio = ("reference" if scenario == "archive-get" else
+                     paired_ratio(data[n], sc.get("archive-get", {}).get(n), "gbps"))
+            lines.append(f"| {scenario} | {titles[scenario]} | {n} | {cell(data[n], 'gbps', 2)} "
+                         f"| {cell(data[n], 'seconds', 2)} | {cell_same(data[n], 'bytes', 0)} "
+                         f"| {cell(data[n], 'server_cpu_s', 2)} "
+                         f"| {cell(data[n], 'cpu_s_per_gib', 2)} "
+                         f"| {cell(data[n], 'rss_growth_kib', 0)} "
+                         f"| {cell(data[n], 'rss_before_kib', 0)} | {ratio} |")
+        if data.get("httpfs") and data.get("httpfs-base"):
+            lines.append(f"| {scenario} | | httpfs / httpfs-base | " + " | ".join(
+                paired_ratio(data["httpfs"], data["httpfs-base"], k)
+                for k in ("gbps", "seconds")) + " | | " + " | ".join(
+                paired_ratio(data["httpfs"], data["httpfs-base"], k)
+                for k in ("server_cpu_s", "cpu_s_per_gib")) + " | | | |")
+    lines.append("")
+    # The goals of the issue: a ZIP of the tree near the GET's throughput, RSS flat (what
+    # may grow is the walk's list of entries, not the data: shown per entry, not judged).
+    goals = []
+    get = sc.get("archive-get", {}).get("httpfs")
+    entries = a.get("sizes", {}).get("httpfs", {}).get("zip_entries", files)
+    for scenario in ("archive-zip", "archive-zip-cold", "archive-tar"):
+        vals = sc.get(scenario, {}).get("httpfs")
+        ratios = paired_ratios(vals, get, "gbps")
+        if not ratios:
+            continue
+        r = statistics.median(ratios)
+        growth = max(v["rss_growth_kib"] for v in vals)
+        goals.append(f"| {scenario} | {paired_ratio(vals, get, 'gbps')} | "
+                     f"{'yes' if r >= 0.9 else 'no'} | {paired_ratio(vals, get, 'cpu_s_per_gib')} "
+                     f"| {fmt(growth, 0)} KiB | {fmt(growth * 1024 / entries, 0)} B |")
+    if goals:
+        lines += ["| scenario | GB/s over the GET's, run by run (goal: near it, judged ≥ 0.9x) "
+                  "| met | server CPU/GiB over the GET's | peak RSS growth, worst run "
+                  "(goal: flat) | per entry |", "|---|---:|:---:|---:|---:|---:|"] + goals + [""]
+    lines.append("Peak RSS growth: VmHWM (reset through /proc/PID/clear_refs just before) "
+                 "minus VmRSS before; server CPU: /proc/PID/task/*/schedstat (the tree walk "
+                 "and the CRC-32s run on the worker pool). Before the rounds, the ZIP and tar "
+                 "of a small tree (empty file and folder, long and non-ASCII names) are read "
+                 "back with Python's zipfile (testzip) and tarfile and compared file by file, "
+                 "and the large ones are streamed to their end (Content-Length, end records).")
+    lines.append("")
+    return lines
+
+
+def block_header(results, group):
+    """The first lines of a group's own block: when and how it was made, where, with what."""
+    m, v, st = results["machine"], results["versions"], results["settings"]
+    command = "bench/run" + (" --quick" if st.get("quick") else "") + (
+        f" --only {','.join(st['only'])}" if st.get("only") else "")
+    if group == "compress":
+        runs = (f"{st['seconds_per_run']} s per wrk run" +
+                ("" if st.get("quick") else " after a 1 s warm-up"))
+        shown = ("httpfs", "httpfs-base", "nginx", "wrk")
+    else:
+        runs = f"{st.get('large_reps', 1)} downloads per scenario and server per round"
+        shown = ("httpfs", "httpfs-base", "httpc")
+    return [f"Generated by `{command}` on {m['date']}, {st['rounds']} interleaved round(s), "
+            f"{runs}; the whole run took {st['duration_s']} s. Each cell: the median, and the "
+            f"range over all runs. Machine: {m['cpu']}, {m['cores']} cores, {m['os']}, Linux "
+            f"{m['kernel']}; servers pinned to core {st['server_cpu']}, the client to core "
+            f"{st['load_cpu']}. Versions: " +
+            "; ".join(f"{k}: {v[k]}" for k in shown if k in v) + ".", ""]
+
+
+def split_results(results):
+    """The results of the first block (every group but OWN_BLOCKS), None when none of them
+    ran, and those of each group of OWN_BLOCKS that ran: the same machine, versions and
+    settings, each with its own scenarios."""
+    own = {s: g for g in OWN_BLOCKS for s in GROUPS[g]}
+
+    def part(keep):
+        r = dict(results)
+        r["scenarios"] = {k: v for k, v in results["scenarios"].items() if keep(k)}
+        return r
+
+    main = part(lambda k: k not in own)
+    groups = {g: part(lambda k, g=g: own.get(k) == g) for g in OWN_BLOCKS}
+    return (main if main["scenarios"] else None), {g: r for g, r in groups.items()
+                                                   if r["scenarios"]}
+
+
+def group_report(group, results):
+    body = compress_report(results) if group == "compress" else archive_report(results)
+    return "\n".join(block_header(results, group) + body)
+
+
+def block_marks(group):
+    return f"<!-- bench/run {group}: begin -->", f"<!-- bench/run {group}: end -->"
+
+
+def put_block(md, begin, end, text):
+    """md with the block between `begin` and `end` replaced by `text`; a block not there yet
+    goes after the last generated block (before the hand-written sections), or at the end."""
+    block = f"{begin}\n{text}\n{end}"
+    if begin in md and end in md:
+        return md[: md.index(begin)] + block + md[md.index(end) + len(end):]
+    ends = list(re.finditer(r"<!-- bench/run(?: [\w-]+)?: end -->", md))
+    if ends:
+        at = ends[-1].end()
+        return md[:at] + "\n\n" + block + md[at:]
+    return md.rstrip("\n") + "\n\n" + block + "\n"
 
 
 def judge(results, scenario, metric, higher, ours="httpfs", peers=None):
@@ -1838,17 +2559,35 @@ plot "{data}" using 2:xtic(1) title "httpfs" lc rgb "#1f77b4", \\
     subprocess.run(["gnuplot", os.path.join(workdir, "chart.gp")], check=True)
 
 
-def write_results(results, text, bench_dir):
-    with open(os.path.join(bench_dir, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
+def write_results(main, main_text, groups, bench_dir):
+    """bench/results.json and bench/RESULTS.md. `main` (the results of every group but
+    OWN_BLOCKS, or None when none of them ran) replaces the block between BEGIN_MARK and
+    END_MARK and the top level of results.json; each group of OWN_BLOCKS that ran, in
+    `groups` as {name: (results, text)}, replaces its own block and results.json's
+    groups[name]. Whatever did not run is kept as the last run that did left it."""
+    jpath = os.path.join(bench_dir, "results.json")
+    try:
+        with open(jpath) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        saved = {}
+    kept = saved.get("groups", {})
+    if main:
+        saved = dict(main)
+    saved["groups"] = kept
+    for name, (res, _) in groups.items():
+        kept[name] = res
+    if not kept:
+        del saved["groups"]
+    with open(jpath, "w") as f:
+        json.dump(saved, f, indent=1)
     path = os.path.join(bench_dir, "RESULTS.md")
     with open(path) as f:
         md = f.read()
-    block = f"{BEGIN_MARK}\n{text}\n{END_MARK}"
-    if BEGIN_MARK in md and END_MARK in md:
-        md = md[: md.index(BEGIN_MARK)] + block + md[md.index(END_MARK) + len(END_MARK):]
-    else:
-        md = md.rstrip("\n") + "\n\n" + block + "\n"
+    if main:
+        md = put_block(md, BEGIN_MARK, END_MARK, main_text)
+    for name, (_, text) in groups.items():
+        md = put_block(md, *block_marks(name), text)
     with open(path, "w") as f:
         f.write(md)
 
@@ -1869,15 +2608,22 @@ def main():
                "PROPFIND Depth 1 of 10 000 and of 100 000 entries, MKCOL-PUT-MOVE-DELETE "
                "cycles, COPY of the large file), resumable (the large file to httpfs by a "
                "plain PUT, by resumable upload in one request and cut 10 times: the time of "
-               "each against the plain PUT's). Single "
+               "each against the plain PUT's), compress (against nginx gzip at the same zlib "
+               "level: a 2 MiB JavaScript file gzip and zstd on the fly, its precompressed "
+               "app.js.gz, a 10 000-entry HTML listing; req/s, server CPU and bytes per "
+               "response), archive (?download=zip and tar of a tree of 10 000 files as large "
+               "as the large file, against its GET: GB/s, server CPU per GiB, peak RSS). The "
+               "compress and archive tables are blocks of their own in RESULTS.md: a run of "
+               "them alone replaces only those. Single "
                "scenarios: " + ", ".join(s for v in GROUPS.values() for s in v) + ". A full "
-               "run takes about 25 minutes on 2 cores; --quick about three. Before and "
+               "run takes about 30 minutes on 2 cores; --quick about three. Before and "
                "after a change: bench/run --baseline OLD/build-release --servers "
                "httpfs,httpfs-base --only server,large,memory")
     ap.add_argument("--quick", action="store_true",
-                    help="one round, 2 s load runs without warm-up, a 256 MiB large file, 2000 idle "
-                         "connections, 3 PROPFINDs and 200 WebDAV cycles per server; prints the "
-                         "tables and writes nothing unless --write")
+                    help="one round, 2 s load runs without warm-up, a 256 MiB large file (and "
+                         "folder-download tree, of 2 500 files), 2000 idle connections, 3 "
+                         "PROPFINDs and 200 WebDAV cycles per server; prints the tables and "
+                         "writes nothing unless --write")
     ap.add_argument("--rounds", type=int, help="rounds per scenario (default 3; quick: 1)")
     ap.add_argument("--seconds", type=int, help="seconds per load run (default 10)")
     ap.add_argument("--only", help="comma-separated scenario groups or single scenarios "
@@ -1889,8 +2635,8 @@ def main():
                          "Writes nothing unless --write")
     ap.add_argument("--servers", metavar="NAME,...",
                     help="only these servers (default: all): " + ", ".join(SERVER_NAMES) +
-                         "; a name includes its variants (httpfs: --no-fsync and TLS too; nginx "
-                    "and lighttpd: their WebDAV instances too)")
+                         "; a name includes its variants (httpfs: --no-fsync and TLS too; nginx: "
+                         "its WebDAV and gzip instances too; lighttpd: its WebDAV instance too)")
     ap.add_argument("--write", action="store_true",
                     help="write the results even with --quick or --baseline")
     ap.add_argument("--no-write", action="store_true", help="print the tables only")
@@ -1902,14 +2648,21 @@ def main():
     bench = Bench(args)
     try:
         bench.run()
-        text = report(bench.results)
-        print(text)
+        # The compress and archive groups have blocks of their own: a run of them alone
+        # leaves the first block, its chart and the other blocks as they are.
+        main_results, group_results = split_results(bench.results)
+        main_text = report(main_results) if main_results else None
+        groups = {g: (r, group_report(g, r)) for g, r in group_results.items()}
+        print("\n\n".join(([main_text] if main_text else []) + [t for _, t in groups.values()]))
         write = (args.write or not (args.quick or args.baseline)) and not args.no_write
         if write:
             bench_dir = os.path.join(REPO, "bench")
-            chart(bench.results, os.path.join(bench_dir, "chart.png"), bench.tmp)
-            write_results(bench.results, text, bench_dir)
-            log("wrote bench/RESULTS.md, bench/results.json and bench/chart.png")
+            if main_results:
+                chart(main_results, os.path.join(bench_dir, "chart.png"), bench.tmp)
+            write_results(main_results, main_text, groups, bench_dir)
+            log("wrote bench/results.json and in bench/RESULTS.md the block(s) of " +
+                ", ".join((["the main groups"] if main_results else []) + list(groups)) +
+                (", and bench/chart.png" if main_results else ""))
     finally:
         bench.cleanup()
 
