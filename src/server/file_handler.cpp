@@ -28,6 +28,7 @@
 #include "server/compressed_body.hpp"
 #include "server/compression.hpp"
 #include "server/errno_status.hpp"
+#include "server/ui.hpp"
 
 namespace httpfs::server {
 
@@ -208,6 +209,7 @@ void serve_file(const FileContext& ctx, const http::RequestHead& req, const Repr
     if (rep.vary) reply.header("Vary", "Accept-Encoding");
     // Ranges of a coded body made here are not offered: they would not be stable.
     if (!rep.on_the_fly) reply.header("Accept-Ranges", "bytes");
+    if (!ctx.options.trust_content) reply.header("Content-Security-Policy", kUserContentPolicy);
   };
 
   if (rep.on_the_fly) {  // never with a Range (compression.hpp)
@@ -541,7 +543,10 @@ std::unique_ptr<Job> serve_get(const FileContext& ctx, const http::RequestHead& 
     }
     ::close(ifd);
   }
-  serve_listing(ctx, req, path, reply);
+  if (wants_ui_page(ctx.options, req, path.query))
+    reply_ui_page(ctx.options, path.path, reply);
+  else
+    serve_listing(ctx, req, path, reply);
   return nullptr;
 }
 

@@ -111,6 +111,12 @@ std::string help_text() {
          "      --precompressed on|off  serve FILE.zst, FILE.br or FILE.gz for FILE when it is\n"
          "                            a regular file no older than FILE (default on)\n"
          "\n"
+         "Browser page:\n"
+         "      --ui on|off           the page for folders opened in a browser (default on;\n"
+         "                            off: the plain listing)\n"
+         "      --trust-content       serve files without 'Content-Security-Policy: sandbox'\n"
+         "                            (default: an uploaded page runs in an origin of its own)\n"
+         "\n"
          "Writes (PUT and POST to a path create or replace a file; DELETE removes one):\n"
          "      --read-only           refuse writes with 403\n"
          "      --max-body SIZE       largest upload; 413 beyond (default " +
@@ -250,6 +256,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--compress-min", [&](auto opt, auto v) { o.compress_min = parse_size(opt, v); }},
       {"--compress-max", [&](auto opt, auto v) { o.compress_max = parse_size(opt, v); }},
       {"--precompressed", [&](auto opt, auto v) { o.precompressed = parse_on_off(opt, v); }},
+      {"--ui", [&](auto opt, auto v) { o.ui = parse_on_off(opt, v); }},
       {"--header-timeout", [&](auto opt, auto v) { o.header_timeout_ms = parse_seconds(opt, v); }},
       {"--keepalive-timeout",
        [&](auto opt, auto v) { o.keepalive_timeout_ms = parse_seconds(opt, v); }},
@@ -271,6 +278,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--no-create-dirs", [&] { o.create_dirs = false; }},
       {"--no-fsync", [&] { o.durable = false; }},
       {"--auth-all", [&] { o.auth_all = true; }},
+      {"--trust-content", [&] { o.trust_content = true; }},
       {"--help", [&] { cl.action = CommandLine::Action::Help; }},
       {"--version", [&] { cl.action = CommandLine::Action::Version; }},
   };

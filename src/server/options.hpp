@@ -35,6 +35,10 @@ struct ServerOptions {
   std::uint64_t compress_max = 64ull << 20;  // larger files are sent as they are
   bool precompressed = true;                 // serve file.zst, file.br, file.gz siblings
 
+  // the browser page
+  bool ui = true;              // the page for directories asked for by browsers
+  bool trust_content = false;  // serve files without the sandbox policy (server/ui.hpp)
+
   // writes
   bool read_only = false;               // refuse PUT, POST and DELETE with 403
   bool create_dirs = true;              // PUT creates missing parent directories

@@ -3,8 +3,10 @@
 #include "http/status.hpp"
 #include "http/target.hpp"
 #include "io/state_dir.hpp"
+#include "server/cross_site.hpp"
 #include "server/debug_log.hpp"
 #include "server/resumable.hpp"
+#include "server/ui.hpp"
 
 namespace httpfs::server {
 
@@ -53,8 +55,13 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
     return true;
   }
   // Every request to an upload resource takes part in writing a file.
-  if (!checked && upload_resource_ && is_upload_path(req.path.path))
-    return unauthenticated(req, reply);
+  const bool upload = upload_resource_ && is_upload_path(req.path.path);
+  if (!checked && upload && unauthenticated(req, reply)) return true;
+  if ((write || upload) && from_another_origin(h, !options_.tls_cert.empty())) {
+    HTTPFS_DEBUG("{}: a write from another origin", req.peer.host());
+    reply_error(reply, http::status::kForbidden, "Writes from other sites are refused.");
+    return true;
+  }
   return false;
 }
 
@@ -72,11 +79,16 @@ void Router::set_upload_resource(std::unique_ptr<Handler> handler) {
   upload_resource_ = std::move(handler);
 }
 
+void Router::set_ui_assets(std::unique_ptr<Handler> handler) {
+  ui_assets_ = std::move(handler);
+}
+
 Handling Router::dispatch(Request& req, Reply& reply) {
   const Route& route = routes_[static_cast<std::size_t>(req.head.method)];
   if (refuse(req, route, reply)) return {};
   if (upload_resource_ && is_upload_path(req.path.path))
     return upload_resource_->handle(req, reply);
+  if (ui_assets_ && is_ui_path(req.path.path)) return ui_assets_->handle(req, reply);
   if (route.handler == nullptr) {
     reply_error(reply, http::status::kMethodNotAllowed, "This method is not served here.", "Allow",
                 allow_);

@@ -3,11 +3,13 @@
 //   CONNECT, a method nobody registered      501
 //   an expectation other than 100-continue   417 (RFC 9110 10.1.1)
 //   credentials missing or wrong             401, for writes (or everything, --auth-all)
+//   a write a browser sends from another site 403 (server/cross_site.hpp)
 //   a target that does not normalise         400
 //   a path inside the state directory        404
 //
 // then, for a path under /.httpfs-upload/ (resumable uploads' own resources, which every
-// method on them counts as a write), the upload resource's handler; else the handler
+// method on them counts as a write), the upload resource's handler; under /.httpfs-ui/, the
+// browser page's files; else the handler
 // registered for the method, or 405 with Allow for a method this server knows but does not
 // serve. "OPTIONS *" reaches the OPTIONS handler with the path "*". A new
 // method is one add().
@@ -42,6 +44,8 @@ class Router {
 
   // The handler of every request to an upload resource (server/resumable.hpp).
   void set_upload_resource(std::unique_ptr<Handler> handler);
+  // The handler of the browser page's files, under /.httpfs-ui/ (server/ui.hpp).
+  void set_ui_assets(std::unique_ptr<Handler> handler);
 
   // Fills in request.path and request.user, then runs the handler (or answers itself).
   Handling dispatch(Request& request, Reply& reply);
@@ -65,6 +69,7 @@ class Router {
   Authenticator& auth_;
   std::vector<std::unique_ptr<Handler>> handlers_;
   std::unique_ptr<Handler> upload_resource_;
+  std::unique_ptr<Handler> ui_assets_;
   std::array<Route, kMethods> routes_{};
   std::string allow_;
 };

@@ -22,6 +22,7 @@
 #include "server/options_handler.hpp"
 #include "server/propfind.hpp"
 #include "server/proppatch.hpp"
+#include "server/ui.hpp"
 #include "server/upload.hpp"
 #include "server/upload_resource.hpp"
 
@@ -205,6 +206,7 @@ void Server::add_routes() {
   router_.add({M::Lock}, A::Write, std::make_unique<LockHandler>(dav_));
   router_.add({M::Unlock}, A::Write, std::make_unique<UnlockHandler>(dav_));
   router_.set_upload_resource(std::make_unique<UploadResourceHandler>(dav_, upload_context_));
+  if (options_.ui) router_.set_ui_assets(std::make_unique<UiAssetHandler>());
   // Last: "OPTIONS *" lists every method added before.
   router_.add({M::Options}, A::Read,
               std::make_unique<OptionsHandler>(docroot_, options_, router_.allow()));

@@ -73,7 +73,9 @@ TEST_CASE("listings: JSON schema, sorting, formats") {
   set_mtime(root / "d/small.txt", 1700000300);
   set_mtime(root / "d/big.bin", 1700000100);
   set_mtime(root / "d/middle.md", 1700000200);
-  ServerProcess server(root.path());
+  // --ui off: the plain listing negotiated by Accept (a browser's Accept gets the page
+  // otherwise: tests/integration/ui_test.cpp).
+  ServerProcess server(root.path(), {"--ui", "off"});
   const int port = server.port();
 
   json j = listing(port, "/d/");

@@ -63,6 +63,19 @@ async function pageFetch({ url, accept }) {
   }
 }
 
+// One page per origin, opened on the origin's root folder.
+const fetchers = new Map()
+async function fetcher(browser, url) {
+  const origin = new URL(url).origin
+  if (!fetchers.has(origin)) {
+    const p = await browser.newPage()
+    p.setDefaultTimeout(timeoutMs)
+    await p.goto(`${origin}/`, { waitUntil: 'commit' })
+    fetchers.set(origin, p)
+  }
+  return fetchers.get(origin)
+}
+
 async function main() {
   const t0 = Date.now()
   // Root needs --no-sandbox; the rest keep Chromium off the (closed) network.
@@ -87,7 +100,12 @@ async function main() {
       if (!response) throw new Error(`${url}: no response`)
       const requestHeaders = await response.request().allHeaders()
       fs.writeFileSync(out, await response.body())
-      const fetched = await page.evaluate(pageFetch, { url, accept: requestHeaders.accept })
+      // fetch() from a page of the server's own origin: a file's document is sandboxed
+      // (an opaque origin, server/ui.hpp), so the folder's page does the fetching.
+      const fetched = await (await fetcher(browser, url)).evaluate(pageFetch, {
+        url,
+        accept: requestHeaders.accept,
+      })
       fs.writeFileSync(`${out}.fetch`, Buffer.from(fetched.base64, 'base64'))
       const report = {
         url,

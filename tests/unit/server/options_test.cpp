@@ -61,6 +61,11 @@ TEST_CASE("server command line") {
   CHECK(z.compress_level == 9);
   CHECK(z.compress_min == 0);
   CHECK(z.compress_max == (1ull << 20));
+  // The browser page.
+  CHECK(d.ui);
+  CHECK_FALSE(d.trust_content);
+  CHECK_FALSE(parse({"--ui", "off"}).options.ui);
+  CHECK(parse({"--trust-content"}).options.trust_content);
   CHECK(parse({"--help"}).action == CommandLine::Action::Help);
   CHECK(parse({"--version"}).action == CommandLine::Action::Version);
   for (std::vector<const char*> bad : {std::vector<const char*>{"--nope"},
@@ -79,7 +84,9 @@ TEST_CASE("server command line") {
                                        {"--compress", "yes"},
                                        {"--compress-level", "0"},
                                        {"--compress-level", "10"},
-                                       {"--precompressed"}})
+                                       {"--precompressed"},
+                                       {"--ui", "no"},
+                                       {"--trust-content=yes"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
   CHECK(help_text().find("--max-pipelined") != std::string::npos);
   CHECK(help_text().find("--upload-expiry") != std::string::npos);
