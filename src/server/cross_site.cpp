@@ -21,4 +21,15 @@ bool from_another_origin(const http::RequestHead& req, bool tls) {
            http::chars::iequals(o.substr(scheme.size()), req.host));
 }
 
+std::string_view allowed_origin(const http::RequestHead& req,
+                                const std::vector<std::string>& allowed) {
+  if (allowed.empty()) return {};
+  const http::Header* origin = req.find("origin");
+  if (origin == nullptr) return {};
+  const std::string_view o = http::chars::trim_ows(origin->value);
+  for (const std::string& a : allowed)
+    if (http::chars::iequals(o, a)) return o;
+  return {};
+}
+
 }  // namespace httpfs::server

@@ -5,6 +5,10 @@
 // neither field and are not affected.
 #pragma once
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "http/request_parser.hpp"
 
 namespace httpfs::server {
@@ -15,5 +19,16 @@ namespace httpfs::server {
 // scheme), "null" included (sandboxed documents, such as the users' files served under
 // server/ui.hpp's policy).
 bool from_another_origin(const http::RequestHead& req, bool tls);
+
+// The request's Origin when it is one of `allowed` (--cors), else empty. A view into the
+// request's head.
+std::string_view allowed_origin(const http::RequestHead& req,
+                                const std::vector<std::string>& allowed);
+
+// The fields of a CORS answer to an allowed origin (Fetch standard, "CORS protocol"): who
+// may read it, with credentials, and which of its fields a script may see.
+inline constexpr std::string_view kCorsExposed =
+    "Content-Length, Content-Range, Content-Disposition, ETag, Last-Modified, Location, "
+    "Upload-Offset, Upload-Complete, Upload-Length, Upload-Limit, Upload-Draft-Interop-Version";
 
 }  // namespace httpfs::server

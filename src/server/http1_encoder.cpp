@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <string_view>
 
+#include "server/cross_site.hpp"
+
 namespace httpfs::server {
 
 namespace {
@@ -80,6 +82,12 @@ void Http1Encoder::begin(int status) {
   writer_->status_line(status);
   writer_->header("Date", ctx_.date);
   writer_->header("Server", kServer);
+  if (!ctx_.cors_origin.empty()) {
+    writer_->header("Access-Control-Allow-Origin", ctx_.cors_origin);
+    writer_->header("Access-Control-Allow-Credentials", "true");
+    writer_->header("Access-Control-Expose-Headers", kCorsExposed);
+    writer_->header("Vary", "Origin");
+  }
 }
 
 void Http1Encoder::field(std::string_view name, std::string_view value) {

@@ -1,7 +1,8 @@
 // A response as HTTP/1.1 bytes in a connection's output queue: the ResponseEncoder of the
 // HTTP/1 driver. It writes the status line, Date and Server on every head, Content-Length
 // or chunked framing (a streamed body; HTTP/1.0 peers get one delimited by the close), and the
-// Connection field that says whether the connection persists (RFC 9112 9.3).
+// Connection field that says whether the connection persists (RFC 9112 9.3), and the CORS
+// fields for an origin --cors allows.
 //
 // Lifetime: one encoder per response; it writes into a queue that outlives it.
 #pragma once
@@ -23,6 +24,9 @@ class Http1Encoder final : public ResponseEncoder {
     std::string_view date;   // IMF-fixdate of the current second; outlives the encoder
     bool http10 = false;     // the request was HTTP/1.0: keep-alive must be announced
     bool keep_alive = true;  // the connection may carry another request after this one
+    // The request's Origin when --cors allows it (server/cross_site.hpp): every head then
+    // says that origin may read the answer. Outlives the encoder.
+    std::string_view cors_origin;
   };
   Http1Encoder(net::OutputQueue& out, const Context& ctx) : out_(out), ctx_(ctx) {}
 

@@ -1,6 +1,7 @@
 #include "server/http1_pipeline.hpp"
 
 #include "http/parse_error.hpp"
+#include "server/cross_site.hpp"
 #include "server/debug_log.hpp"
 #include "server/http1_encoder.hpp"
 #include "server/server.hpp"
@@ -45,8 +46,9 @@ Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
   ++requests_;
   const bool persists = h.keep_alive && !server_.shutting_down();
   const UnreadBody unread = unread_body(h);
-  Http1Encoder encoder(
-      in.out, {server_.http_date(), h.version_minor == 0, persists && unread != UnreadBody::Close});
+  const std::string_view cors = allowed_origin(h, server_.options().cors);
+  Http1Encoder encoder(in.out, {server_.http_date(), h.version_minor == 0,
+                                persists && unread != UnreadBody::Close, cors});
   if (h.method == http::Method::Connect) encoder.close_after();  // tunnel data would follow
   Reply reply(encoder, h.method == http::Method::Head);
   Request request{h, {}, {}, peer_, server_.now()};
@@ -54,8 +56,12 @@ Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
 
   std::string line = server_.access_log().enabled() ? request_line(h) : std::string();
   if (handling.sink || handling.job) {
-    in.pending = PendingAnswer{std::move(line), std::move(request.user), h.version_minor == 0,
-                               h.method == http::Method::Head, persists};
+    in.pending = PendingAnswer{std::move(line),
+                               std::move(request.user),
+                               h.version_minor == 0,
+                               h.method == http::Method::Head,
+                               persists,
+                               std::string(cors)};
     if (handling.sink) {
       handling.sink->attach(&control_);
       in.body.start(h, std::move(handling.sink), server_.now());
@@ -117,8 +123,8 @@ Http1Pipeline::Next Http1Pipeline::complete_body() {
   std::unique_ptr<BodySink> sink = in.body.take_sink();
   if (!sink) return Next::More;  // a dropped body
   const PendingAnswer& p = in.pending;
-  Http1Encoder encoder(in.out,
-                       {server_.http_date(), p.http10, p.keep_alive && !server_.shutting_down()});
+  Http1Encoder encoder(in.out, {server_.http_date(), p.http10,
+                                p.keep_alive && !server_.shutting_down(), p.cors_origin});
   Reply reply(encoder, p.head_only);
   BodySink::Finish finish = sink->finish(reply);
   if (finish.fault) {
@@ -143,8 +149,8 @@ Http1Pipeline::Next Http1Pipeline::fail_body(std::unique_ptr<BodySink> sink,
 Http1Pipeline::Next Http1Pipeline::answer_job(Job& job) {
   in_.job = nullptr;
   const PendingAnswer& p = in_.pending;
-  Http1Encoder encoder(in_.out,
-                       {server_.http_date(), p.http10, p.keep_alive && !server_.shutting_down()});
+  Http1Encoder encoder(in_.out, {server_.http_date(), p.http10,
+                                 p.keep_alive && !server_.shutting_down(), p.cors_origin});
   Reply reply(encoder, p.head_only);  // a HEAD answered by a job (a folder's archive)
   job.answer(reply);
   in_.log(server_.access_log(), p.request_line, p.user, reply);
@@ -153,7 +159,7 @@ Http1Pipeline::Next Http1Pipeline::answer_job(Job& job) {
 
 void Http1Pipeline::queue_last(const PendingAnswer& p, bool head_only,
                                const std::function<void(Reply&)>& fill) {
-  Http1Encoder encoder(in_.out, {server_.http_date(), p.http10, false});
+  Http1Encoder encoder(in_.out, {server_.http_date(), p.http10, false, p.cors_origin});
   Reply reply(encoder, head_only);
   fill(reply);
   in_.log(server_.access_log(), p.request_line, p.user, reply);

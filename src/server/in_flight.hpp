@@ -33,7 +33,8 @@ struct PendingAnswer {
   std::string user;
   bool http10 = false;
   bool head_only = false;
-  bool keep_alive = true;  // the request allows the connection to persist
+  bool keep_alive = true;   // the request allows the connection to persist
+  std::string cors_origin;  // the request's Origin, when --cors allows it
 };
 
 struct InFlight {

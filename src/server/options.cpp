@@ -20,6 +20,19 @@ std::uint64_t parse_count(std::string_view opt, std::string_view v, std::uint64_
 }
 
 // Sizes accept a K, M or G suffix (binary).
+// An origin as browsers send it (RFC 6454 6.2): scheme "://" host [":" port], nothing after.
+std::string parse_origin(std::string_view opt, std::string_view v) {
+  const std::size_t sep = v.find("://");
+  const std::string_view scheme = v.substr(0, sep);
+  const std::string_view rest = sep == std::string_view::npos ? "" : v.substr(sep + 3);
+  if ((scheme != "http" && scheme != "https") || rest.empty() ||
+      rest.find_first_of("/?#@ ") != std::string_view::npos)
+    throw UsageError(std::string(opt) +
+                     ": expected an origin such as https://app.example:8443, got '" +
+                     std::string(v) + "'");
+  return std::string(v);
+}
+
 bool parse_on_off(std::string_view opt, std::string_view v) {
   if (v == "on") return true;
   if (v == "off") return false;
@@ -116,6 +129,9 @@ std::string help_text() {
          "                            off: the plain listing)\n"
          "      --trust-content       serve files without 'Content-Security-Policy: sandbox'\n"
          "                            (default: an uploaded page runs in an origin of its own)\n"
+         "      --cors ORIGIN         let pages of ORIGIN (scheme://host[:port]) read and\n"
+         "                            write here with CORS (repeatable; default: writes from\n"
+         "                            other sites are refused with 403)\n"
          "\n"
          "Writes (PUT and POST to a path create or replace a file; DELETE removes one):\n"
          "      --read-only           refuse writes with 403\n"
@@ -257,6 +273,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--compress-max", [&](auto opt, auto v) { o.compress_max = parse_size(opt, v); }},
       {"--precompressed", [&](auto opt, auto v) { o.precompressed = parse_on_off(opt, v); }},
       {"--ui", [&](auto opt, auto v) { o.ui = parse_on_off(opt, v); }},
+      {"--cors", [&](auto opt, auto v) { o.cors.push_back(parse_origin(opt, v)); }},
       {"--header-timeout", [&](auto opt, auto v) { o.header_timeout_ms = parse_seconds(opt, v); }},
       {"--keepalive-timeout",
        [&](auto opt, auto v) { o.keepalive_timeout_ms = parse_seconds(opt, v); }},

@@ -36,8 +36,9 @@ struct ServerOptions {
   bool precompressed = true;                 // serve file.zst, file.br, file.gz siblings
 
   // the browser page
-  bool ui = true;              // the page for directories asked for by browsers
-  bool trust_content = false;  // serve files without the sandbox policy (server/ui.hpp)
+  bool ui = true;                 // the page for directories asked for by browsers
+  bool trust_content = false;     // serve files without the sandbox policy (server/ui.hpp)
+  std::vector<std::string> cors;  // origins allowed to write and read across sites (CORS)
 
   // writes
   bool read_only = false;               // refuse PUT, POST and DELETE with 403

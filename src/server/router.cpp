@@ -38,6 +38,12 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
     reply_error(reply, http::status::kExpectationFailed, "Only 100-continue can be expected.");
     return true;
   }
+  // A CORS preflight (Fetch standard) carries no credentials: answered before they are asked.
+  if (h.method == http::Method::Options && h.find("access-control-request-method") != nullptr &&
+      !allowed_origin(h, options_.cors).empty()) {
+    reply_preflight(req, reply);
+    return true;
+  }
   const bool write = route.handler != nullptr && route.access == Access::Write;
   const bool checked = write || options_.auth_all;
   if (checked && unauthenticated(req, reply)) return true;
@@ -57,12 +63,25 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
   // Every request to an upload resource takes part in writing a file.
   const bool upload = upload_resource_ && is_upload_path(req.path.path);
   if (!checked && upload && unauthenticated(req, reply)) return true;
-  if ((write || upload) && from_another_origin(h, !options_.tls_cert.empty())) {
+  if ((write || upload) && from_another_origin(h, !options_.tls_cert.empty()) &&
+      allowed_origin(h, options_.cors).empty()) {
     HTTPFS_DEBUG("{}: a write from another origin", req.peer.host());
     reply_error(reply, http::status::kForbidden, "Writes from other sites are refused.");
     return true;
   }
   return false;
+}
+
+void Router::reply_preflight(const Request& req, Reply& reply) {
+  const http::Header* asked = req.head.find("access-control-request-headers");
+  reply.begin(http::status::kNoContent);
+  // Access-Control-Allow-Origin and -Credentials come with every answer to an allowed
+  // origin (the protocol driver adds them).
+  reply.header("Access-Control-Allow-Methods", allow_);
+  if (asked != nullptr) reply.header("Access-Control-Allow-Headers", asked->value);
+  reply.header("Access-Control-Max-Age", "600");
+  reply.end_head(0);
+  reply.finish();
 }
 
 bool Router::unauthenticated(Request& req, Reply& reply) {

@@ -3,7 +3,9 @@
 //   CONNECT, a method nobody registered      501
 //   an expectation other than 100-continue   417 (RFC 9110 10.1.1)
 //   credentials missing or wrong             401, for writes (or everything, --auth-all)
-//   a write a browser sends from another site 403 (server/cross_site.hpp)
+//   a write a browser sends from another site 403 (server/cross_site.hpp), unless --cors
+//   lists its origin
+//   a CORS preflight from an origin --cors lists   204 with what it may send
 //   a target that does not normalise         400
 //   a path inside the state directory        404
 //
@@ -62,6 +64,8 @@ class Router {
 
   // The answer to what no handler sees; false when the request passes.
   bool refuse(Request& request, const Route& route, Reply& reply);
+  // 204 to a CORS preflight from an allowed origin.
+  void reply_preflight(const Request& request, Reply& reply);
   // 401 unless the request carries valid credentials; false when it does (or none are set).
   bool unauthenticated(Request& request, Reply& reply);
 

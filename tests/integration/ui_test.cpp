@@ -245,3 +245,56 @@ TEST_CASE("writes a browser says come from another site are refused; reads and o
   CHECK(get(s.port(), "/.httpfs-upload/0123456789abcdef0123456789abcdef", evil, "HEAD").status ==
         403);
 }
+
+TEST_CASE("--cors: an allowed origin may preflight, write and read; others stay refused") {
+  TempDir root;
+  root.write("r.txt", "read me");
+  ServerProcess s(root.path(), {"--cors", "https://app.example", "--auth", "u:p"});
+  const std::string app = "Origin: https://app.example";
+
+  // The preflight carries no credentials and is answered before they are asked for.
+  Response pre = get(s.port(), "/new.txt",
+                     {app, "Access-Control-Request-Method: PUT",
+                      "Access-Control-Request-Headers: authorization, upload-complete"},
+                     "OPTIONS");
+  CHECK(pre.status == 204);
+  CHECK(pre.header("Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(pre.header("Access-Control-Allow-Credentials") == "true");
+  CHECK(contains(pre.header("Access-Control-Allow-Methods"), "PUT"));
+  CHECK(contains(pre.header("Access-Control-Allow-Methods"), "MOVE"));
+  CHECK(pre.header("Access-Control-Allow-Headers") == "authorization, upload-complete");
+  CHECK(pre.header("Access-Control-Max-Age") == "600");
+  // From another origin a preflight is an ordinary OPTIONS: no CORS fields.
+  Response other =
+      get(s.port(), "/new.txt",
+          {"Origin: https://evil.example", "Access-Control-Request-Method: PUT"}, "OPTIONS");
+  CHECK_FALSE(other.has("Access-Control-Allow-Origin"));
+
+  // The write itself, across sites, with credentials.
+  const std::string put =
+      "PUT /new.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\n" + app +
+      "\r\nAuthorization: Basic dTpw\r\nContent-Length: 2\r\n\r\nhi";
+  Response w = request(s.port(), put);
+  CHECK(w.status == 201);
+  CHECK(w.header("Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(contains(w.header("Access-Control-Expose-Headers"), "ETag"));
+  CHECK(contains(w.header("Access-Control-Expose-Headers"), "Upload-Offset"));
+  CHECK(read_file(root / "new.txt") == "hi");
+  // Still 401 without credentials (with the CORS fields, so the page can read the 401).
+  Response nocred = get(s.port(), "/x.txt", {app, "Content-Length: 0"}, "PUT");
+  CHECK(nocred.status == 401);
+  CHECK(nocred.header("Access-Control-Allow-Origin") == "https://app.example");
+  // Another origin is refused as before.
+  const std::string evil_put =
+      "PUT /evil.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
+      "Authorization: Basic dTpw\r\nContent-Length: 2\r\n\r\nhi";
+  Response e = request(s.port(), evil_put);
+  CHECK(e.status == 403);
+  CHECK_FALSE(e.has("Access-Control-Allow-Origin"));
+  CHECK_FALSE(file_exists(root / "evil.txt"));
+  // Reads name the allowed origin; without Origin, nothing CORS.
+  Response r = get(s.port(), "/r.txt", {app});
+  CHECK(r.header("Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(contains(r.header("Vary"), "Origin"));
+  CHECK_FALSE(get(s.port(), "/r.txt").has("Access-Control-Allow-Origin"));
+}

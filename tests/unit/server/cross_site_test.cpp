@@ -81,3 +81,18 @@ TEST_CASE("wants_ui_page: browsers naming text/html, no ?format=, --ui on, GET o
   o.listing = false;
   CHECK_FALSE(wants_ui_page(o, Req(chromium, "GET").head(), ""));
 }
+
+TEST_CASE("allowed_origin: the Origin when --cors lists it") {
+  const std::vector<std::string> cors = {"https://app.example", "http://b.example:8080"};
+  CHECK(allowed_origin(Req("Origin: https://app.example\r\n").head(), cors) ==
+        "https://app.example");
+  CHECK(allowed_origin(Req("Origin: HTTPS://APP.EXAMPLE\r\n").head(), cors) ==
+        "HTTPS://APP.EXAMPLE");
+  CHECK(allowed_origin(Req("Origin: http://b.example:8080\r\n").head(), cors) ==
+        "http://b.example:8080");
+  CHECK(allowed_origin(Req("Origin: http://b.example\r\n").head(), cors).empty());
+  CHECK(allowed_origin(Req("Origin: https://app.example.evil\r\n").head(), cors).empty());
+  CHECK(allowed_origin(Req("Origin: null\r\n").head(), cors).empty());
+  CHECK(allowed_origin(Req("").head(), cors).empty());
+  CHECK(allowed_origin(Req("Origin: https://app.example\r\n").head(), {}).empty());
+}

@@ -66,6 +66,9 @@ TEST_CASE("server command line") {
   CHECK_FALSE(d.trust_content);
   CHECK_FALSE(parse({"--ui", "off"}).options.ui);
   CHECK(parse({"--trust-content"}).options.trust_content);
+  CHECK(d.cors.empty());
+  CHECK(parse({"--cors", "https://a.example", "--cors", "http://b.example:8080"}).options.cors ==
+        std::vector<std::string>{"https://a.example", "http://b.example:8080"});
   CHECK(parse({"--help"}).action == CommandLine::Action::Help);
   CHECK(parse({"--version"}).action == CommandLine::Action::Version);
   for (std::vector<const char*> bad : {std::vector<const char*>{"--nope"},
@@ -86,7 +89,11 @@ TEST_CASE("server command line") {
                                        {"--compress-level", "10"},
                                        {"--precompressed"},
                                        {"--ui", "no"},
-                                       {"--trust-content=yes"}})
+                                       {"--trust-content=yes"},
+                                       {"--cors", "a.example"},
+                                       {"--cors", "https://a.example/"},
+                                       {"--cors", "ftp://a.example"},
+                                       {"--cors", "https://"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
   CHECK(help_text().find("--max-pipelined") != std::string::npos);
   CHECK(help_text().find("--upload-expiry") != std::string::npos);
