@@ -287,24 +287,38 @@ let credGen = 0;
 let asking = null;
 
 function askCredentials(wrong) {
-  asking ??= modal({
-    title: 'Sign in to change files',
-    message: wrong ? 'That user name or password was not accepted. Try again.'
-      : 'This server needs a user name and password for changes. They are kept in this tab only.',
-    fields: [
-      { name: 'user', label: 'User name', autocomplete: 'username' },
-      { name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' },
-    ],
-    buttons: [{ label: 'Cancel', value: null }, { label: 'Sign in', value: 'ok', kind: 'primary' }],
-    validate: (v) => (v.user.includes(':') ? 'A user name cannot contain “:”.' : ''),
-  }).then((r) => {
-    asking = null;
-    if (!r) return false;
-    credentials = basicAuth(r.values.user, r.values.password);
-    credGen++;
-    return true;
-  });
+  asking ??= (async () => {
+    for (let refused = wrong; ; refused = true) {
+      const r = await modal({
+        title: 'Sign in to change files',
+        message: refused ? 'That user name or password was not accepted. Try again.'
+          : 'This server needs a user name and password for changes. They are kept in this tab only.',
+        fields: [
+          { name: 'user', label: 'User name', autocomplete: 'username' },
+          { name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' },
+        ],
+        buttons: [{ label: 'Cancel', value: null }, { label: 'Sign in', value: 'ok', kind: 'primary' }],
+        validate: (v) => (v.user.includes(':') ? 'A user name cannot contain “:”.' : ''),
+      });
+      if (!r) return false;
+      const candidate = basicAuth(r.values.user, r.values.password);
+      if (!(await accepted(candidate))) continue;
+      credentials = candidate;
+      credGen++;
+      return true;
+    }
+  })().finally(() => { asking = null; });
   return asking;
+}
+
+// Credentials are tried with fetch() before anything else uses them: uploads go by
+// XMLHttpRequest (for its progress), which cannot leave out the browser's own credentials,
+// so a 401 to it opens the browser's prompt and never reaches the page. Every request under
+// /.httpfs-upload/ is checked as a write, and an OPTIONS there changes nothing (204; an
+// unreachable network is no verdict: the writes themselves will tell).
+async function accepted(auth) {
+  const res = await fetchSend('OPTIONS', '/.httpfs-upload/', { Authorization: auth }, null, undefined, true);
+  return res.status !== 401;
 }
 
 const NETWORK_ERROR = Object.freeze({ status: 0, header: () => null, text: async () => '' });
