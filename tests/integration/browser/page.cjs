@@ -18,6 +18,8 @@
 //                                       a drop of dropName, which must upload nothing
 //   auth      url, fileName, text, user, password, [wrong]  an upload that signs in (first
 //                                       with the wrong password, when given)
+//   many      url, last, filter         a huge folder: the summary, how many rows the DOM
+//                                       holds, End (the last row), the filter box
 // OUT.json: {"chromiumMs", "scenarios": {name: {"error": "" or why, "console": [errors],
 //   "pageErrors": [...], ...what the kind found}}}. Each scenario runs in a fresh context;
 //   one that fails records why and the others still run.
@@ -280,6 +282,30 @@ const kinds = {
     r.status = await waitUploaded(page, s.fileName, s.waitMs)
     await waitListed(page, s.fileName)
     r.listed = await names(page)
+  },
+  async many(page, s, r) {
+    const t = Date.now()
+    await open(page, s.url)
+    r.loadMs = Date.now() - t
+    const domRows = () => page.evaluate(() => document.querySelectorAll('.rows [role=row]').length)
+    r.count = await page.locator('.count').textContent()
+    r.rowCount = await page.evaluate(() => document.querySelector('[role=grid]').getAttribute('aria-rowcount'))
+    r.domRows = await domRows()
+    r.first = (await names(page)).slice(0, 3)
+    // End, from the page (nothing focused): the last row, scrolled to and selected.
+    await page.evaluate(() => document.activeElement?.blur())
+    await page.keyboard.press('End')
+    await waitListed(page, s.last)
+    r.afterEnd = (await names(page)).slice(-3)
+    r.selected = await page.evaluate(() => document.querySelector('.rows [role=row][aria-selected=true] [role=rowheader] a')?.textContent ?? null)
+    r.scrolled = await page.evaluate(() => scrollY)
+    r.domRowsAfterEnd = await domRows()
+    // The filter box: the names containing s.filter, and the summary says "N of M".
+    await page.getByRole('searchbox', { name: 'Filter names (/)' }).fill(s.filter)
+    await page.waitForFunction(() => document.querySelector('.count').textContent.includes(' of '))
+    r.filterCount = await page.locator('.count').textContent()
+    r.filtered = await names(page)
+    r.domRowsFiltered = await domRows()
   },
 }
 
