@@ -31,12 +31,6 @@ class CodingSet {
     for (Coding c : cs) add(c);
   }
   constexpr void add(Coding c) { bits_ |= bit(c); }
-  constexpr void remove(Coding c) { bits_ &= std::uint8_t(~bit(c)); }
-  constexpr CodingSet operator|(CodingSet o) const {
-    CodingSet r;
-    r.bits_ = std::uint8_t(bits_ | o.bits_);
-    return r;
-  }
   constexpr bool has(Coding c) const { return (bits_ & bit(c)) != 0; }
   constexpr bool empty() const { return bits_ == 0; }
 

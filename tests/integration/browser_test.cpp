@@ -27,6 +27,7 @@
 #include <sstream>
 
 #include "support/http_client.hpp"
+#include "support/node.hpp"
 #include "support/process.hpp"
 
 using namespace httpfs::test;
@@ -37,29 +38,11 @@ namespace {
 
 constexpr const char* kChromium = "/usr/bin/chromium";
 
-// tests/integration, from this source file's path. Meson compiles it by a path relative to the
-// build directory, which is $HTTPFS_BIN_DIR (else ./build).
 fs::path integration_dir() {
-  fs::path source = __FILE__;
-  if (source.is_relative()) {
-    const char* bin = std::getenv("HTTPFS_BIN_DIR");
-    source = fs::path(bin != nullptr && *bin != '\0' ? bin : "build") / source;
-  }
-  return fs::absolute(source).lexically_normal().parent_path();
+  return source_dir(__FILE__);
 }
-
-// Where scripts/lib.sh installs the npm packages: $HTTPFS_NPM_DIR, else tests/integration/tus.
 fs::path npm_dir() {
-  if (const char* d = std::getenv("HTTPFS_NPM_DIR"); d != nullptr && *d != '\0') return d;
-  return integration_dir() / "tus";
-}
-
-std::optional<std::string> find_node() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && ::access((dir + "/node").c_str(), X_OK) == 0) return dir + "/node";
-  return std::nullopt;
+  return httpfs::test::npm_dir(integration_dir());
 }
 
 bool contains(std::string_view hay, std::string_view needle) {

@@ -21,8 +21,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -32,6 +32,7 @@
 
 #include "support/cutting_proxy.hpp"
 #include "support/http_client.hpp"
+#include "support/node.hpp"
 #include "support/process.hpp"
 
 using namespace httpfs::test;
@@ -42,9 +43,9 @@ namespace {
 
 constexpr const char* kChromium = "/usr/bin/chromium";
 constexpr std::uint64_t MiB = 1 << 20;
-constexpr std::uint64_t kBigUpload = 200 * MiB;  // through the file chooser
-constexpr std::uint64_t kCutUpload = 100 * MiB;  // through the proxy that cuts once
-constexpr std::uint64_t kCutAt = 40 * MiB;       // bytes from the browser on one connection
+constexpr std::uint64_t kBigUpload = 200 * MiB;        // through the file chooser
+constexpr std::uint64_t kCutUpload = 100 * MiB;        // through the proxy that cuts once
+constexpr std::uint64_t kCutAt = 40 * MiB;             // bytes from the browser on one connection
 constexpr std::uint64_t kDropSize = 10 * 1000 * 1000;  // > 8 MiB: a resumable upload
 constexpr unsigned kDropSeed = 7;
 constexpr int kMany = 100000;  // empty files f1 ... f100000 in many/ (no zero padding: natural
@@ -57,29 +58,11 @@ const std::string kCafe = "na\xc3\xafve caf\xc3\xa9.txt";  // naïve café.txt
 const std::string kLong =
     "a-very-long-name-without-any-space-that-must-not-widen-the-page-0123456789abcdefghij.txt";
 
-// tests/integration, from this source file's path. Meson compiles it by a path relative to the
-// build directory, which is $HTTPFS_BIN_DIR (else ./build).
 fs::path integration_dir() {
-  fs::path source = __FILE__;
-  if (source.is_relative()) {
-    const char* bin = std::getenv("HTTPFS_BIN_DIR");
-    source = fs::path(bin != nullptr && *bin != '\0' ? bin : "build") / source;
-  }
-  return fs::absolute(source).lexically_normal().parent_path();
+  return source_dir(__FILE__);
 }
-
-// Where scripts/lib.sh installs the npm packages: $HTTPFS_NPM_DIR, else tests/integration/tus.
 fs::path npm_dir() {
-  if (const char* d = std::getenv("HTTPFS_NPM_DIR"); d != nullptr && *d != '\0') return d;
-  return integration_dir() / "tus";
-}
-
-std::optional<std::string> find_node() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && ::access((dir + "/node").c_str(), X_OK) == 0) return dir + "/node";
-  return std::nullopt;
+  return httpfs::test::npm_dir(integration_dir());
 }
 
 bool contains(std::string_view hay, std::string_view needle) {
@@ -94,7 +77,8 @@ void set_mtime(const std::string& path, std::time_t sec) {
 // The bytes page.cjs makes in the page for a dropped file of `size` and `seed`.
 std::string pattern(std::size_t size, unsigned seed) {
   std::string s(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) s[i] = static_cast<char>((i * 31 + (i >> 11) + seed) & 255);
+  for (std::size_t i = 0; i < size; ++i)
+    s[i] = static_cast<char>((i * 31 + (i >> 11) + seed) & 255);
   return s;
 }
 
@@ -192,7 +176,8 @@ void make_trees(const TempDir& root, const TempDir& src) {
   const auto start = std::chrono::steady_clock::now();
   make_many(root / "many");
   MESSAGE(kMany << " empty files made in "
-                << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s");
+                << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+                << " s");
   random_file(src / "big.bin", kBigUpload);
   random_file(src / "cut.bin", kCutUpload);
 }
@@ -218,36 +203,71 @@ void run_chromium(Judged& j) {
   json spec = {{"scenarios", json::array()}};
   auto& sc = spec["scenarios"];
   sc.push_back({{"name", "browse"}, {"kind", "browse"}, {"url", server.url("/browse/")}});
-  sc.push_back({{"name", "upload"}, {"kind", "upload"}, {"url", server.url("/up/")},
-                {"file", src / "big.bin"}, {"fileName", "big.bin"}, {"waitMs", wait_ms}});
-  sc.push_back({{"name", "resume"}, {"kind", "resume"}, {"url", via_proxy + "/resume/"},
-                {"file", src / "cut.bin"}, {"fileName", "cut.bin"}, {"waitMs", wait_ms}});
-  sc.push_back({{"name", "ops"}, {"kind", "ops"}, {"url", server.url("/ops/")},
-                {"make", "made \xc3\xbc"}, {"rename", {"before", "after \xc3\xa9"}},
-                {"remove", "old stuff"}});
-  sc.push_back({{"name", "drop"}, {"kind", "drop"}, {"url", server.url("/drop/")},
-                {"files", {{{"name", "dropped \xc3\xbc.txt"}, {"text", "dropped text\n"}},
-                           {{"name", "dropped.bin"}, {"size", kDropSize}, {"seed", kDropSeed}}}},
+  sc.push_back({{"name", "upload"},
+                {"kind", "upload"},
+                {"url", server.url("/up/")},
+                {"file", src / "big.bin"},
+                {"fileName", "big.bin"},
                 {"waitMs", wait_ms}});
-  sc.push_back({{"name", "zip"}, {"kind", "zip"}, {"url", server.url("/browse/")},
+  sc.push_back({{"name", "resume"},
+                {"kind", "resume"},
+                {"url", via_proxy + "/resume/"},
+                {"file", src / "cut.bin"},
+                {"fileName", "cut.bin"},
+                {"waitMs", wait_ms}});
+  sc.push_back({{"name", "ops"},
+                {"kind", "ops"},
+                {"url", server.url("/ops/")},
+                {"make", "made \xc3\xbc"},
+                {"rename", {"before", "after \xc3\xa9"}},
+                {"remove", "old stuff"}});
+  sc.push_back({{"name", "drop"},
+                {"kind", "drop"},
+                {"url", server.url("/drop/")},
+                {"files",
+                 {{{"name", "dropped \xc3\xbc.txt"}, {"text", "dropped text\n"}},
+                  {{"name", "dropped.bin"}, {"size", kDropSize}, {"seed", kDropSeed}}}},
+                {"waitMs", wait_ms}});
+  sc.push_back({{"name", "zip"},
+                {"kind", "zip"},
+                {"url", server.url("/browse/")},
                 {"out", src / "browse.zip"}});
-  sc.push_back({{"name", "readonly"}, {"kind", "readonly"}, {"url", read_only.url("/browse/")},
-                {"file", "file2.txt"}, {"dropName", "not-uploaded.txt"}});
-  sc.push_back({{"name", "auth"}, {"kind", "auth"}, {"url", auth.url("/auth/")},
-                {"fileName", "signed in \xc3\xbc.txt"}, {"text", "after signing in\n"},
-                {"user", "u"}, {"password", "p"}, {"waitMs", wait_ms}});
-  sc.push_back({{"name", "auth-wrong"}, {"kind", "auth"}, {"url", auth.url("/auth/")},
-                {"fileName", "second try.txt"}, {"text", "after a wrong password\n"},
-                {"user", "u"}, {"password", "p"}, {"wrong", "not-p"}, {"waitMs", 10000},
+  sc.push_back({{"name", "readonly"},
+                {"kind", "readonly"},
+                {"url", read_only.url("/browse/")},
+                {"file", "file2.txt"},
+                {"dropName", "not-uploaded.txt"}});
+  sc.push_back({{"name", "auth"},
+                {"kind", "auth"},
+                {"url", auth.url("/auth/")},
+                {"fileName", "signed in \xc3\xbc.txt"},
+                {"text", "after signing in\n"},
+                {"user", "u"},
+                {"password", "p"},
+                {"waitMs", wait_ms}});
+  sc.push_back({{"name", "auth-wrong"},
+                {"kind", "auth"},
+                {"url", auth.url("/auth/")},
+                {"fileName", "second try.txt"},
+                {"text", "after a wrong password\n"},
+                {"user", "u"},
+                {"password", "p"},
+                {"wrong", "not-p"},
+                {"waitMs", 10000},
                 {"stepMs", 5000}});
-  sc.push_back({{"name", "many"}, {"kind", "many"}, {"url", server.url("/many/")},
-                {"last", "f" + std::to_string(kMany)}, {"filter", "f9999"}, {"stepMs", 30000}});
+  sc.push_back({{"name", "many"},
+                {"kind", "many"},
+                {"url", server.url("/many/")},
+                {"last", "f" + std::to_string(kMany)},
+                {"filter", "f9999"},
+                {"stepMs", 30000}});
   write_file(src / "spec.json", spec.dump());
 
   const auto start = std::chrono::steady_clock::now();
-  const RunResult r = run({node, script, "--timeout-ms", "270000", src / "spec.json", src / "out.json"},
-                          std::chrono::seconds(280), std::nullopt,
-                          {"NODE_PATH=" + (npm_dir() / "node_modules").string()});
+  const RunResult r =
+      run({node, script, "--timeout-ms", "270000", src / "spec.json", src / "out.json"},
+          std::chrono::seconds(280), std::nullopt,
+          {"NODE_PATH=" + (npm_dir() / "node_modules").string()});
   j.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   MESSAGE("Chromium ran " << sc.size() << " scenarios in " << j.seconds << " s:\n" << r.out);
   REQUIRE_MESSAGE(r.status == 0, "page.cjs exit status " << r.status << "\nstdout: " << r.out
@@ -289,7 +309,8 @@ const json& scenario(const Judged& j, const std::string& name, Allowed allowed) 
   CAPTURE(name);
   const json& s = j.scenario(name);
   REQUIRE_MESSAGE(s.is_object(), "no report for " << name);
-  REQUIRE_MESSAGE(s["error"] == "", name << " failed in the page: " << s["error"].get<std::string>());
+  REQUIRE_MESSAGE(s["error"] == "",
+                  name << " failed in the page: " << s["error"].get<std::string>());
   for (const json& line : s["console"]) {
     const std::string text = line.get<std::string>();
     CHECK_MESSAGE(allowed(text), "console error: " << text);
@@ -315,8 +336,8 @@ TEST_CASE("page: hostile and non-ASCII names are listed as text, in natural orde
   if (j == nullptr) return;
   const json& s = scenario(*j, "browse");
   // Folders first, then names in natural order (file2 before file10), all shown as text.
-  const std::vector<std::string> by_name = {"empty", "sub",        kSvg, kImg, kLong,
-                                            "file2.txt", "file10.txt", kCafe};
+  const std::vector<std::string> by_name = {"empty", "sub",       kSvg,         kImg,
+                                            kLong,   "file2.txt", "file10.txt", kCafe};
   CHECK(listed_names(s["listed"]) == by_name);
   CHECK(s["listed"][0]["dir"] == true);
   CHECK(s["listed"][1]["dir"] == true);
@@ -336,12 +357,14 @@ TEST_CASE("page: the column headers sort by size and date, and the URL says so")
   if (j == nullptr) return;
   const json& s = scenario(*j, "browse");
   // Size: largest first on the first click, folders still first.
-  CHECK(strings(s["bySize"]["names"]) ==
-        std::vector<std::string>{"empty", "sub", kImg, kSvg, kCafe, "file2.txt", "file10.txt", kLong});
+  CHECK(strings(s["bySize"]["names"]) == std::vector<std::string>{"empty", "sub", kImg, kSvg, kCafe,
+                                                                  "file2.txt", "file10.txt",
+                                                                  kLong});
   CHECK(s["bySize"]["search"] == "?sort=size&order=desc");
   // A second click: smallest first.
-  CHECK(strings(s["bySizeAgain"]["names"]) ==
-        std::vector<std::string>{"empty", "sub", kLong, "file10.txt", "file2.txt", kCafe, kSvg, kImg});
+  CHECK(strings(s["bySizeAgain"]["names"]) == std::vector<std::string>{"empty", "sub", kLong,
+                                                                       "file10.txt", "file2.txt",
+                                                                       kCafe, kSvg, kImg});
   CHECK(s["bySizeAgain"]["search"] == "?sort=size");
   // Modified: newest first.
   const std::vector<std::string> by_date = {"empty", "sub",       "file10.txt", kCafe,
@@ -461,9 +484,8 @@ TEST_CASE("page: Download > This folder as ZIP gives the folder's tree") {
   std::istringstream lines(j->zip_names);
   for (std::string line; std::getline(lines, line);) got.push_back(line);
   std::sort(got.begin(), got.end());
-  std::vector<std::string> want = {kSvg,        kImg,           kLong,   "empty/",
-                                   "file10.txt", "file2.txt",   kCafe,   "sub/",
-                                   "sub/inner.txt"};
+  std::vector<std::string> want = {kSvg,        kImg,  kLong,  "empty/",       "file10.txt",
+                                   "file2.txt", kCafe, "sub/", "sub/inner.txt"};
   std::sort(want.begin(), want.end());
   CHECK(got == want);
 }
@@ -492,7 +514,8 @@ TEST_CASE("page: --auth asks for a user and password, again when wrong, then upl
   const Judged* j = judged_or_skip();
   if (j == nullptr) return;
   // The wrong password's 401 is the one console error expected.
-  const json& s = scenario(*j, "auth", [](const std::string& text) { return contains(text, "401"); });
+  const json& s =
+      scenario(*j, "auth", [](const std::string& text) { return contains(text, "401"); });
   CHECK(s["dataAuth"] == "writes");
   CHECK(contains(s["firstMessage"].get<std::string>(), "needs a user name and password"));
   CHECK(contains(s["status"].get<std::string>(), "done"));
@@ -507,7 +530,8 @@ TEST_CASE("page: --auth asks for a user and password, again when wrong, then upl
 TEST_CASE("page: --auth with a wrong password asks again, saying so") {
   const Judged* j = judged_or_skip();
   if (j == nullptr) return;
-  const json& s = scenario(*j, "auth-wrong", [](const std::string& text) { return contains(text, "401"); });
+  const json& s =
+      scenario(*j, "auth-wrong", [](const std::string& text) { return contains(text, "401"); });
   INFO("responses: " << s["responses"].dump());
   CHECK(contains(s["secondMessage"].get<std::string>(), "not accepted"));
   CHECK(read_file(*j->root / "auth/second try.txt") == "after a wrong password\n");
@@ -517,9 +541,10 @@ TEST_CASE("page: a folder of 100 000 files is listed whole, with few rows in the
   const Judged* j = judged_or_skip();
   if (j == nullptr) return;
   const json& s = scenario(*j, "many");
-  MESSAGE("the page listed " << kMany << " files in " << s["loadMs"].get<int>() << " ms; rows in the DOM: "
-                             << s["domRows"] << " at the top, " << s["domRowsAfterEnd"] << " at the end, "
-                             << s["domRowsFiltered"] << " filtered");
+  MESSAGE("the page listed " << kMany << " files in " << s["loadMs"].get<int>()
+                             << " ms; rows in the DOM: " << s["domRows"] << " at the top, "
+                             << s["domRowsAfterEnd"] << " at the end, " << s["domRowsFiltered"]
+                             << " filtered");
   CHECK(s["count"] == "100,000 files (0 B)");
   // The grid's rows for assistive technology: the header, "..", and every file.
   CHECK(s["rowCount"] == std::to_string(kMany + 2));

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "support/http_client.hpp"
+#include "support/node.hpp"
 #include "support/vectors.hpp"
 #include "support/wait.hpp"
 
@@ -29,20 +30,7 @@ namespace {
 // a path relative to the build directory, which is $HTTPFS_BIN_DIR (else ./build).
 fs::path tus_dir() {
   if (const char* d = std::getenv("HTTPFS_TUS_DIR"); d != nullptr && *d != '\0') return d;
-  fs::path source = __FILE__;
-  if (source.is_relative()) {
-    const char* bin = std::getenv("HTTPFS_BIN_DIR");
-    source = fs::path(bin != nullptr && *bin != '\0' ? bin : "build") / source;
-  }
-  return fs::absolute(source).lexically_normal().parent_path() / "tus";
-}
-
-std::optional<std::string> find_node() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');)
-    if (!dir.empty() && ::access((dir + "/node").c_str(), X_OK) == 0) return dir + "/node";
-  return std::nullopt;
+  return source_dir(__FILE__) / "tus";
 }
 
 struct Tus {
