@@ -82,6 +82,14 @@ void OutputQueue::add_file(int fd, std::uint64_t offset, std::uint64_t length, b
   ++deferred_;
 }
 
+void OutputQueue::add_file(int fd, std::uint64_t offset, std::uint64_t length,
+                           std::shared_ptr<const void> keep) {
+  if (length == 0) return;
+  pieces_.push_back(
+      Piece{Kind::File, false, false, fd, offset, length, nullptr, std::move(keep), {}});
+  ++deferred_;
+}
+
 void OutputQueue::add_generator(std::unique_ptr<Generator> generator) {
   auto g = std::make_shared<Generated>();
   g->generator = std::move(generator);

@@ -67,6 +67,10 @@ class OutputQueue {
   void append(std::string_view bytes);
   void add_external(const char* data, std::size_t len, std::shared_ptr<const void> keep);
   void add_file(int fd, std::uint64_t offset, std::uint64_t length, bool owns_fd);
+  // A range of a descriptor that `keep` holds open until the piece is sent or dropped (an
+  // HTTP/2 DATA frame's payload, whose stream may end before its frames leave).
+  void add_file(int fd, std::uint64_t offset, std::uint64_t length,
+                std::shared_ptr<const void> keep);
   void add_generator(std::unique_ptr<Generator> generator);
   void end_response();  // the piece added last ends a response
 

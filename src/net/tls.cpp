@@ -25,6 +25,8 @@ constexpr std::size_t kBatch = 256 * 1024;
 // Short pieces (pipelined responses) are gathered up to one full record.
 constexpr std::size_t kRecord = 16 * 1024;
 constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+// The server's preference: h2 first (RFC 9113 3.2), then http/1.1.
+constexpr unsigned char kAlpnH2[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 // ---- the memory BIO: OpenSSL reads TlsStream::input() and appends to TlsStream::output()
 
@@ -192,12 +194,15 @@ int verify_callback(int ok, X509_STORE_CTX* store) {
   return 0;
 }
 
+// `arg` is non-null when h2 is offered.
 int alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
+                unsigned int inlen, void* arg) {
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kAlpn, sizeof kAlpn, in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_NOACK;  // no http/1.1 on offer: go on without ALPN
+  const bool h2 = arg != nullptr;
+  if (SSL_select_next_proto(&selected, outlen, h2 ? kAlpnH2 : kAlpn,
+                            h2 ? sizeof kAlpnH2 : sizeof kAlpn, in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;  // nothing we speak on offer: go on without ALPN
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
 }
@@ -215,7 +220,8 @@ TlsContext::~TlsContext() {
 }
 
 std::unique_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
-                                               const std::string& key_file, std::string& error) {
+                                               const std::string& key_file, bool offer_h2,
+                                               std::string& error) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) {
@@ -245,7 +251,9 @@ std::unique_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
     error = "the TLS key '" + key_file + "' does not match the certificate '" + cert_file + "'";
     return nullptr;
   }
-  SSL_CTX_set_alpn_select_cb(ctx, alpn_select, nullptr);
+  // Any non-null pointer says "offer h2"; the callback only tests it.
+  SSL_CTX_set_alpn_select_cb(ctx, alpn_select,
+                             offer_h2 ? const_cast<unsigned char*>(kAlpnH2) : nullptr);
   static const unsigned char kSessionContext[] = "httpfs";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   return out;
@@ -315,6 +323,13 @@ TlsStream::~TlsStream() {
 
 bool TlsStream::handshake_done() const noexcept {
   return SSL_is_init_finished(ssl_) == 1;
+}
+
+std::string_view TlsStream::alpn() const noexcept {
+  const unsigned char* p = nullptr;
+  unsigned int n = 0;
+  SSL_get0_alpn_selected(ssl_, &p, &n);
+  return {reinterpret_cast<const char*>(p), n};
 }
 
 bool TlsStream::has_buffered_input() const noexcept {

@@ -36,10 +36,12 @@ bool tls_available() noexcept;
 
 class TlsContext {
  public:
-  // A server's certificate chain (PEM, leaf first) and private key. ALPN: http/1.1.
-  // nullptr and `error` set when they cannot be loaded or do not match.
+  // A server's certificate chain (PEM, leaf first) and private key. ALPN: h2 (when
+  // `offer_h2`) before http/1.1. nullptr and `error` set when they cannot be loaded or do
+  // not match.
   static std::unique_ptr<TlsContext> server(const std::string& cert_file,
-                                            const std::string& key_file, std::string& error);
+                                            const std::string& key_file, bool offer_h2,
+                                            std::string& error);
   // A client's trust: the system store (/etc/ssl/certs), or only `cacert` when given;
   // `verify` false accepts any certificate (-k).
   static std::unique_ptr<TlsContext> client(bool verify, const std::string& cacert,
@@ -98,6 +100,8 @@ class TlsStream {
   // Bytes that can be read without the socket becoming readable again.
   bool has_buffered_input() const noexcept;
   bool handshake_done() const noexcept;
+  // After the handshake: the protocol ALPN chose (RFC 7301), empty when none.
+  std::string_view alpn() const noexcept;
   // The end of the stream was a close_notify, not a bare TCP close (which could be a
   // truncation by an attacker).
   bool clean_close() const noexcept { return clean_close_; }

@@ -16,7 +16,7 @@ bool tls_available() noexcept {
 
 TlsContext::~TlsContext() = default;
 
-std::unique_ptr<TlsContext> TlsContext::server(const std::string&, const std::string&,
+std::unique_ptr<TlsContext> TlsContext::server(const std::string&, const std::string&, bool,
                                                std::string& error) {
   error = kNoTls;
   return nullptr;
@@ -51,6 +51,9 @@ bool TlsStream::has_buffered_input() const noexcept {
 }
 bool TlsStream::handshake_done() const noexcept {
   return false;
+}
+std::string_view TlsStream::alpn() const noexcept {
+  return {};
 }
 std::string TlsStream::description() const {
   return {};

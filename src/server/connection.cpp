@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cerrno>
+#include <utility>
 
 #include "http/parse_error.hpp"
 #include "http/status.hpp"
@@ -66,6 +67,8 @@ void Connection::on_stream_ready(int events) {
       return handle_finishing();
     case State::Lingering:
       return handle_lingering();
+    case State::Http2:
+      return handle_http2(events);
     case State::Closing:
       return;
   }
@@ -103,6 +106,7 @@ void Connection::handle_idle() {
   // anything, is for advance() to say: a request answered at once never needs polling.
   if (!server_.on_clock(timeout_node, Timeout::Head))
     server_.start_clock(timeout_node, Timeout::Head);
+  if (switch_protocol()) return;
   advance();
 }
 
@@ -115,6 +119,7 @@ void Connection::handle_reading_head() {
       return close_now();
     case Read::Nothing:
     case Read::Bytes:
+      if (switch_protocol()) return;
       return advance();
   }
 }
@@ -189,6 +194,32 @@ void Connection::handle_lingering() {
   close_now();
 }
 
+void Connection::handle_http2(int events) {
+  assert(state_ == State::Http2);
+  h2_->on_ready(events);
+}
+
+bool Connection::switch_protocol() {
+  if (requests_ != 0 || !server_.options().http2) return false;
+  const net::TlsStream* tls = stream_.tls();
+  const Preface p = tls != nullptr ? (tls->alpn() == "h2" ? Preface::Yes : Preface::No)
+                                   : h2_preface(in_->in.view());
+  if (p == Preface::No) return false;
+  if (p == Preface::Maybe) {  // the first bytes of the preface: wait for the rest
+    enter(State::ReadingHead);
+    return true;
+  }
+  enter(State::Http2);
+  H2Session::Owner& owner = *this;
+  h2_ = std::make_unique<H2Session>(server_, stream_, peer_, timeout_node, owner);
+  h2_->start(std::exchange(in_, nullptr));
+  return true;
+}
+
+void Connection::on_session_end(bool linger) {
+  end_connection(linger);
+}
+
 void Connection::enter(State s) {
   state_ = s;
   bool polled = true;
@@ -228,6 +259,8 @@ void Connection::enter(State s) {
     case State::Lingering:
       server_.start_clock(timeout_node, Timeout::Linger);
       polled = stream_.want(true, false);
+      break;
+    case State::Http2:  // the session sets the clock and the poll interest from here on
       break;
     case State::Closing:
       HTTPFS_DEBUG("{}: closed after {} request(s)", peer_.host(), requests_);
@@ -426,6 +459,8 @@ void Connection::on_timeout() {
     case State::Finishing:
       HTTPFS_DEBUG("{}: peer stopped reading", peer_.host());
       return close_now();
+    case State::Http2:
+      return h2_->on_timeout();
     case State::Idle:
     case State::Lingering:
     case State::Closing:
@@ -445,6 +480,8 @@ void Connection::begin_shutdown() {
     case State::Finishing:
     case State::Closing:
       return;
+    case State::Http2:
+      return h2_->begin_shutdown();
   }
 }
 

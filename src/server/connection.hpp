@@ -14,6 +14,7 @@
 //   (send) socket full ──▶ Writing ──sent──▶ (as above)                           │
 //   the last answer (Connection: close) ──▶ Finishing ──sent──▶ Lingering ──▶ Closing
 //   any state ──error, timeout, peer gone──▶ Closing
+//   Idle/ReadingHead, first bytes "PRI * HTTP/2.0" or ALPN h2 ──▶ Http2 (server/h2_session.hpp)
 //
 // Each state has one handler, which asserts it is in its state and decides the next one;
 // enter() is the only writer of the state and sets the clock and the poll interest that go
@@ -30,10 +31,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "net/address.hpp"
 #include "net/stream.hpp"
+#include "server/h2_session.hpp"
 #include "server/handler.hpp"
 #include "server/http1_pipeline.hpp"
 #include "server/pending_job.hpp"
@@ -45,7 +48,8 @@ class Server;
 
 class Connection final : private net::Stream::Owner,
                          private PendingJob::Owner,
-                         private BodyControl {
+                         private BodyControl,
+                         private H2Session::Owner {
  public:
   // Takes the accepted socket and answers what it already holds.
   static Connection* create(Server& server, int fd, const net::SocketAddress& peer);
@@ -68,6 +72,7 @@ class Connection final : private net::Stream::Owner,
     Committing,   // a Job finishes the request on the worker pool; nothing is read
     Finishing,    // the last answer is being sent; nothing more is read
     Lingering,    // done; reading and dropping what the client still sends
+    Http2,        // the connection speaks HTTP/2: its H2Session drives it from here on
     Closing,      // closed, waiting for the close callback
   };
   using Next = Http1Pipeline::Next;
@@ -91,7 +96,12 @@ class Connection final : private net::Stream::Owner,
   void handle_committing(int events);
   void handle_finishing();
   void handle_lingering();
+  void handle_http2(int events);
   void enter(State s);
+  // Before the first request: whether the connection speaks HTTP/2 (ALPN h2, or the h2c
+  // preface); hands it to an H2Session when it does. False: HTTP/1 goes on.
+  bool switch_protocol();
+  void on_session_end(bool linger) override;
 
   Http1Pipeline pipeline() { return {server_, *in_, peer_, *this, *this, requests_}; }
   // BodyControl: the body's sink wants its request ended (on the next loop turn).
@@ -118,6 +128,8 @@ class Connection final : private net::Stream::Owner,
   std::uint32_t linger_bytes_ = 0;
   std::uint32_t requests_ = 0;  // answered on this connection, for the debug log
   bool end_requested_ = false;  // the body's sink asked for the request to end (end_soon)
+  // In the Http2 state. Last: it uses the stream and the peer until it is destroyed.
+  std::unique_ptr<H2Session> h2_;
 };
 
 }  // namespace httpfs::server

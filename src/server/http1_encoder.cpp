@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <string_view>
 
-#include "server/cross_site.hpp"
+#include "server/common_fields.hpp"
 
 namespace httpfs::server {
 
@@ -61,7 +61,6 @@ class StreamedBody final : public net::OutputQueue::Generator {
 
 // Largest response head this server writes; what does not fit is a bug, answered with 500.
 constexpr std::size_t kHeadCapacity = 8192;
-constexpr std::string_view kServer = "httpfs/" HTTPFS_VERSION;
 
 }  // namespace
 
@@ -80,14 +79,9 @@ void Http1Encoder::begin(int status) {
   head_ = out_.reserve(kHeadCapacity);
   writer_.emplace(head_, kHeadCapacity);
   writer_->status_line(status);
-  writer_->header("Date", ctx_.date);
-  writer_->header("Server", kServer);
-  if (!ctx_.cors_origin.empty()) {
-    writer_->header("Access-Control-Allow-Origin", ctx_.cors_origin);
-    writer_->header("Access-Control-Allow-Credentials", "true");
-    writer_->header("Access-Control-Expose-Headers", kCorsExposed);
-    writer_->header("Vary", "Origin");
-  }
+  common_fields(ctx_.date, ctx_.cors_origin, [&](std::string_view name, std::string_view value) {
+    writer_->header(name, value);
+  });
 }
 
 void Http1Encoder::field(std::string_view name, std::string_view value) {
@@ -110,7 +104,7 @@ int Http1Encoder::end_head(int status, std::uint64_t content_length, bool has_co
     http::ResponseHeadWriter w(head_, kHeadCapacity);
     w.status_line(500);
     w.header("Date", ctx_.date);
-    w.header("Server", kServer);
+    w.header("Server", kServerName);
     w.header("Content-Length", std::uint64_t{0});
     w.header("Connection", "close");
     n = w.finish();

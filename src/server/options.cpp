@@ -64,6 +64,15 @@ std::uint64_t parse_size(std::string_view opt, std::string_view v) {
   return n * mult;
 }
 
+// An HTTP/2 flow-control window: 1 byte to 2^31 - 1 (RFC 9113 6.9.1).
+std::uint32_t parse_window(std::string_view opt, std::string_view v) {
+  const std::uint64_t n = parse_size(opt, v);
+  if (n == 0 || n > 0x7fffffff)
+    throw UsageError(std::string(opt) + ": expected 1 to 2147483647 bytes, got '" + std::string(v) +
+                     "'");
+  return static_cast<std::uint32_t>(n);
+}
+
 // Seconds, possibly fractional ("0.5"), to milliseconds.
 std::uint64_t parse_seconds(std::string_view opt, std::string_view v) {
   double d = 0;
@@ -89,7 +98,7 @@ std::string help_text() {
   };
   return std::string(
              "Usage: httpfs [PORT] [options]\n"
-             "Serve a directory over HTTP/1.1.\n"
+             "Serve a directory over HTTP/1.1 and HTTP/2.\n"
              "\n"
              "  -p, --port PORT           port to listen on; 0 picks a free one (default ") +
          std::to_string(d.port) + ")\n" +
@@ -111,6 +120,19 @@ std::string help_text() {
          std::to_string(d.cache_bytes >> 20) + "M)\n" +
          "      --cache-file-max SIZE largest file the cache holds (default " +
          std::to_string(d.cache_file_max >> 10) + "K)\n" +
+         "\n"
+         "HTTP/2 (h2 by ALPN over TLS; h2c by prior knowledge on plain connections):\n"
+         "      --http2 on|off        speak HTTP/2 as well as HTTP/1.1 (default on)\n"
+         "      --http2-max-streams N concurrent streams per connection; more are refused\n"
+         "                            with REFUSED_STREAM (default " +
+         std::to_string(d.http2_max_streams) + ")\n" +
+         "      --http2-window SIZE   flow-control window of each stream: what a client may\n"
+         "                            send ahead of the server reading it (default " +
+         std::to_string(d.http2_window >> 10) + "K)\n" +
+         "      --http2-conn-window SIZE  ... of a whole connection (default " +
+         std::to_string(d.http2_conn_window >> 20) + "M)\n" +
+         "                            --max-head and --max-headers bound a header list, as\n"
+         "                            for HTTP/1.1\n"
          "\n"
          "Compression (when the request's Accept-Encoding allows it):\n"
          "      --compress on|off     zstd or gzip on the fly for listings and text, JSON,\n"
@@ -264,6 +286,14 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--max-archive-entries",
        [&](auto opt, auto v) { o.max_archive_entries = parse_count(opt, v, 100000000); }},
       {"--compress", [&](auto opt, auto v) { o.compress = parse_on_off(opt, v); }},
+      {"--http2", [&](auto opt, auto v) { o.http2 = parse_on_off(opt, v); }},
+      {"--http2-max-streams",
+       [&](auto opt, auto v) {
+         o.http2_max_streams = static_cast<std::uint32_t>(parse_count(opt, v, 100000));
+       }},
+      {"--http2-window", [&](auto opt, auto v) { o.http2_window = parse_window(opt, v); }},
+      {"--http2-conn-window",
+       [&](auto opt, auto v) { o.http2_conn_window = parse_window(opt, v); }},
       {"--compress-level",
        [&](auto opt, auto v) {
          o.compress_level = static_cast<int>(parse_count(opt, v, 9));
@@ -339,6 +369,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   if (o.max_head < o.max_request_line)
     throw UsageError("--max-head must be at least --max-request-line");
   if (o.max_pipelined == 0) throw UsageError("--max-pipelined must be at least 1");
+  if (o.http2_max_streams == 0) throw UsageError("--http2-max-streams must be at least 1");
   if (o.tls_cert.empty() != o.tls_key.empty())
     throw UsageError(o.tls_cert.empty() ? "--tls-key needs --tls-cert"
                                         : "--tls-cert needs --tls-key");

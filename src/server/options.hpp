@@ -19,6 +19,12 @@ struct ServerOptions {
   std::string tls_cert;  // PEM certificate chain, leaf first
   std::string tls_key;   // PEM private key
 
+  // HTTP/2 (RFC 9113): h2 by ALPN over TLS, h2c by prior knowledge on plain connections
+  bool http2 = true;
+  std::uint32_t http2_max_streams = 100;        // concurrent streams per connection
+  std::uint32_t http2_window = 1u << 20;        // initial flow-control window of a stream
+  std::uint32_t http2_conn_window = 16u << 20;  // ... of a connection (all its streams)
+
   // what is served
   bool show_hidden = false;      // list and serve dotfiles (".well-known" is always served)
   bool listing = true;           // directory listings (off: 403)

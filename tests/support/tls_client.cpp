@@ -22,13 +22,20 @@ std::string ssl_error() {
 
 }  // namespace
 
-TlsClient::TlsClient(int port, const std::string& ca_file) {
+TlsClient::TlsClient(int port, const std::string& ca_file, const std::string& alpn) {
   ctx_ = SSL_CTX_new(TLS_client_method());
   if (SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1)
     throw std::runtime_error("cannot load " + ca_file + ": " + ssl_error());
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-  static const unsigned char kAlpn[] = "\x02h2\x08http/1.1";
-  SSL_CTX_set_alpn_protos(ctx_, kAlpn, sizeof kAlpn - 1);
+  std::string wire;  // RFC 7301 3.1: each name after its length
+  for (std::size_t at = 0; at <= alpn.size();) {
+    const std::size_t end = std::min(alpn.find(',', at), alpn.size());
+    wire += static_cast<char>(end - at);
+    wire += alpn.substr(at, end - at);
+    at = end + 1;
+  }
+  SSL_CTX_set_alpn_protos(ctx_, reinterpret_cast<const unsigned char*>(wire.data()),
+                          static_cast<unsigned>(wire.size()));
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;

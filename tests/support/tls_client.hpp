@@ -13,8 +13,9 @@ namespace httpfs::test {
 
 class TlsClient {
  public:
-  // Connects to 127.0.0.1:port and completes the handshake; throws std::runtime_error.
-  TlsClient(int port, const std::string& ca_file);
+  // Connects to 127.0.0.1:port and completes the handshake, offering the protocols of
+  // `alpn` (comma-separated, in order); throws std::runtime_error.
+  TlsClient(int port, const std::string& ca_file, const std::string& alpn = "http/1.1");
   ~TlsClient();
   TlsClient(const TlsClient&) = delete;
   TlsClient& operator=(const TlsClient&) = delete;

@@ -93,8 +93,27 @@ TEST_CASE("server command line") {
                                        {"--cors", "a.example"},
                                        {"--cors", "https://a.example/"},
                                        {"--cors", "ftp://a.example"},
-                                       {"--cors", "https://"}})
+                                       {"--cors", "https://"},
+                                       {"--http2", "yes"},
+                                       {"--http2-max-streams", "0"},
+                                       {"--http2-window", "0"},
+                                       {"--http2-window", "2G"},
+                                       {"--http2-conn-window", "4G"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
+  // HTTP/2: on by default, with its limits.
+  const ServerOptions h2 = parse({}).options;
+  CHECK(h2.http2);
+  CHECK(h2.http2_max_streams == 100);
+  CHECK(h2.http2_window == (1u << 20));
+  CHECK(h2.http2_conn_window == (16u << 20));
+  const ServerOptions h2set = parse({"--http2", "off", "--http2-max-streams", "8", "--http2-window",
+                                     "64K", "--http2-conn-window", "2147483647"})
+                                  .options;
+  CHECK_FALSE(h2set.http2);
+  CHECK(h2set.http2_max_streams == 8);
+  CHECK(h2set.http2_window == 65536);
+  CHECK(h2set.http2_conn_window == 2147483647u);
+  CHECK(help_text().find("--http2-max-streams N") != std::string::npos);
   CHECK(help_text().find("--max-pipelined") != std::string::npos);
   CHECK(help_text().find("--upload-expiry") != std::string::npos);
   CHECK(help_text().find("--precompressed on|off") != std::string::npos);
