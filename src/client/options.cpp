@@ -142,6 +142,10 @@ struct Parser {
         flag(), o.resume = true;
       else if (name == "--compressed")
         flag(), o.compressed = true;
+      else if (name == "--http2")
+        flag(), o.http2 = std::max(o.http2, ClientOptions::Http2::Alpn);
+      else if (name == "--http2-prior-knowledge")
+        flag(), o.http2 = ClientOptions::Http2::PriorKnowledge;
       else if (name == "--version")
         flag(), cmd.action = Command::Action::Version;
       else if (name == "--help" || (name == "-h" && !curl_like))
@@ -346,6 +350,10 @@ std::string help_text(const std::string& topic) {
         "      --compressed        ask for a compressed answer (Accept-Encoding: zstd, gzip,\n"
         "                          br) and decode it; Content-Length and Content-Digest are\n"
         "                          of the coded bytes. A resume (-C -) asks for no coding\n"
+        "      --http2             HTTP/2 over TLS when the server offers it by ALPN (else\n"
+        "                          HTTP/1.1); -v says which\n"
+        "      --http2-prior-knowledge  HTTP/2 from the first byte on plain http:// too\n"
+        "                          (standard-input bodies, -T -, go over HTTP/1.1)\n"
         "      --force             replace an existing file (the positional GET refuses)\n"
         "  -L, --location          follow redirects (at most --max-redirs, default 10)\n"
         "  -I, --head              send HEAD and print the response head\n"

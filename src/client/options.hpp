@@ -58,6 +58,9 @@ struct ClientOptions {
   bool force = false;        // --force: replace it anyway
   bool resume = false;       // -C - / --continue: a download's .part file, or an upload
   bool compressed = false;   // --compressed: ask for a content coding and decode it
+  // --http2: offer h2 by ALPN over TLS (HTTP/1.1 when the server does not take it);
+  // --http2-prior-knowledge: HTTP/2 on plain connections too, without asking.
+  enum class Http2 : std::uint8_t { Off, Alpn, PriorKnowledge } http2 = Http2::Off;
   ResumableMode resumable = ResumableMode::Auto;
   bool print_head = false;    // -I, and HEAD in the positional and cURL-like forms
   bool print_answer = false;  // print the status line before the body (positional writes)

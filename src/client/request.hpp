@@ -28,6 +28,9 @@ struct RequestSpec {
   std::uint64_t file_size = 0;    // File: the body's length
   int stream_fd = -1;             // Stream (a pipe or terminal): sent chunked until EOF
   bool expect_continue = false;
+  // --http2-prior-knowledge: a plain connection speaks HTTP/2 from its first byte. (Over
+  // TLS, HTTP/2 is what ALPN chose: the TlsContext offers h2 for --http2.)
+  bool h2_prior_knowledge = false;
   bool verbose = false;  // print both heads on stderr
   double connect_timeout = 10;
   // For https: trust settings, shared by every attempt and redirect. Not owned.

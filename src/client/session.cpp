@@ -45,19 +45,22 @@ int Session::start() {
     std::fprintf(stderr, "httpc: %s: %s\n", o_.url.c_str(), err.c_str());
     return kUsage;
   }
+  spec_.url = *url;
+  spec_.method = o_.method;
+  spec_.headers = o_.headers;
+  spec_.verbose = o_.verbose;
+  spec_.connect_timeout = o_.connect_timeout;
+  if (int code = prepare_body(); code != 0) return code;
+  // A body read from a pipe goes over HTTP/1.1 (chunked): it is not offered HTTP/2.
+  spec_.h2_prior_knowledge =
+      o_.http2 == ClientOptions::Http2::PriorKnowledge && spec_.body != RequestSpec::Body::Stream;
   if (url->scheme == "https") {
     if (std::string why = ensure_tls(); !why.empty()) {
       std::fprintf(stderr, "httpc: %s\n", why.c_str());
       return net::tls_available() ? kLocalFile : kUsage;
     }
   }
-  spec_.url = *url;
-  spec_.method = o_.method;
-  spec_.headers = o_.headers;
-  spec_.verbose = o_.verbose;
-  spec_.connect_timeout = o_.connect_timeout;
   spec_.tls = tls_.get();
-  if (int code = prepare_body(); code != 0) return code;
   if (int code = prepare_output(); code != 0) return code;
 
   retries_left_ = o_.retries;
@@ -160,14 +163,24 @@ int Session::prepare_output() {
   return 0;
 }
 
+std::string Session::status_line(int version_minor, int status, std::string_view reason) const {
+  // As curl prints it: HTTP/2 heads have no reason phrase.
+  if (http2_) return "HTTP/2 " + std::to_string(status);
+  return "HTTP/1." + std::to_string(version_minor) + " " + std::to_string(status) + " " +
+         std::string(reason);
+}
+
 std::string Session::ensure_tls() {
   if (tls_) return {};
   std::string err;
-  tls_ = net::TlsContext::client(!o_.insecure, o_.cacert, err);
+  const bool offer_h2 =
+      o_.http2 != ClientOptions::Http2::Off && spec_.body != RequestSpec::Body::Stream;
+  tls_ = net::TlsContext::client(!o_.insecure, o_.cacert, err, offer_h2);
   return tls_ ? std::string() : err;
 }
 
 void Session::begin_transfer() {
+  http2_ = false;
   ++attempt_;
   writing_ = false;
   first_chunk_ = true;
@@ -210,9 +223,7 @@ int Session::on_head(const http::ResponseHead& h) {
     return 0;  // the body of a redirect is not wanted
   if (o_.print_answer) {
     // The positional form's writes print the answer: its status line, then its body.
-    if (int code = write_stdout("HTTP/1." + std::to_string(h.version_minor) + " " +
-                                std::to_string(h.status) + " " + std::string(h.reason) + "\n");
-        code != 0)
+    if (int code = write_stdout(status_line(h.version_minor, h.status, h.reason) + "\n"); code != 0)
       return code;
   }
   last_modified_.reset();
@@ -413,8 +424,7 @@ void Session::on_body_sent(std::uint64_t n) {
 }
 
 void Session::print_head(const TransferResult& r) {
-  std::string head = "HTTP/1." + std::to_string(r.version_minor) + " " + std::to_string(r.status) +
-                     " " + r.reason + "\r\n";
+  std::string head = status_line(r.version_minor, r.status, r.reason) + "\r\n";
   for (const auto& [n, v] : r.headers) head += n + ": " + v + "\r\n";
   head += "\r\n";
   write_stdout(head);

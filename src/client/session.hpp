@@ -36,6 +36,7 @@ class Session final : public Transfer::Handler {
 
   // Transfer::Handler
   void on_interim(const http::ResponseHead& head) override;
+  void on_http2() override { http2_ = true; }
   int on_head(const http::ResponseHead& head) override;
   int on_body(std::string_view data) override;
   int splice_fd() override;
@@ -64,6 +65,8 @@ class Session final : public Transfer::Handler {
   void print_head(const TransferResult& r);
   // The TLS settings for https URLs, made once. An empty string, or the reason it failed.
   std::string ensure_tls();
+  // "HTTP/1.1 200 OK", or "HTTP/2 200" once the connection speaks HTTP/2.
+  std::string status_line(int version_minor, int status, std::string_view reason) const;
 
   // Resumable uploads (draft-ietf-httpbis-resumable-upload, interop 8): the first request
   // offers resumption; when the server named the upload (104) and the transfer then fails,
@@ -110,6 +113,7 @@ class Session final : public Transfer::Handler {
   // Per attempt.
   bool writing_ = false;  // this answer's body goes to the output
   bool first_chunk_ = true;
+  bool http2_ = false;             // the current transfer's connection speaks HTTP/2
   std::uint64_t resume_from_ = 0;  // bytes of the .part file this attempt asked to continue
   std::unique_ptr<io::Sha256> content_sha_, repr_sha_;
   std::string content_digest_, repr_digest_;

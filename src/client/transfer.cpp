@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "client/h2_exchange.hpp"
 #include "client/options.hpp"
 #include "http/chars.hpp"
 #include "http/parse_error.hpp"
@@ -104,6 +105,7 @@ void Transfer::on_stream_ready(int events) {
   if (state_ == State::AwaitingContinue || state_ == State::Sending) return handle_sending(events);
   if (state_ == State::AwaitingHead || state_ == State::ReceivingBody)
     return handle_receiving(events);
+  if (state_ == State::Http2) return handle_http2(events);
 }
 
 void Transfer::on_stream_error(int status) {
@@ -224,7 +226,7 @@ void Transfer::handle_connecting() {
                  address_text_.c_str(), spec_.url.port);
   if (spec_.url.scheme != "https") {
     uv_timer_stop(&connect_timer_);
-    return start_request();
+    return start_exchange();
   }
   // The connect timer keeps running: it covers the handshake too.
   stream_->start_tls(*spec_.tls, spec_.url.host);
@@ -245,7 +247,34 @@ void Transfer::handle_handshaking() {
   }
   uv_timer_stop(&connect_timer_);
   if (spec_.verbose) std::fprintf(stderr, "* TLS: %s\n", stream_->tls()->description().c_str());
-  start_request();
+  start_exchange();
+}
+
+void Transfer::start_exchange() {
+  const net::TlsStream* tls = stream_->tls();
+  const bool h2 = tls != nullptr ? tls->alpn() == "h2" : spec_.h2_prior_knowledge;
+  if (spec_.verbose && tls != nullptr) {
+    const std::string_view alpn = tls->alpn();
+    std::fprintf(stderr, "* ALPN: %.*s\n", static_cast<int>(alpn.size()),
+                 alpn.empty() ? "none" : alpn.data());
+  }
+  if (!h2) return start_request();
+  handler_.on_http2();
+  h2_ = std::make_unique<H2Exchange>(spec_, handler_, result_, *stream_, in_, out_);
+  enter(State::Http2);
+  H2Exchange::Outcome o = h2_->start();
+  after_h2(o.done, o.exit_code, std::move(o.error));
+}
+
+void Transfer::handle_http2(int events) {
+  assert(state_ == State::Http2);
+  H2Exchange::Outcome o = h2_->step(events);
+  after_h2(o.done, o.exit_code, std::move(o.error));
+}
+
+void Transfer::after_h2(bool done, int exit_code, std::string error) {
+  if (done) return finish(exit_code, std::move(error));
+  if (!stream_->want(true, h2_->wants_write())) finish(kInternal, "cannot poll the socket");
 }
 
 // ---- sending
@@ -549,6 +578,8 @@ void Transfer::enter(State s) {
     case State::ReceivingBody:
       update_interest();
       break;
+    case State::Http2:
+      break;  // the exchange says what it waits for (after_h2)
     case State::Done:
       out_.clear();
       uv_close(reinterpret_cast<uv_handle_t*>(&connect_timer_), &Transfer::on_closed);

@@ -8,6 +8,8 @@
 //                    │ next address                 └─▶ AwaitingContinue ─┘ (100, or 1 s)
 //                    ▼                                   the final head ──▶ ReceivingBody
 //   any state ──the end, an error, cancel()──▶ Done
+//   Connecting (--http2-prior-knowledge) or Handshaking (ALPN h2) ──▶ Http2
+//   (client/h2_exchange.hpp) ──▶ Done
 //
 // The answer is read from the moment the request starts going out: a server may answer
 // (an error, 100 Continue) before the body is sent, and then the rest of the body is not.
@@ -40,6 +42,8 @@
 
 namespace httpfs::client {
 
+class H2Exchange;
+
 struct TransferResult {
   int exit_code = 0;  // 0: a complete answer arrived (whatever its status)
   std::string error;  // one line, when exit_code != 0
@@ -64,6 +68,8 @@ class Transfer final : private net::Stream::Owner {
     // An interim (1xx) answer, e.g. 104 with a resumable upload's URL. Views are valid
     // during the call only.
     virtual void on_interim(const http::ResponseHead&) {}
+    // The connection speaks HTTP/2 (ALPN h2, or prior knowledge); before any head.
+    virtual void on_http2() {}
     // Body bytes; return 0 or an exit code to abort (a local write error).
     virtual int on_body(std::string_view data) = 0;
     // A file the body may be spliced into directly (no hashing, a regular file), or -1.
@@ -90,6 +96,7 @@ class Transfer final : private net::Stream::Owner {
     Sending,           // the body is going out
     AwaitingHead,      // all is sent; the answer has not come
     ReceivingBody,     // the final head came; its body is arriving
+    Http2,             // the connection speaks HTTP/2: an H2Exchange drives the request
     Done,              // finished: handles are closing, then the Handler hears of it
   };
 
@@ -111,11 +118,16 @@ class Transfer final : private net::Stream::Owner {
   void handle_handshaking();
   void handle_sending(int events);
   void handle_receiving(int events);
+  void handle_http2(int events);
   void enter(State s);
 
   void try_next_address();
   void drop_stream();
   void start_request();
+  // HTTP/1.1, or HTTP/2 when ALPN chose h2 or it is known in advance.
+  void start_exchange();
+  // After a step of the HTTP/2 exchange: the end, or what to wait for.
+  void after_h2(bool done, int exit_code, std::string error);
   void send_body();
   void pump_stdin();
   bool flush();
@@ -156,6 +168,7 @@ class Transfer final : private net::Stream::Owner {
   http::ResponseFraming framing_ = http::ResponseFraming::None;  // of the final answer
   net::SplicePipe pipe_;
   TransferResult result_;
+  std::unique_ptr<H2Exchange> h2_;  // in the Http2 state
 };
 
 }  // namespace httpfs::client

@@ -220,8 +220,8 @@ TlsContext::~TlsContext() {
 }
 
 std::unique_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
-                                               const std::string& key_file, bool offer_h2,
-                                               std::string& error) {
+                                               const std::string& key_file, std::string& error,
+                                               bool offer_h2) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) {
@@ -260,7 +260,7 @@ std::unique_ptr<TlsContext> TlsContext::server(const std::string& cert_file,
 }
 
 std::unique_ptr<TlsContext> TlsContext::client(bool verify, const std::string& cacert,
-                                               std::string& error) {
+                                               std::string& error, bool offer_h2) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (ctx == nullptr) {
@@ -269,7 +269,10 @@ std::unique_ptr<TlsContext> TlsContext::client(bool verify, const std::string& c
   }
   std::unique_ptr<TlsContext> out(new TlsContext(ctx, false, verify));
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn);
+  if (offer_h2)
+    SSL_CTX_set_alpn_protos(ctx, kAlpnH2, sizeof kAlpnH2);
+  else
+    SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn);
   if (!verify) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     return out;

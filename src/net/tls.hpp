@@ -40,12 +40,13 @@ class TlsContext {
   // `offer_h2`) before http/1.1. nullptr and `error` set when they cannot be loaded or do
   // not match.
   static std::unique_ptr<TlsContext> server(const std::string& cert_file,
-                                            const std::string& key_file, bool offer_h2,
-                                            std::string& error);
+                                            const std::string& key_file, std::string& error,
+                                            bool offer_h2 = false);
   // A client's trust: the system store (/etc/ssl/certs), or only `cacert` when given;
   // `verify` false accepts any certificate (-k).
+  // ALPN: h2 (when `offer_h2`) before http/1.1.
   static std::unique_ptr<TlsContext> client(bool verify, const std::string& cacert,
-                                            std::string& error);
+                                            std::string& error, bool offer_h2 = false);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;

@@ -16,13 +16,13 @@ bool tls_available() noexcept {
 
 TlsContext::~TlsContext() = default;
 
-std::unique_ptr<TlsContext> TlsContext::server(const std::string&, const std::string&, bool,
-                                               std::string& error) {
+std::unique_ptr<TlsContext> TlsContext::server(const std::string&, const std::string&,
+                                               std::string& error, bool) {
   error = kNoTls;
   return nullptr;
 }
 
-std::unique_ptr<TlsContext> TlsContext::client(bool, const std::string&, std::string& error) {
+std::unique_ptr<TlsContext> TlsContext::client(bool, const std::string&, std::string& error, bool) {
   error = kNoTls;
   return nullptr;
 }

@@ -95,7 +95,7 @@ std::string Server::open_resources() {
   }
   if (!options_.tls_cert.empty()) {
     std::string err;
-    tls_ = net::TlsContext::server(options_.tls_cert, options_.tls_key, options_.http2, err);
+    tls_ = net::TlsContext::server(options_.tls_cert, options_.tls_key, err, options_.http2);
     if (!tls_) return err;
   }
   // WebDAV locks live in the state directory, shared with other processes serving the tree.

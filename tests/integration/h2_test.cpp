@@ -6,6 +6,7 @@
 // served and the server's memory stays flat.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/xattr.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -362,4 +363,114 @@ TEST_CASE("idle HTTP/2 connections hold little memory") {
 #endif
   idle.clear();
   CHECK(server.stop() == 0);
+}
+
+namespace {
+
+RunResult httpc(std::vector<std::string> args, const std::string& cwd = {}) {
+  args.insert(args.begin(), binary("httpc"));
+  return run(std::move(args), 120s, std::nullopt, {}, cwd);
+}
+
+}  // namespace
+
+TEST_CASE("httpc --http2 and --http2-prior-knowledge: downloads, resumes and uploads") {
+  TempDir root;
+  TempDir cwd;
+  const std::string large = random_bytes(3 << 20, 13);
+  root.write("large.bin", large);
+  root.write("small.txt", "small\n");
+  for (bool tls : {false, true}) {
+    CAPTURE(tls);
+    ServerProcess server(root.path(), tls ? tls_args() : std::vector<std::string>{});
+    const std::vector<std::string> h2 =
+        tls ? std::vector<std::string>{"--http2", "--cacert", pki().ca_cert()}
+            : std::vector<std::string>{"--http2-prior-knowledge"};
+    auto with = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), h2.begin(), h2.end());
+      return httpc(std::move(args), cwd.path());
+    };
+    RunResult r = with({"-v", "-o", cwd / "got.bin", server.url("/large.bin")});
+    CHECK(r.status == 0);
+    CHECK(contains(r.err, "> GET /large.bin HTTP/2"));
+    CHECK(contains(r.err, "< HTTP/2 200"));
+    if (tls) CHECK(contains(r.err, "* ALPN: h2"));
+    CHECK(read_file(cwd / "got.bin") == large);
+    // A .part file left by a cut download is resumed with Range and If-Range over h2.
+    const RunResult head = curl({"--http1.1", "-k", "-I", server.url("/large.bin")});
+    const std::size_t at = head.out.find("ETag: ");
+    REQUIRE(at != std::string::npos);
+    const std::string etag = head.out.substr(at + 6, head.out.find('\r', at) - at - 6);
+    write_file(cwd / "res.bin.part", large.substr(0, 1000000));
+    REQUIRE(::setxattr((cwd / "res.bin.part").c_str(), "user.httpc.validator", etag.data(),
+                       etag.size(), 0) == 0);
+    r = with({"-C", "-", "-o", cwd / "res.bin", server.url("/large.bin")});
+    CHECK(r.status == 0);
+    CHECK(read_file(cwd / "res.bin") == large);
+    r = with({"-I", server.url("/small.txt")});
+    CHECK(r.status == 0);
+    CHECK(r.out.starts_with("HTTP/2 200\r\n"));
+    CHECK(contains(r.out, "content-length: 6"));
+    r = with({"-o", "-", server.url("/missing")});
+    CHECK(r.status != 0);
+    CHECK(contains(r.err, "404"));
+    // An upload, with flow control, committed whole.
+    write_file(cwd / "up.bin", large);
+    r = with({"-T", cwd / "up.bin", server.url("/up.bin")});
+    CHECK(r.status == 0);
+    CHECK(read_file(root / "up.bin") == large);
+    std::remove((root / "up.bin").c_str());
+    CHECK(server.stop() == 0);
+    CHECK(contains(server.access_log(), "\"GET /large.bin HTTP/2.0\" 206"));
+    CHECK(contains(server.access_log(), "\"PUT /up.bin HTTP/2.0\" 201"));
+  }
+  // A server that does not offer h2: --http2 falls back to HTTP/1.1.
+  ServerProcess h1(root.path(), {"--http2", "off", "--tls-cert", pki().cert("server"), "--tls-key",
+                                 pki().key("server")});
+  RunResult r = httpc(
+      {"--http2", "-v", "--cacert", pki().ca_cert(), "-o", cwd / "h1.txt", h1.url("/small.txt")},
+      cwd.path());
+  CHECK(r.status == 0);
+  CHECK(contains(r.err, "* ALPN: http/1.1"));
+  CHECK(contains(r.err, "> GET /small.txt HTTP/1.1"));
+  CHECK(read_file(cwd / "h1.txt") == "small\n");
+  CHECK(h1.stop() == 0);
+}
+
+TEST_CASE("httpc over h2 against nginx: the same bytes") {
+  const std::string nginx = tool("nginx");
+  REQUIRE_MESSAGE(!nginx.empty(), "nginx is required");
+  TempDir root;
+  TempDir conf;
+  TempDir cwd;
+  const std::string large = random_bytes(2 << 20, 17);
+  root.write("large.bin", large);
+  const int port = [] {
+    ServerProcess probe_port(TempDir().path());  // a free port, taken back at once
+    return probe_port.port();
+  }();
+  write_file(conf / "nginx.conf",
+             "daemon off; user root; worker_processes 1; error_log stderr; pid " +
+                 conf / "nginx.pid" +
+                 ";\nevents {}\nhttp { access_log off; "
+                 "client_body_temp_path " +
+                 conf.path() + "; proxy_temp_path " + conf.path() + "; fastcgi_temp_path " +
+                 conf.path() + "; uwsgi_temp_path " + conf.path() + "; scgi_temp_path " +
+                 conf.path() + "; server { listen 127.0.0.1:" + std::to_string(port) +
+                 " http2; root " + root.path() + "; } }\n");
+  Process server({nginx, "-c", conf / "nginx.conf", "-p", conf.path()});
+  wait_until(
+      [&] {
+        return curl({"-f", "--http2-prior-knowledge",
+                     "http://127.0.0.1:" + std::to_string(port) + "/large.bin", "-o", "/dev/null"})
+                   .status == 0;
+      },
+      "nginx answers");
+  RunResult r = httpc({"--http2-prior-knowledge", "-o", cwd / "n.bin",
+                       "http://127.0.0.1:" + std::to_string(port) + "/large.bin"},
+                      cwd.path());
+  CHECK(r.status == 0);
+  CHECK(read_file(cwd / "n.bin") == large);
+  server.signal(SIGTERM);
+  server.wait(10s);
 }

@@ -100,3 +100,13 @@ TEST_CASE("--compressed: a flag of every form, off by default") {
   CHECK_THROWS_AS(parse({"--compressed=gzip", "http://h/"}), UsageError);
   CHECK(help_text("options").find("--compressed") != std::string::npos);
 }
+
+TEST_CASE("--http2 and --http2-prior-knowledge: off by default; prior knowledge wins") {
+  using H = ClientOptions::Http2;
+  CHECK(parse({"http://h/"}).options.http2 == H::Off);
+  CHECK(parse({"--http2", "https://h/"}).options.http2 == H::Alpn);
+  CHECK(parse({"--http2-prior-knowledge", "http://h/"}).options.http2 == H::PriorKnowledge);
+  CHECK(parse({"--http2-prior-knowledge", "--http2", "http://h/"}).options.http2 ==
+        H::PriorKnowledge);
+  CHECK(help_text("").find("--http2-prior-knowledge") != std::string::npos);
+}

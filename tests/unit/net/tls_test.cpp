@@ -34,7 +34,7 @@ struct Pair {
     s = sv[0];
     c = sv[1];
     std::string err;
-    server_ctx = TlsContext::server(pki().cert("server"), pki().key("server"), false, err);
+    server_ctx = TlsContext::server(pki().cert("server"), pki().key("server"), err);
     REQUIRE_MESSAGE(server_ctx, err);
     client_ctx = TlsContext::client(true, ca, err);
     REQUIRE_MESSAGE(client_ctx, err);
@@ -177,9 +177,9 @@ TEST_CASE("TLS streams: a plain HTTP request and verification failures are named
 
 TEST_CASE("TLS contexts: unusable files are refused with the reason") {
   std::string err;
-  CHECK_FALSE(TlsContext::server("/nonexistent.crt", pki().key("server"), false, err));
+  CHECK_FALSE(TlsContext::server("/nonexistent.crt", pki().key("server"), err));
   CHECK(err.find("cannot load the TLS certificate '/nonexistent.crt'") == 0);
-  CHECK_FALSE(TlsContext::server(pki().cert("server"), pki().key("expired"), false, err));
+  CHECK_FALSE(TlsContext::server(pki().cert("server"), pki().key("expired"), err));
   CHECK(err.find("does not match") != std::string::npos);
   CHECK_FALSE(TlsContext::client(true, "/nonexistent.pem", err));
   CHECK(err.find("cannot read the CA certificates") == 0);
