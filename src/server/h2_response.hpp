@@ -49,6 +49,8 @@ class H2Response {
   // has more (nghttp2_session_resume_data).
   bool take_deferred() noexcept { return std::exchange(deferred_, false); }
   bool submitted() const noexcept { return submitted_; }
+  // DATA is ready to go (or a source to be read) once the window allows.
+  bool data_waiting() const noexcept { return submitted_ && !pieces_.empty(); }
   bool ended() const noexcept { return ended_; }
 
  private:

@@ -9,6 +9,7 @@
 
 #include "http/parse_error.hpp"
 #include "http/status.hpp"
+#include "server/body_rate.hpp"
 #include "server/cross_site.hpp"
 #include "server/debug_log.hpp"
 #include "server/h2_response.hpp"
@@ -41,8 +42,15 @@ constexpr std::size_t kMaxOutboundAcks = 1000;
 // that sent a refused upload on (curl does, until it has sent everything) sees the answer
 // as a clean end rather than a reset (RFC 9113 8.1 allows both), up to this much.
 constexpr std::uint64_t kMaxH2Discard = 16ull << 20;
+// H2Stream::stalled_since of a stream that is not stalled.
+constexpr std::uint64_t kNotStalled = ~std::uint64_t{0};
 
 }  // namespace
+
+bool stream_window_stalled(bool data_waiting, std::int32_t stream_window,
+                           std::int32_t connection_window) noexcept {
+  return data_waiting && stream_window <= 0 && connection_window > 0;
+}
 
 std::uint32_t goaway_code(int error) noexcept {
   switch (error) {
@@ -93,6 +101,12 @@ struct H2Stream final : BodyControl {
   std::uint64_t bytes = 0;
   std::uint64_t discarded = 0;  // body bytes that came after the answer
   bool reset_sent = false;
+  // Since when (server.now()) its answer has waited on its own window (stream_window_stalled).
+  std::uint64_t stalled_since = kNotStalled;
+  // The body's clocks while a sink takes it: the last byte's time, the bytes, the rate window.
+  std::uint64_t body_at = 0;
+  std::uint64_t body_bytes = 0;
+  RateWindow rate;
 };
 
 // nghttp2's callbacks: static trampolines into the session.
@@ -112,10 +126,11 @@ struct H2Callbacks {
                           std::size_t length, nghttp2_data_source* source, void* user) {
     H2Session& s = self(user);
     if (s.queued() >= kHighWater) return NGHTTP2_ERR_WOULDBLOCK;
-    (void)frame;
     static_cast<H2Response*>(source->ptr)->write_frame(s.in_->out, header, length);
     s.queued_end_ += 9 + length;
     s.progress_ = true;
+    // The stream moved: a stall of its window is counted from here on.
+    if (H2Stream* st = s.stream(frame->hd.stream_id)) st->stalled_since = kNotStalled;
     return 0;
   }
 
@@ -339,6 +354,9 @@ bool H2Session::send() {
 // After a step: the end, or what to wait for and on which clock.
 void H2Session::settle() {
   if (state_ == State::Ended) return;
+  bool acted = false;
+  const bool stalled = watch_streams(acted);
+  if (acted && !send()) return end(false);
   const bool output = blocked_ || stream_.output_pending();
   const bool reading = !fatal_ && nghttp2_session_want_read(session_) != 0;
   if (!reading && !output && (fatal_ || !nghttp2_session_want_write(session_))) return end(true);
@@ -350,7 +368,7 @@ void H2Session::settle() {
   bool body_wanted = false;
   for (const auto& [id, st] : streams_) body_wanted |= st->sink != nullptr;
   Timeout t = Timeout::KeepAlive;
-  if (output)
+  if (output || stalled)
     t = Timeout::Send;
   else if (body_wanted)
     t = Timeout::Body;
@@ -358,7 +376,8 @@ void H2Session::settle() {
     t = Timeout::Busy;
   else if (!streams_.empty())
     t = Timeout::Send;  // answers waiting for the peer's window
-  // Progress restarts the clock; frames that move nothing (PING, SETTINGS) never do.
+  // Progress restarts the clock; frames that move nothing (PING, SETTINGS) never do. A
+  // stream that stalls while others move is judged by watch_streams() on each step.
   if (progress_ || !server_.on_clock(node_, t)) server_.start_clock(node_, t);
   if (!stream_.want(reading, output)) end(false);
 }
@@ -420,9 +439,55 @@ void H2Session::begin_shutdown() {
   settle();
 }
 
+bool H2Session::watch_streams(bool& acted) {
+  const std::uint64_t now = server_.now();
+  const ServerOptions& o = server_.options();
+  const std::int32_t connection = nghttp2_session_get_remote_window_size(session_);
+  bool stalled_any = false;
+  for (auto& [id, st] : streams_) {
+    if (st->sink && now - st->body_at >= o.body_timeout_ms) {
+      cut_body(*st, "no data within the body timeout");
+      acted = true;
+      continue;
+    }
+    const bool stalled = stream_window_stalled(
+        st->response.data_waiting(), nghttp2_session_get_stream_remote_window_size(session_, id),
+        connection);
+    if (!stalled) {
+      st->stalled_since = kNotStalled;
+    } else if (st->stalled_since == kNotStalled) {
+      st->stalled_since = now;
+    } else if (now - st->stalled_since >= o.send_timeout_ms) {
+      HTTPFS_DEBUG("{}: HTTP/2 stream {} stalled: its window stayed closed", peer_.host(), id);
+      st->stalled_since = kNotStalled;
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      acted = true;
+      continue;
+    }
+    stalled_any |= stalled;
+  }
+  return stalled_any;
+}
+
+void H2Session::cut_body(H2Stream& s, std::string_view why) {
+  HTTPFS_DEBUG("{}: HTTP/2 stream {}: request body {}", peer_.host(), s.id, why);
+  std::unique_ptr<BodySink> sink = std::move(s.sink);
+  sink->abandon(std::string(why));
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_CANCEL);
+}
+
 void H2Session::on_timeout() {
   if (state_ == State::Ended) return;
   if (server_.on_clock(node_, Timeout::Busy)) return server_.start_clock(node_, Timeout::Busy);
+  // Streams that stalled or went silent on their own are reset and the connection goes on;
+  // one whose stall is younger than the send timeout is judged on the next round.
+  hold_buffers();
+  bool acted = false;
+  if (watch_streams(acted) || acted) {
+    if (!send()) return end(false);
+    server_.start_clock(node_, Timeout::Send);
+    return settle();
+  }
   if (server_.on_clock(node_, Timeout::KeepAlive)) {
     HTTPFS_DEBUG("{}: HTTP/2 connection idle", peer_.host());
   } else {
@@ -539,6 +604,8 @@ void H2Session::dispatch(H2Stream& s, bool end_stream) {
   if (handling.sink) {
     s.sink = std::move(handling.sink);
     s.sink->attach(&s);
+    s.body_at = server_.now();
+    s.rate = {s.body_at, 0};
     // RFC 9110 10.1.1: a client waiting for permission may now send.
     if (h.expect_continue && !end_stream) encoder.informational(100, {});
     if (end_stream) complete_body(s);
@@ -552,6 +619,20 @@ void H2Session::dispatch(H2Stream& s, bool end_stream) {
 
 void H2Session::body_data(H2Stream& s, std::string_view bytes) {
   if (s.sink) {
+    // --min-body-rate per stream, judged once per body-timeout window (server/body_rate.hpp).
+    const std::uint64_t now = server_.now();
+    const ServerOptions& o = server_.options();
+    s.body_at = now;
+    s.body_bytes += bytes.size();
+    switch (judge_rate(s.rate, now, s.body_bytes, o.min_body_rate, o.body_timeout_ms)) {
+      case RateVerdict::Open:
+        break;
+      case RateVerdict::Passed:
+        s.rate = {now, s.body_bytes};
+        break;
+      case RateVerdict::TooSlow:
+        return cut_body(s, "slower than --min-body-rate");
+    }
     if (std::optional<BodyFault> fault = s.sink->write(bytes)) fail_body(s, *fault);
     return;
   }

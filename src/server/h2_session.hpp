@@ -17,9 +17,12 @@
 //            Open ──peer gone, protocol error─────────────────────────────────────────▶ Ended
 //
 // Limits: --http2-max-streams concurrent streams, --max-head and --max-headers per header
-// list (431), the stream and connection windows, nghttp2's guards against CONTINUATION floods
-// (CVE-2024-27316), rapid reset (CVE-2023-44487) and unanswered SETTINGS/PING, and a
-// FloodGuard for frames that ask for nothing. An idle session holds nghttp2's state only: the
+// list (431), the stream and connection windows, --send-timeout, --body-timeout and
+// --min-body-rate per connection and per stream (a stream whose window stays closed, or
+// whose body stops or trickles, while others move, is reset with CANCEL),
+// nghttp2's guards against CONTINUATION floods (CVE-2024-27316), rapid reset
+// (CVE-2023-44487) and unanswered SETTINGS/PING, and a FloodGuard for frames that ask for
+// nothing. An idle session holds nghttp2's state only: the
 // buffers go back to the server's pool between requests.
 //
 // Lifetime: owned by its Connection, which owns the net::Stream and the timeout node this
@@ -54,6 +57,11 @@ enum class Preface : std::uint8_t { No, Maybe, Yes };
 Preface h2_preface(std::string_view first_bytes) noexcept;
 // The GOAWAY error code (RFC 9113 7) for a fatal nghttp2 error.
 std::uint32_t goaway_code(int nghttp2_error) noexcept;
+// Whether a stream's answer is stalled by its own flow-control window (RFC 9113 6.9): DATA
+// waits to be sent, its window is closed and the connection's is open. (A closed connection
+// window stalls every stream: that is the connection's send clock.)
+bool stream_window_stalled(bool data_waiting, std::int32_t stream_window,
+                           std::int32_t connection_window) noexcept;
 
 class H2Session final : private PendingJob::Owner {
  public:
@@ -96,6 +104,13 @@ class H2Session final : private PendingJob::Owner {
   bool receive();
   bool send();
   void settle();
+  // The per-stream clocks, on every step and when the connection's clock runs out: a stream
+  // whose answer waited on its own window for --send-timeout, or whose body brought nothing
+  // for --body-timeout, is reset (RST_STREAM CANCEL; `acted` is set) and the connection goes
+  // on. True while a stream is stalled on its window and not yet reset.
+  bool watch_streams(bool& acted);
+  // The body stops: the sink is abandoned (no upload is committed), the stream reset.
+  void cut_body(H2Stream& s, std::string_view why);
   void end(bool linger);
   void drain(std::uint32_t error_code);
   // nghttp2 gave up on the session (`error`): a GOAWAY says why, then the end.

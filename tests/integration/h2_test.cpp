@@ -243,10 +243,11 @@ TEST_CASE("hostile frames end in the GOAWAY RFC 9113 names; others are still ser
   TempDir root;
   root.write("a.txt", "a");
   root.write("big.bin", random_bytes(1 << 20, 9));
-  ServerProcess server(root.path(), {"--send-timeout", "1", "--access-log", "off"});
+  ServerProcess server(root.path(),
+                       {"--send-timeout", "1", "--body-timeout", "1", "--access-log", "off"});
   const long rss_before = rss_kib(server.pid());
   const long cpu_before = cpu_ms(server.pid());
-  constexpr int kEnhanceYourCalm = 11, kProtocolError = 1, kStreamClosed = 5, kNoError = 0;
+  constexpr int kEnhanceYourCalm = 11, kProtocolError = 1, kStreamClosed = 5;
   struct Case {
     const char* name;
     int goaway;
@@ -274,11 +275,48 @@ TEST_CASE("hostile frames end in the GOAWAY RFC 9113 names; others are still ser
       CHECK(tail_line(curl2(server, "/a.txt")) == "200 2");
     }
   }
-  // A window that never opens: the head, no DATA, and after the send timeout a GOAWAY.
+  // A stream whose window never opens: the head, no DATA, and after the send timeout
+  // RST_STREAM CANCEL; the connection stays (its keep-alive time is 30 s).
+  constexpr int kCancel = 8;
   nlohmann::json j = probe(server, "zero_window", {"--path", "/big.bin", "--hold", "4"});
   INFO(j.dump());
   CHECK(j["responses"]["1"] == 200);
   CHECK(j["data_bytes"] == 0);
+  CHECK(j["rst"] == nlohmann::json::array({nlohmann::json::array({1, kCancel})}));
+  CHECK(j["goaway"] == nullptr);
+  CHECK(j["closed"] == false);
+  // ... also while another stream of the connection moves (its window opens by 16 KiB every
+  // 0.1 s: 6.4 s for the file, longer than the send timeout): that one gets the whole file.
+  j = probe(server, "stalled_stream", {"--path", "/big.bin", "--hold", "12"});
+  INFO(j.dump());
+  CHECK(j["rst"] == nlohmann::json::array({nlohmann::json::array({1, kCancel})}));
+  CHECK(j["ended"] == nlohmann::json::array({3}));
+  CHECK(j["data_bytes"] == 1 << 20);
+  CHECK(j["goaway"] == nullptr);
+  CHECK(j["closed"] == false);
+  // ... and so is a stream whose upload sends nothing after its head, after the body
+  // timeout: nothing is left under its name.
+  j = probe(server, "silent_upload", {"--path", "/big.bin", "--hold", "12"});
+  INFO(j.dump());
+  CHECK(j["rst"] == nlohmann::json::array({nlohmann::json::array({1, kCancel})}));
+  CHECK(j["ended"] == nlohmann::json::array({3}));
+  CHECK(j["data_bytes"] == 1 << 20);
+  CHECK(j["goaway"] == nullptr);
+  CHECK_FALSE(std::filesystem::exists(root / "silent-upload"));
+  // A body that comes a byte at a time (5 bytes/s, under --min-body-rate's 1024) is cut
+  // after one body-timeout window.
+  j = probe(server, "trickle_upload", {"--hold", "8"});
+  INFO(j.dump());
+  CHECK(j["rst"] == nlohmann::json::array({nlohmann::json::array({1, kCancel})}));
+  CHECK(j["goaway"] == nullptr);
+  CHECK_FALSE(std::filesystem::exists(root / "trickle-upload"));
+  // The connection's window closed with the stream's: after the send timeout a GOAWAY and
+  // the end of the connection.
+  constexpr int kNoError = 0;
+  j = probe(server, "connection_window", {"--path", "/big.bin", "--hold", "4"});
+  INFO(j.dump());
+  CHECK(j["responses"]["1"] == 200);
+  CHECK(j["data_bytes"] == 65535);
   CHECK(j["goaway"] == kNoError);
   CHECK(j["closed"] == true);
   // A well-behaved client on the same server gets the whole file.
@@ -358,8 +396,10 @@ TEST_CASE("idle HTTP/2 connections hold little memory") {
   std::this_thread::sleep_for(500ms);
   const long per = (rss_kib(server.pid()) - before) * 1024 / kConnections;
   MESSAGE("memory per idle h2 connection: " << per << " bytes");
+  // nghttp2's session (its 16 KiB frame buffer, the HPACK tables, the stream map) is most of
+  // it; the bound is below what one read buffer (64 KiB) held per idle connection would cost.
 #ifndef __SANITIZE_ADDRESS__
-  CHECK(per < 24 * 1024);
+  CHECK(per < 40 * 1024);
 #endif
   idle.clear();
   CHECK(server.stop() == 0);

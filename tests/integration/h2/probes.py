@@ -21,6 +21,7 @@ Keys of the JSON line (always all present):
   data_bytes          total DATA payload bytes received
   settings_acks       SETTINGS frames with ACK received
   ping_acks           PING frames with ACK received
+  ended               [stream_id, ...] the server ended with END_STREAM (first 50)
 
 Exit status: 0 when a probe ran (whatever the server did), 2 on a usage error
 or when the connection could not be made. Every probe ends within 20 s.
@@ -67,7 +68,8 @@ MAX_FRAME = 16384          # the smallest SETTINGS_MAX_FRAME_SIZE a peer may hav
 PROBE_NAMES = (
     "get", "rapid_reset", "continuation_flood", "header_bomb",
     "settings_flood", "ping_flood", "empty_data_flood", "zero_window",
-    "data_after_end_stream", "bad_preface", "idle_stream_flood",
+    "data_after_end_stream", "bad_preface", "idle_stream_flood", "stalled_stream",
+    "connection_window", "silent_upload", "trickle_upload",
 )
 
 
@@ -368,6 +370,7 @@ class Conn:
 
     def result(self):
         self.obs["seconds"] = round(time.monotonic() - self.start, 3)
+        self.obs["ended"] = sorted(self.ended)[:LIMIT]
         try:
             self.sock.close()
         except OSError:
@@ -474,6 +477,66 @@ def probe_zero_window(c, args):
     c.settle(hold=max(0.0, args.hold))
 
 
+def probe_connection_window(c, args):
+    """A GET with the default windows (65535) and never a WINDOW_UPDATE: the connection's
+    window closes with the stream's; watch for --hold seconds."""
+    c.handshake()
+    c.write(headers_frame(1, c.request("GET", args.path), end_stream=True))
+    c.settle(hold=max(0.0, args.hold))
+
+
+def trickle(c, stream, args):
+    """Opens `stream`'s window by 16 KiB every 0.1 s until it ends, stream 1 is reset, or
+    --hold seconds: a connection that keeps moving while stream 1 does not."""
+    end = min(c.deadline - READ_RESERVE_S, time.monotonic() + args.hold)
+    while not c.stopped() and stream not in c.ended and time.monotonic() < end:
+        c.write(window_update_frame(stream, MAX_FRAME))
+        tick = time.monotonic() + 0.1
+        while not c.stopped() and time.monotonic() < tick:
+            c.wait_readable(tick - time.monotonic())
+        c.flush()
+    c.settle(done=lambda: stream in c.ended and any(s == 1 for s, _ in c.obs["rst"]),
+             quiet=1.0)
+
+
+def probe_stalled_stream(c, args):
+    """SETTINGS_INITIAL_WINDOW_SIZE=0 and a connection window of 2^30; GETs on streams 1
+    and 3. Stream 1's window never opens; stream 3's is trickled (trickle)."""
+    c.handshake(settings=((SETTINGS_ENABLE_PUSH, 0), (SETTINGS_INITIAL_WINDOW_SIZE, 0)))
+    block = c.request("GET", args.path)
+    c.write(window_update_frame(0, (1 << 30) - 65535)
+            + headers_frame(1, block, end_stream=True) + headers_frame(3, block, end_stream=True))
+    trickle(c, 3, args)
+
+
+def probe_silent_upload(c, args):
+    """Stream 1: PUT /silent-upload with Content-Length 100 and never a byte of body; stream
+    3: a GET of --path whose window is trickled (trickle), as in stalled_stream."""
+    c.handshake(settings=((SETTINGS_ENABLE_PUSH, 0), (SETTINGS_INITIAL_WINDOW_SIZE, 0)))
+    put = header_block([(":method", "PUT"), (":scheme", "http"), (":authority", c.authority),
+                        (":path", "/silent-upload"), ("content-length", "100")])
+    c.write(window_update_frame(0, (1 << 30) - 65535) + headers_frame(1, put)
+            + headers_frame(3, c.request("GET", args.path), end_stream=True))
+    trickle(c, 3, args)
+
+
+def probe_trickle_upload(c, args):
+    """Stream 1: PUT /trickle-upload with Content-Length 1000, then a byte of body every
+    0.2 s until the server resets it or --hold seconds."""
+    c.handshake()
+    put = header_block([(":method", "PUT"), (":scheme", "http"), (":authority", c.authority),
+                        (":path", "/trickle-upload"), ("content-length", "1000")])
+    c.write(headers_frame(1, put))
+    end = min(c.deadline - READ_RESERVE_S, time.monotonic() + args.hold)
+    while not c.stopped() and not c.obs["rst"] and time.monotonic() < end:
+        c.write(data_frame(1, b"x"))
+        tick = time.monotonic() + 0.2
+        while not c.stopped() and time.monotonic() < tick:
+            c.wait_readable(tick - time.monotonic())
+        c.flush()
+    c.settle(done=lambda: bool(c.obs["rst"]), quiet=1.0)
+
+
 def probe_data_after_end_stream(c, args):
     """GET with END_STREAM on stream 1, then DATA "x" on that closed stream."""
     c.handshake()
@@ -516,7 +579,8 @@ def main(argv=None):
     ap.add_argument("probe", choices=PROBE_NAMES)
     ap.add_argument("--path", default="/", help="request path (default /)")
     ap.add_argument("--hold", type=float, default=5.0,
-                    help="seconds zero_window keeps watching (default 5)")
+                    help="seconds zero_window, stalled_stream, silent_upload, "
+                         "trickle_upload and connection_window keep watching (default 5)")
     args = ap.parse_args(argv)          # exits 2 on a usage error
     if not args.path.startswith("/"):
         ap.error("--path must start with /")

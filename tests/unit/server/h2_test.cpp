@@ -51,6 +51,29 @@ TEST_CASE("each fatal nghttp2 error has its GOAWAY code") {
   CHECK(goaway_code(NGHTTP2_ERR_PROTO) == NGHTTP2_PROTOCOL_ERROR);
 }
 
+TEST_CASE("a stream is stalled on its own window only while the connection's is open") {
+  struct Row {
+    bool data_waiting;
+    std::int32_t stream_window, connection_window;
+    bool stalled;
+  };
+  const Row rows[] = {
+      {true, 0, 65535, true},        // its window is closed, the connection's open
+      {true, -100, 65535, true},     // SETTINGS shrank it below zero (RFC 9113 6.9.2)
+      {true, 1, 65535, false},       // it can send a byte
+      {true, 0, 0, false},           // every stream waits: the connection's clock
+      {true, 0, -1, false},          //
+      {false, 0, 65535, false},      // nothing to send: waiting for its source or done
+      {false, 65535, 65535, false},  //
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.data_waiting);
+    CAPTURE(r.stream_window);
+    CAPTURE(r.connection_window);
+    CHECK(stream_window_stalled(r.data_waiting, r.stream_window, r.connection_window) == r.stalled);
+  }
+}
+
 TEST_CASE("the flood guard: a burst, then a steady rate") {
   FloodGuard g(3, 10);  // 3 at once, then one per 100 ms
   CHECK(g.take(1000));
