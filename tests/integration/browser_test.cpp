@@ -6,7 +6,8 @@
 //
 // One Chromium run, by tests/integration/browser/fetch.cjs, serves all the cases: the first
 // case to ask makes the files, starts the servers and runs it; the others read its results.
-// Each URL is fetched twice: by navigating to it, and by fetch() from the page.
+// Each URL is fetched twice: by navigating to it, and by fetch() from the page. A third server
+// speaks HTTPS: Chromium loads the browser page, its files and the same URLs over h2 (ALPN).
 //
 // When Chromium, node or playwright-core is missing the cases say why and pass without
 // running, except under CI=true (.ci/run), where scripts/lib.sh has installed them and their
@@ -29,6 +30,7 @@
 #include "support/http_client.hpp"
 #include "support/node.hpp"
 #include "support/process.hpp"
+#include "support/test_pki.hpp"
 
 using namespace httpfs::test;
 namespace fs = std::filesystem;
@@ -100,7 +102,7 @@ struct Judged {
   std::string missing;  // why Chromium cannot run here, or ""
   bool complete = false;
   std::unique_ptr<TempDir> root;
-  std::map<std::string, Seen> seen;  // by "default:/path" and "compress-off:/path"
+  std::map<std::string, Seen> seen;  // by "default:/path", "compress-off:/path", "h2:/path"
   std::string listing_by_curl;       // /many/?format=html, uncompressed
   double seconds = 0;                // the Chromium run's wall time
 };
@@ -160,6 +162,11 @@ void run_chromium(Judged& j) {
   TempDir out;
   // The defaults; and precompressed siblings only (stale ones then leave the file as it is).
   ServerProcess on(root.path()), off(root.path(), {"--compress", "off"});
+  // HTTPS with the defaults: h2 by ALPN (a certificate of a test CA, which Chromium is told to
+  // accept).
+  const TestPki pki;
+  ServerProcess tls(root.path(),
+                    {"--tls-cert", pki.cert("server"), "--tls-key", pki.key("server")});
   struct Target {
     std::string key, url, file;
     const ServerProcess* server;
@@ -171,6 +178,8 @@ void run_chromium(Judged& j) {
     targets.push_back({std::string("default:") + path, on.url(path), "", &on, path});
   for (const char* path : {"/lib.js", "/page.js"})
     targets.push_back({std::string("compress-off:") + path, off.url(path), "", &off, path});
+  for (const char* path : {"/big.js", "/lib.js", "/many/?format=html"})
+    targets.push_back({std::string("h2:") + path, tls.url(path), "", &tls, path});
 
   std::vector<std::string> argv = {node, script, "--timeout-ms", "60000"};
   for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -191,6 +200,13 @@ void run_chromium(Judged& j) {
     s.navigated = read_file(t.file);
     s.fetched = read_file(t.file + ".fetch");
     s.report = json::parse(read_file(t.file + ".json"));
+    if (t.server == &tls) {  // our client speaks plain HTTP: the same files from `on`
+      s.direct =
+          get(on.port(), t.path,
+              {"Accept: " + s.sent("accept"), "Accept-Encoding: " + s.sent("accept-encoding")});
+      j.seen[t.key] = std::move(s);
+      continue;
+    }
     s.direct =
         get(t.server->port(), t.path,
             {"Accept: " + s.sent("accept"), "Accept-Encoding: " + s.sent("accept-encoding")});
@@ -333,4 +349,41 @@ TEST_CASE("Chromium: a listing of 3000 entries, coded, is the HTML curl gets unc
   CHECK(s.header("content-type").starts_with("text/html"));
   CHECK(s.header("content-encoding") == "zstd");
   CHECK(varies_by_coding(s));
+}
+
+TEST_CASE("Chromium: over HTTPS the page, its files and every fetch come by h2") {
+  const Judged* j = judged_or_skip();
+  if (j == nullptr) return;
+  const std::string& root = j->root->path();
+  // The same decoded bytes and codings as over HTTP/1.1 (check_seen compares with the plain
+  // server's answer to Chromium's headers).
+  const Seen& big = check_seen(*j, "h2:/big.js", read_file(root + "/big.js"));
+  CHECK(big.header("content-encoding") == "zstd");
+  const Seen& lib = check_seen(*j, "h2:/lib.js", read_file(root + "/lib.js"));
+  CHECK(lib.header("content-encoding") == "br");
+  const Seen& listing = check_seen(*j, "h2:/many/?format=html", j->listing_by_curl);
+  for (const Seen* s : {&big, &lib, &listing}) {
+    INFO("fetch.cjs's report: " << s->report.dump());
+    // HTTP/2 has no chunked coding and no connection-specific fields (RFC 9113 8.2.2).
+    CHECK(s->header("transfer-encoding") == "");
+    CHECK(s->header("connection") == "");
+    CHECK(s->report["fetch"]["protocol"] == "h2");
+  }
+  // The browser page of the root folder: the page, its script and style, and the listing it
+  // fetched, all over h2; and the page drew its rows.
+  const json& ui = big.report["ui"];
+  INFO("the page over HTTPS: " << ui.dump());
+  CHECK(ui["protocol"] == "h2");
+  CHECK(ui["rows"].get<int>() > 0);
+  int own = 0;
+  for (const json& r : ui["resources"]) {
+    CAPTURE(r.dump());
+    CHECK(r["protocol"] == "h2");
+    own += contains(r["name"].get<std::string>(), "/.httpfs-ui/") ? 1 : 0;
+  }
+  CHECK(own >= 2);  // at least its script and its style
+  // The control: over plain HTTP the same page came by HTTP/1.1 (browsers never speak h2c).
+  const json& plain_ui = j->seen.at("default:/big.js").report["ui"];
+  CHECK(plain_ui["protocol"] == "http/1.1");
+  CHECK(j->seen.at("default:/big.js").report["fetch"]["protocol"] == "http/1.1");
 }

@@ -8,9 +8,14 @@
 // page, fetch()es it again (cache: 'no-store', with the Accept the navigation sent). Writes:
 //   OUT        the navigation's decoded body (playwright's response.body())
 //   OUT.fetch  the decoded body as the page's fetch() got it (its Blob, read as a data: URL)
-//   OUT.json   {url, status, headers, requestHeaders, fetch: {status, headers}}, header names
-//              in lower case: headers as Chromium received them (content-encoding, vary, etag,
-//              content-type, content-length...), requestHeaders as it sent them.
+//   OUT.json   {url, status, headers, requestHeaders, fetch: {status, headers, protocol}, ui},
+//              header names in lower case: headers as Chromium received them (content-encoding,
+//              vary, etag, content-type, content-length...), requestHeaders as it sent them;
+//              fetch.protocol the fetch()'s ALPN protocol as the page's Resource Timing saw it
+//              ("h2", "http/1.1"); ui what the origin's root folder page showed once loaded:
+//              {protocol, resources: [{name, protocol}], rows} (its own files, the rows it
+//              drew).
+// Certificate errors are ignored (the tests' servers have certificates of a test CA).
 // On stdout: how long Chromium took to start, then a line per URL (status, coding, time).
 // playwright-core is found through NODE_PATH, else in ../tus/node_modules (scripts/lib.sh).
 // Exit status: 0 when every URL was fetched (whatever its HTTP status), 1 on a failure (named
@@ -50,6 +55,8 @@ const timer = setTimeout(() => die(3, `timed out after ${timeoutMs} ms`), timeou
 async function pageFetch({ url, accept }) {
   const r = await fetch(url, { cache: 'no-store', headers: accept ? { Accept: accept } : {} })
   const blob = await r.blob()
+  // The entry is complete once the body has been read.
+  const timing = performance.getEntriesByName(new URL(url, location.href).href).at(-1)
   const dataUrl = await new Promise((resolve, reject) => {
     const reader = new FileReader()
     reader.onload = () => resolve(reader.result)
@@ -60,18 +67,34 @@ async function pageFetch({ url, accept }) {
     status: r.status,
     headers: Object.fromEntries([...r.headers].map(([k, v]) => [k.toLowerCase(), v])),
     base64: dataUrl.slice(dataUrl.indexOf(',') + 1),
+    protocol: timing ? timing.nextHopProtocol : null,
   }
 }
 
-// One page per origin, opened on the origin's root folder.
+// In the page: how the page itself and its own files came (the page is loaded).
+function pageLoad() {
+  const nav = performance.getEntriesByType('navigation')[0]
+  return {
+    protocol: nav ? nav.nextHopProtocol : null,
+    resources: performance
+      .getEntriesByType('resource')
+      .map((e) => ({ name: e.name, protocol: e.nextHopProtocol })),
+    rows: document.querySelectorAll('.rows [role=rowheader] a').length,
+  }
+}
+
+// One page per origin, opened on the origin's root folder (the browser page) and loaded with
+// its own files: {page, ui: pageLoad()}.
 const fetchers = new Map()
 async function fetcher(browser, url) {
   const origin = new URL(url).origin
   if (!fetchers.has(origin)) {
-    const p = await browser.newPage()
+    const p = await browser.newPage({ ignoreHTTPSErrors: true })
     p.setDefaultTimeout(timeoutMs)
-    await p.goto(`${origin}/`, { waitUntil: 'commit' })
-    fetchers.set(origin, p)
+    await p.goto(`${origin}/`, { waitUntil: 'load' })
+    // The page's script has fetched the listing and drawn its rows (every root here has files).
+    await p.waitForFunction(() => document.querySelectorAll('.rows [role=rowheader] a').length > 0)
+    fetchers.set(origin, { page: p, ui: await p.evaluate(pageLoad) })
   }
   return fetchers.get(origin)
 }
@@ -91,7 +114,7 @@ async function main() {
   })
   try {
     process.stdout.write(`chromium started in ${Date.now() - t0} ms\n`)
-    const page = await browser.newPage()
+    const page = await browser.newPage({ ignoreHTTPSErrors: true })
     page.setDefaultTimeout(timeoutMs)
     for (let i = 0; i < args.length; i += 2) {
       const [url, out] = [args[i], args[i + 1]]
@@ -102,17 +125,16 @@ async function main() {
       fs.writeFileSync(out, await response.body())
       // fetch() from a page of the server's own origin: a file's document is sandboxed
       // (an opaque origin, server/ui.hpp), so the folder's page does the fetching.
-      const fetched = await (await fetcher(browser, url)).evaluate(pageFetch, {
-        url,
-        accept: requestHeaders.accept,
-      })
+      const origin = await fetcher(browser, url)
+      const fetched = await origin.page.evaluate(pageFetch, { url, accept: requestHeaders.accept })
       fs.writeFileSync(`${out}.fetch`, Buffer.from(fetched.base64, 'base64'))
       const report = {
         url,
         status: response.status(),
         headers: await response.allHeaders(),
         requestHeaders,
-        fetch: { status: fetched.status, headers: fetched.headers },
+        fetch: { status: fetched.status, headers: fetched.headers, protocol: fetched.protocol },
+        ui: origin.ui,
       }
       fs.writeFileSync(`${out}.json`, JSON.stringify(report, null, 1))
       const coding = report.headers['content-encoding'] ?? '-'
