@@ -269,31 +269,43 @@ std::string_view OutputQueue::peek(char* scratch, std::size_t cap, std::size_t g
   auto bytes_of = [this](const Piece& p) {
     return p.kind == Kind::Memory ? mem_.get() + p.offset : p.data;
   };
-  if (from_file(front)) {
+  auto read_file = [this](const Piece& p, char* to, std::size_t len) {
+    ssize_t n;
+    do {
+      n = ::pread(p.fd, to, len, static_cast<off_t>(p.offset));
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) error_ = n < 0 ? errno : EIO;  // 0: the file shrank under us
+    return n;
+  };
+  if (front.kind == Kind::Generated) {  // its file range alone
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
-    for (;;) {
-      ssize_t n = ::pread(front.fd, scratch, want, static_cast<off_t>(front.offset));
-      if (n > 0) return {scratch, static_cast<std::size_t>(n)};
-      if (n < 0 && errno == EINTR) continue;
-      error_ = n < 0 ? errno : EIO;  // 0: the file shrank under us
-      return {};
-    }
+    const ssize_t n = read_file(front, scratch, want);
+    return n > 0 ? std::string_view(scratch, static_cast<std::size_t>(n)) : std::string_view();
   }
-  const bool alone = at + 1 == pieces_.size() || from_file(pieces_[at + 1]) ||
-                     pieces_[at + 1].kind == Kind::Generated;
-  if (alone || front.length >= gather) {
+  const bool alone = at + 1 == pieces_.size() || pieces_[at + 1].kind == Kind::Generated;
+  if (front.kind != Kind::File && (alone || front.length >= gather)) {
     const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(front.length, cap));
     return {bytes_of(front), len};
   }
-  // Gather the short pieces that follow into one view.
-  const std::size_t limit = std::min(cap, gather);
+  // Gather into one view: memory copied, file ranges read. A file that cannot be read ends
+  // the view; its error shows once it is in front.
   std::size_t used = 0;
-  for (std::size_t i = at; i < pieces_.size() && used < limit; ++i) {
+  for (std::size_t i = at; i < pieces_.size() && used < cap; ++i) {
     const Piece& p = pieces_[i];
-    if (p.kind == Kind::File || p.kind == Kind::Generated) break;
-    const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(p.length, limit - used));
-    std::memcpy(scratch + used, bytes_of(p), take);
-    used += take;
+    if (p.kind == Kind::Generated) break;
+    const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(p.length, cap - used));
+    if (p.kind != Kind::File) {
+      std::memcpy(scratch + used, bytes_of(p), take);
+      used += take;
+      continue;
+    }
+    const ssize_t n = read_file(p, scratch + used, take);
+    if (n <= 0) {
+      if (used > 0) error_ = 0;  // what was gathered goes first
+      break;
+    }
+    used += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) != take) break;
   }
   return {scratch, used};
 }

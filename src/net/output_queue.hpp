@@ -80,8 +80,10 @@ class OutputQueue {
 
   // For a writer that must see the bytes (TLS encrypts them): the next bytes to send, at
   // most `cap`. A file piece is read into `scratch`; a lone memory piece is returned in
-  // place; short memory pieces in a row are gathered into `scratch` (up to `gather` bytes)
-  // so that small pipelined responses share one TLS record. An empty view with error() set
+  // place; a memory piece shorter than `gather` is gathered into `scratch` with the pieces
+  // after it, memory copied and file ranges read, up to `cap`, so that small pipelined
+  // responses share a TLS record and HTTP/2 DATA frames (a 9-byte header, then a file range)
+  // go out as full records rather than two per frame. An empty view with error() set
   // means the file could not be read (EIO: it shrank) or a generator failed. The view is
   // valid until consume() or the next change to the queue.
   std::string_view peek(char* scratch, std::size_t cap, std::size_t gather);

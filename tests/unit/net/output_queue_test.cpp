@@ -146,6 +146,44 @@ TEST_CASE("peek and consume (the TLS path) take a generated body in order too") 
   CHECK(alive == 0);
 }
 
+TEST_CASE("peek gathers short memory pieces and the file ranges after them into one view") {
+  httpfs::test::TempDir t;
+  const std::string file = httpfs::test::random_bytes(100000, 3);
+  t.write("f", file);
+  const int fd = ::open((t / "f").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  // HTTP/2 DATA frames: 9 bytes of header, then a range of the file, four times; then a
+  // second response of memory only.
+  OutputQueue q;
+  std::string want;
+  for (int i = 0; i < 4; ++i) {
+    const std::string header(9, static_cast<char>('a' + i));
+    q.append(header);
+    q.add_file(fd, static_cast<std::uint64_t>(i) * 16384, 16384, false);
+    want += header + file.substr(static_cast<std::size_t>(i) * 16384, 16384);
+  }
+  q.end_response();
+  q.append("next");
+  q.end_response();
+  want += "next";
+  std::string got;
+  std::size_t completed = 0;
+  static char scratch[40000];
+  int views = 0;
+  for (; views < 100 && !q.empty(); ++views) {
+    const std::string_view v = q.peek(scratch, sizeof scratch, 16);
+    REQUIRE(q.error() == 0);
+    REQUIRE_FALSE(v.empty());
+    got.append(v);
+    q.consume(v.size(), completed);
+  }
+  CHECK(got == want);
+  // Full views, not one or two per frame: 40000 + 25576 bytes.
+  CHECK(views == 2);
+  CHECK(completed == 2);
+  ::close(fd);
+}
+
 TEST_CASE("a generator that fails makes the flush fail, and clear() destroys it") {
   int sv[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
