@@ -31,6 +31,8 @@ struct OwnedFd {
 
 // RFC 9113 8.2.2: fields that mean something for one HTTP/1 connection only.
 bool connection_specific(std::string_view lower) noexcept {
+  if (lower.empty() || std::string_view("cktpu").find(lower[0]) == std::string_view::npos)
+    return false;  // the common case, without five comparisons
   static constexpr std::array<std::string_view, 5> kNames = {
       "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"};
   return std::find(kNames.begin(), kNames.end(), lower) != kNames.end();

@@ -243,9 +243,7 @@ H2Session::~H2Session() {
   for (auto& [id, st] : streams_) {
     if (st->pending_job != nullptr) st->pending_job->detach();  // it finishes without us
     if (st->sink) st->sink->abandon("connection closed");
-    if (st->status != 0)
-      server_.access_log().log(peer_.host(), st->pending.user, st->pending.request_line, st->status,
-                               st->bytes);
+    log_access(*st);
   }
   streams_.clear();
   nghttp2_session_del(session_);
@@ -566,7 +564,8 @@ bool H2Session::frame_received(const nghttp2_frame& f) {
 void H2Session::dispatch(H2Stream& s, bool end_stream) {
   ++requests_;
   s.remote_closed = end_stream;
-  s.pending.request_line = s.method + " " + s.path + " HTTP/2.0";
+  if (server_.access_log().enabled())
+    s.pending.request_line = s.method + " " + s.path + " HTTP/2.0";
   if (s.too_large)
     return answer_error(s, http::status::kHeaderFieldsTooLarge,
                         "The request's header fields are too large.");
@@ -706,6 +705,15 @@ void H2Session::on_job_done(Job& job) {
   settle();
 }
 
+void H2Session::log_access(const H2Stream& s) {
+  AccessLog& log = server_.access_log();
+  if (s.status == 0 || !log.enabled()) return;
+  // The peer's address as text, made once per connection (inet_ntop is not free at 100 000
+  // requests a second).
+  if (host_.empty()) host_ = peer_.host();
+  log.log(host_, s.pending.user, s.pending.request_line, s.status, s.bytes);
+}
+
 void H2Session::closed(std::int32_t id) {
   auto it = streams_.find(id);
   if (it == streams_.end()) return;
@@ -715,9 +723,7 @@ void H2Session::closed(std::int32_t id) {
     --jobs_;
   }
   if (s.sink) s.sink->abandon("the stream was reset");
-  if (s.status != 0)
-    server_.access_log().log(peer_.host(), s.pending.user, s.pending.request_line, s.status,
-                             s.bytes);
+  log_access(s);
   streams_.erase(it);
 }
 

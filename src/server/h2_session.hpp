@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 
@@ -126,6 +127,8 @@ class H2Session final : private PendingJob::Owner {
   void start_job(H2Stream& s, std::unique_ptr<Job> job);
   void on_job_done(Job& job) override;
   void closed(std::int32_t id);
+  // The stream's access-log line, if it was answered and the log is on.
+  void log_access(const H2Stream& s);
   bool frame_received(const nghttp2_frame& frame);
   // Borrows the server's buffers for a step, unless held already.
   void hold_buffers();
@@ -141,6 +144,7 @@ class H2Session final : private PendingJob::Owner {
   InFlight* in_ = nullptr;  // borrowed while anything is in flight
   std::unordered_map<std::int32_t, std::unique_ptr<H2Stream>> streams_;
   FloodGuard flood_;
+  std::string host_;  // peer_.host(), made on the first access-log line
   State state_ = State::Open;
   std::uint64_t queued_end_ = 0;  // what the queue's sent() will be once all is out
   std::uint32_t requests_ = 0;
