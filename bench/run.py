@@ -43,10 +43,11 @@ PEERS = ["nginx", "lighttpd", "h2o"]
 # the other groups. Their results are recorded as apache, lighttpd and nginx.
 DAV_PEERS = ["apache", "lighttpd-dav", "nginx-dav"]
 # What --servers names: a server and its variants (httpfs-nofsync and httpfs-tls go with
-# httpfs, nginx-tls, nginx-dav and nginx-gzip with nginx, lighttpd-dav with lighttpd,
-# ceiling-close with ceiling).
+# httpfs, nginx-tls, nginx-dav, nginx-gzip and nginx-h2 (with its TLS listener nginx-h2-tls)
+# with nginx, lighttpd-dav with lighttpd, h2o-h2 (and h2o-h2-tls) with h2o, ceiling-close
+# with ceiling).
 SERVER_NAMES = ["httpfs", "httpfs-base", "nginx", "lighttpd", "h2o", "apache", "ceiling"]
-VARIANT_SUFFIXES = ("-nofsync", "-tls", "-close", "-dav", "-gzip")
+VARIANT_SUFFIXES = ("-nofsync", "-tls", "-close", "-dav", "-gzip", "-h2")
 GROUPS = {"server": ["keepalive-50", "keepalive-1000", "pipelined-16", "close", "100k-keepalive"],
           "tls": ["tls-keepalive-50"],
           "large": ["get-large", "tls-get-large", "put-large"],
@@ -55,7 +56,8 @@ GROUPS = {"server": ["keepalive-50", "keepalive-1000", "pipelined-16", "close", 
           "dav": ["propfind-10k", "propfind-100k", "dav-cycles", "dav-copy"],
           "resumable": ["put-plain", "put-resumable", "put-resumable-cut10"],
           "compress": ["gzip-js", "zstd-js", "static-gz-js", "gzip-listing"],
-          "archive": ["archive-get", "archive-zip", "archive-zip-cold", "archive-tar"]}
+          "archive": ["archive-get", "archive-zip", "archive-zip-cold", "archive-tar"],
+          "h2": ["h2c-1k", "h2-1k", "h2c-large", "h2-large", "h2c-idle-memory"]}
 DAV = tuple(GROUPS["dav"])
 # Resumable uploads (draft-ietf-httpbis-resumable-upload, interop version 8) against a plain
 # PUT of the same file to the same server: put-plain is the reference of the other two, and
@@ -91,9 +93,28 @@ ARCHIVE_FILES = 10_000
 ARCHIVE_PATHS = {"archive-get": "/big.bin", "archive-zip": "/tree/?download=zip",
                  "archive-zip-cold": "/tree-cold/?download=zip",
                  "archive-tar": "/tree/?download=tar"}
+# HTTP/2: httpfs (h2c by prior knowledge on its plain port, h2 by ALPN on its TLS port)
+# against nginx-h2 (`listen ... http2` and `listen ... ssl http2`) and h2o-h2, each a process
+# of its own with both listeners, all by h2load. Scenarios: (TLS or not, what it is).
+H2 = tuple(GROUPS["h2"])
+H2_SCENARIOS = {
+    "h2c-1k": (False, "1 KiB, h2c by prior knowledge"),
+    "h2-1k": (True, "1 KiB, h2 over TLS (ALPN)"),
+    "h2c-large": (False, "the large file, h2c by prior knowledge"),
+    "h2-large": (True, "the large file, h2 over TLS (ALPN)"),
+    "h2c-idle-memory": (False, "idle h2c connections: preface, empty SETTINGS, SETTINGS ACK"),
+}
+H2_CONNS, H2_STREAMS = 50, 16
+# The h2 peers: process name, and the name of its TLS listener (the same process).
+H2_PEERS = {"nginx-h2": "nginx-h2-tls", "h2o-h2": "h2o-h2-tls"}
+# Listeners without a process of their own: the process that has them.
+SHARED_PROCESS = {"nginx-tls": "nginx", **{tls: proc for proc, tls in H2_PEERS.items()}}
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"      # empty SETTINGS, stream 0
+H2_SETTINGS_ACK = b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"  # SETTINGS with ACK
 # The groups whose tables are blocks of their own in RESULTS.md, between markers named after
 # them: a run of one of them (--only compress) replaces its block and keeps the rest.
-OWN_BLOCKS = ("compress", "archive")
+OWN_BLOCKS = ("compress", "archive", "h2")
 PROPFIND_BODY = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
 # One <response> element of a 207, whatever the prefix of the DAV: namespace (not
 # <responsedescription>).
@@ -248,11 +269,24 @@ def cpu_us(pid):
 
 
 def family(name):
-    """httpfs-base-nofsync -> httpfs-base, nginx-tls -> nginx, ceiling-close -> ceiling."""
-    for suffix in VARIANT_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
+    """httpfs-base-nofsync -> httpfs-base, nginx-tls -> nginx, ceiling-close -> ceiling,
+    nginx-h2-tls -> nginx."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in VARIANT_SUFFIXES:
+            if name.endswith(suffix):
+                name, stripped = name[: -len(suffix)], True
+                break
     return name
+
+
+def nginx_v():
+    """What `nginx -V` prints (its configure arguments), or "" without an nginx."""
+    try:
+        return subprocess.run(["nginx", "-V"], capture_output=True, text=True).stderr
+    except OSError:
+        return ""
 
 
 def find_baseline(path):
@@ -509,8 +543,7 @@ class Bench:
         self.archive_files = ARCHIVE_FILES * self.big_mib // 1024
         # Debian 12's nginx (nginx-light is a metapackage over it) is built with
         # gzip_static; a build without it leaves nginx out of static-gz-js.
-        self.nginx_gzip_static = "http_gzip_static_module" in subprocess.run(
-            ["nginx", "-V"], capture_output=True, text=True).stderr
+        self.nginx_gzip_static = "http_gzip_static_module" in nginx_v()
         self.cpus = os.cpu_count() or 1
         self.server_cpu = self.cpus - 1
         self.load_cpu = 0
@@ -536,6 +569,7 @@ class Bench:
         os.chmod(self.tmp, 0o755)
         self.root = os.path.join(self.tmp, "www")
         self.servers = {}
+        self.h2_left_out = {}
         self.results = {"scenarios": {}, "machine": {}, "versions": {}, "settings": {}}
 
     # ---- setup
@@ -764,6 +798,8 @@ webdav.sqlite-db-name = "{d}/webdav.db"
 """)
         self.configure_dav_peers()
         self.configure_gzip_peer()
+        if any(self.want(s) for s in H2):
+            self.configure_h2_peers()
 
         d = self.conf_dir("h2o")
         p = free_port()
@@ -817,6 +853,71 @@ hosts:
 }}
 """)
         self.add("nginx-gzip", ["nginx", "-c", f"{d}/nginx.conf"], p)
+
+    def configure_h2_peers(self):
+        """The peers of the h2 group, each a process of its own (so that HTTP/2 changes
+        nothing in the other groups) with a plain listener that speaks h2c by prior knowledge
+        and a TLS listener that speaks h2 by ALPN, on the certificate of the other TLS
+        scenarios: nginx-h2 (the binary of the other groups, its settings, `listen ...
+        http2` and `listen ... ssl http2`) and h2o-h2 (one thread, as the plain h2o). A peer
+        that is not installed, or an nginx built without the HTTP/2 module, is left out of the
+        group, with the reason in h2_left_out (logged, and shown under the table)."""
+        self.h2_left_out = {}
+        if not shutil.which("nginx"):
+            self.h2_left_out["nginx"] = "no nginx binary (Debian package nginx-light)"
+        elif "--with-http_v2_module" not in nginx_v():
+            self.h2_left_out["nginx"] = "this nginx is built without --with-http_v2_module"
+        else:
+            d = self.conf_dir("nginx-h2")
+            p, ptls = free_port(), free_port()
+            with open(f"{d}/nginx.conf", "w") as f:
+                f.write(nginx_prelude(d) + f"""    listen 127.0.0.1:{p} http2;
+    listen 127.0.0.1:{ptls} ssl http2;
+    ssl_certificate {self.cert};
+    ssl_certificate_key {self.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root {self.root};
+  }}
+}}
+""")
+            self.add("nginx-h2", ["nginx", "-c", f"{d}/nginx.conf"], p)
+            # The TLS listener is the same process: no argv of its own.
+            self.add("nginx-h2-tls", [], ptls, "https")
+        if not shutil.which("h2o"):
+            self.h2_left_out["h2o"] = "no h2o binary (Debian package h2o)"
+        else:
+            d = self.conf_dir("h2o-h2")
+            p, ptls = free_port(), free_port()
+            # h2o closes an idle HTTP/2 connection after 10 s by default: raised to the
+            # keep-alive time of the others. No OCSP stapling (a self-signed certificate).
+            with open(f"{d}/h2o.conf", "w") as f:
+                f.write(f"""listen:
+  host: 127.0.0.1
+  port: {p}
+listen:
+  host: 127.0.0.1
+  port: {ptls}
+  ssl:
+    certificate-file: {self.cert}
+    key-file: {self.key}
+    ocsp-update-interval: 0
+num-threads: 1
+max-connections: 20000
+http1-request-timeout: 120
+http2-idle-timeout: 120
+error-log: {d}/error.log
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: {self.root}
+""")
+            self.add("h2o-h2", ["h2o", "-c", f"{d}/h2o.conf"], p)
+            self.add("h2o-h2-tls", [], ptls, "https")
+        if not shutil.which("h2load"):
+            self.h2_left_out["all"] = "no h2load (Debian package nghttp2-client)"
+        for peer, why in self.h2_left_out.items():
+            log(f"bench: h2: {peer} left out of the h2 group: {why}")
 
     def configure_dav_peers(self):
         """The WebDAV peers of the dav group, each one process with one worker, access log
@@ -902,19 +1003,77 @@ LimitRequestBody 0
         self.add("apache", ["apache2", "-X", "-d", d, "-f", f"{d}/apache2.conf"], p)
 
     def start_servers(self, needed):
-        """Starts the servers that some planned scenario uses, and no others."""
-        processes = {"nginx" if n == "nginx-tls" else n for n in needed}
+        """Starts the servers that some planned scenario uses, and no others. The h2 peers
+        are started by start_h2_peers (they speak HTTP/2 only, and one that fails is left
+        out of its group rather than ending the run)."""
+        processes = {SHARED_PROCESS.get(n, n) for n in needed}
         for name, s in self.servers.items():
-            if name in processes and s.argv:
+            if name in processes and s.argv and name not in H2_PEERS:
                 s.start(self.server_cpu)
-        if "nginx" in processes:
-            self.servers["nginx-tls"].proc = self.servers["nginx"].proc
+        self.share_processes()
         for name in processes | set(needed):
-            if name == "ceiling-close":
+            if name == "ceiling-close" or name in H2_PEERS or \
+                    SHARED_PROCESS.get(name) in H2_PEERS:
                 continue
             self.verify(self.servers[name], "/1k.bin")
             if not name.startswith("ceiling") and not name.endswith("-tls"):
                 self.verify(self.servers[name], "/100k.bin")
+
+    def share_processes(self):
+        """Listeners without a process of their own get the process that has them."""
+        for listener, owner in SHARED_PROCESS.items():
+            if listener in self.servers and owner in self.servers:
+                self.servers[listener].proc = self.servers[owner].proc
+
+    def start_h2_peers(self, plan):
+        """Starts the h2 peers of the plan and checks each listener of every server of the
+        h2 group (verify_h2). A peer that does not start or does not answer right is left
+        out of the group, with the reason logged and kept in h2_left_out; so is an
+        httpfs-base that does not speak HTTP/2 (a baseline from before it). httpfs must."""
+        names = sorted({n for s in H2 for n in plan[s]})
+        tls = any(plan[s] for s in H2 if H2_SCENARIOS[s][0])
+        for name in names:
+            try:
+                if name in H2_PEERS:
+                    self.servers[name].start(self.server_cpu)
+                    self.share_processes()
+                self.verify_h2(self.servers[name])
+                if tls:
+                    self.verify_h2(self.servers[name + "-tls"])
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                if family(name) == "httpfs":
+                    raise
+                out = os.path.join(self.tmp, f"{name}.out")
+                said = ""
+                if os.path.exists(out):
+                    with open(out, errors="replace") as f:
+                        said = " ".join(f.read().split())[-300:]
+                why = f"{e}" + (f" (it said: {said})" if said else "")
+                self.h2_left_out[family(name)] = why
+                log(f"bench: h2: {name} left out of the h2 group: {why}")
+                if name in H2_PEERS:
+                    self.servers[name].stop()
+                for scenario in H2:
+                    plan[scenario] = [n for n in plan[scenario] if n != name]
+
+    def verify_h2(self, server):
+        """One GET of /1k.bin by curl over HTTP/2 (prior knowledge on a plain listener, ALPN
+        on a TLS one): 200, HTTP/2 and the file's bytes; and a HEAD of /big.bin: 200 with the
+        file's length."""
+        out = os.path.join(self.tmp, "verify.out")
+        how = ["--http2"] if server.scheme == "https" else ["--http2-prior-knowledge"]
+        got = sh(["curl", "-sk", "--max-time", "20", *how, "-o", out, "-w",
+                  "%{http_code} %{http_version}", server.url("/1k.bin")])
+        with open(out, "rb") as a, open(self.root + "/1k.bin", "rb") as b:
+            same = a.read() == b.read()
+        if got != "200 2" or not same:
+            raise RuntimeError(f"{server.name} does not serve /1k.bin over HTTP/2 correctly "
+                               f"(HTTP {got}{'' if same else ', other bytes'})")
+        head = sh(["curl", "-skI", "--max-time", "20", *how, server.url("/big.bin")])
+        length = re.search(r"^content-length:\s*(\d+)", head, re.M | re.I)
+        if not head.startswith("HTTP/2 200") or not length or int(length[1]) != self.big_size:
+            raise RuntimeError(f"{server.name}: HEAD /big.bin over HTTP/2: "
+                               f"{head.splitlines()[:1]}, length {length and length[1]}")
 
     def verify(self, server, path):
         # A misconfigured peer that answers 403 fast would win every scenario.
@@ -1578,6 +1737,138 @@ LimitRequestBody 0
         return {"rss_start_kib": base, "rss_kib": full,
                 "bytes_per_conn": (full - base) * 1024 / self.idle_total}
 
+    def h2_server(self, name, scenario):
+        """The listener of `name` (httpfs, httpfs-base, nginx-h2, h2o-h2) for the scenario:
+        its plain one for h2c, its TLS one for h2."""
+        return self.servers[name + "-tls" if H2_SCENARIOS[scenario][0] else name]
+
+    def h2load_run(self, server):
+        """h2load -t1 with H2_CONNS connections of H2_STREAMS concurrent streams each, GET
+        /1k.bin for --seconds (-D), after a 1 s warm-up run (not in quick mode), pinned to
+        the load core: req/s, server CPU per request (schedstat of every thread, before and
+        after the measured run, over the requests done), the mean time of a request, and
+        every request that did not succeed (failed, errored, timeout, not 2xx), kept with
+        h2load's own lines."""
+        base = ["taskset", "-c", str(self.load_cpu), "h2load", "-t1", f"-c{H2_CONNS}",
+                f"-m{H2_STREAMS}", server.url("/1k.bin")]
+        if not self.quick:
+            subprocess.run(base + ["-D", "1"], capture_output=True, text=True, timeout=120)
+        c0 = cpu_ns(server.pid)
+        r = subprocess.run(base + ["-D", str(self.seconds)], capture_output=True, text=True,
+                           timeout=self.seconds + 120)
+        c1 = cpu_ns(server.pid)
+        h = parse_h2load(r.stdout)
+        if "rps" not in h or "done" not in h:
+            raise RuntimeError(f"{server.name}: h2load gave no result (exit {r.returncode}): "
+                               f"{(r.stdout + r.stderr).strip()[-500:]}")
+        expected = "h2" if server.scheme == "https" else "h2c"
+        if h.get("protocol") != expected:
+            raise RuntimeError(f"{server.name}: h2load spoke {h.get('protocol')}, not {expected}")
+        res = {"rps": h["rps"], "cpu_us_per_req": (c1 - c0) / 1e3 / h["done"] if h["done"] else 0,
+               "requests": h["done"], "mean_ms": h.get("mean_ms"),
+               "header_bytes_per_req": h["header_bytes"] / h["done"] if h.get("done") and
+               "header_bytes" in h else None}
+        res = {k: v for k, v in res.items() if v is not None}
+        if h.get("tls"):
+            res["tls"] = h["tls"]
+        bad = {k: h.get(k, 0) for k in ("failed", "errored", "timeout")}
+        # Not done - 2xx: h2load counts the status of responses whose body the -D deadline
+        # cut (2xx may exceed done).
+        bad["not_2xx"] = sum(h.get(k, 0) for k in ("3xx", "4xx", "5xx"))
+        res["not_ok"] = sum(bad.values())
+        if any(bad.values()) or r.returncode != 0:
+            res["bad"] = bad
+            res["h2load_lines"] = [line for line in r.stdout.splitlines()
+                                   if line.startswith(("finished in", "requests:", "status codes:",
+                                                       "traffic:"))]
+            log(f"bench: h2: {server.name}: requests that did not succeed: {bad} "
+                f"(h2load exit {r.returncode}): " + " / ".join(res["h2load_lines"]))
+        return res
+
+    def h2_download(self, server):
+        """GET of the large file by `h2load -n1 -c1 -t1` (stream and connection windows
+        2^30-1, h2load's defaults), pinned to the load core: wall seconds of the h2load run
+        (connection and TLS handshake included), MB/s and server CPU seconds. The one request
+        must succeed with exactly the file's bytes of DATA."""
+        c0, t0 = cpu_ns(server.pid), time.monotonic()
+        r = subprocess.run(["taskset", "-c", str(self.load_cpu), "h2load", "-n1", "-c1", "-t1",
+                            server.url("/big.bin")], capture_output=True, text=True, timeout=600)
+        secs, c1 = time.monotonic() - t0, cpu_ns(server.pid)
+        h = parse_h2load(r.stdout)
+        if h.get("succeeded") != 1 or h.get("data_bytes") != self.big_size:
+            lines = [line for line in r.stdout.splitlines()
+                     if line.startswith(("requests:", "status codes:", "traffic:"))]
+            raise RuntimeError(f"{server.name}: h2load GET /big.bin (exit {r.returncode}): "
+                               + " / ".join(lines or [(r.stdout + r.stderr).strip()[-300:]]))
+        res = {"seconds": secs, "mbps": self.big_size / secs / 1e6,
+               "server_cpu_s": (c1 - c0) / 1e9}
+        if h.get("tls"):
+            res["tls"] = h["tls"]
+        return res
+
+    def h2_idle_memory(self, name):
+        """RSS growth of a freshly started server process (after one HTTP/2 request) from
+        idle_total idle h2c connections, divided by their count: each connection sends the
+        preface and an empty SETTINGS, reads the server's SETTINGS, acknowledges it and
+        stays idle. Then the connections still open are counted (a server that closed some,
+        or sent GOAWAY, would look small)."""
+        server = self.servers[name]
+        server.stop()
+        server.start(self.server_cpu)
+        self.share_processes()
+        self.verify_h2(server)
+        time.sleep(0.3)
+        pid, n = server.pid, self.idle_total
+        base = rss_kib(pid)
+        socks, bufs = [], []
+        before = self.on_load_cpu()
+        try:
+            # All connect and send first, then each reads the server's SETTINGS: one by one,
+            # 8000 connections took longer than the servers' idle timeouts.
+            for i in range(n):
+                s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                socks.append(s)
+                s.sendall(H2_PREFACE + H2_SETTINGS)
+            for i, s in enumerate(socks):
+                buf = bytearray()
+                while not h2_frames(buf, settings=True):
+                    data = s.recv(65536)
+                    if not data:
+                        raise RuntimeError(f"{server.name}: idle h2c connection {i + 1} closed "
+                                           "before the server's SETTINGS")
+                    buf += data
+                s.sendall(H2_SETTINGS_ACK)
+                bufs.append(buf)
+            time.sleep(0.5)
+            full = rss_kib(pid)
+            closed = goaway = 0
+            for s, buf in zip(socks, bufs):
+                # Without a timeout: Python waits for readability (up to the timeout) before
+                # a recv, even with MSG_DONTWAIT, and the servers' idle timeouts then run out.
+                s.settimeout(0)
+                try:
+                    while True:
+                        data = s.recv(65536, socket.MSG_DONTWAIT)
+                        if not data:
+                            closed += 1
+                            break
+                        buf += data
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed += 1
+                if h2_frames(buf, goaway=True):
+                    goaway += 1
+        finally:
+            for s in socks:
+                s.close()
+            os.sched_setaffinity(0, before)
+        if closed or goaway:
+            log(f"bench: h2: {server.name}: of {n} idle h2c connections, {closed} closed and "
+                f"{goaway} sent GOAWAY before the end")
+        return {"rss_start_kib": base, "rss_kib": full, "connections": n,
+                "bytes_per_conn": (full - base) * 1024 / n, "closed": closed, "goaway": goaway}
+
     # ---- the run
 
     def rotate(self, names, round_no):
@@ -1653,8 +1944,16 @@ LimitRequestBody 0
         for scenario in ARCHIVE:
             plan[scenario] = archive if self.want(scenario) or (
                 scenario == "archive-get" and any(self.want(s) for s in ARCHIVE)) else []
+        # HTTP/2: httpfs and the h2 peers that are there (their TLS listeners go with them;
+        # httpfs's TLS listener is the process httpfs-tls). Nothing without h2load.
+        h2 = [] if "all" in self.h2_left_out else \
+            self.pick(["httpfs", "httpfs-base"] + list(H2_PEERS))
+        for scenario in H2:
+            plan[scenario] = h2 if self.want(scenario) else []
         needed = {n for w in plan["wrk"] for n in w[4]}
         needed |= {n for k, v in plan.items() if k != "wrk" for n in v}
+        if any(plan[s] for s in H2 if H2_SCENARIOS[s][0]):
+            needed |= {n + "-tls" for n in h2}
         # The clients download from httpfs and upload to httpfs --no-fsync, whatever --servers.
         plan["client"] = [d for d in ("get", "put") if self.want(f"client-{d}")]
         if plan["client"]:
@@ -1676,6 +1975,7 @@ LimitRequestBody 0
         resumable_servers = {n for s in RESUMABLE for n in plan[s]}
         compress_servers = {n for s in COMPRESS for n in plan[s]}
         archive_servers = {n for s in ARCHIVE for n in plan[s]}
+        h2_servers = {n for s in H2 for n in plan[s]}
         if dav_servers:
             t = time.monotonic()
             self.make_dav_tree()
@@ -1690,6 +1990,8 @@ LimitRequestBody 0
         self.collect_machine(needed)
         try:
             self.start_servers(needed)
+            if h2_servers:
+                self.start_h2_peers(plan)
             for name in sorted(dav_servers):
                 try:
                     self.verify_dav(self.servers[name])
@@ -1796,6 +2098,23 @@ LimitRequestBody 0
                             log(f"round {r + 1}.{k + 1}: {scenario} {name}")
                             self.record(scenario, name,
                                         self.archive_run(self.servers[name], scenario))
+                # HTTP/2: the results of nginx-h2 and h2o-h2 are nginx's and h2o's here.
+                for scenario in ("h2c-1k", "h2-1k"):
+                    for name in self.rotate(plan[scenario], r):
+                        log(f"round {r + 1}: {scenario} {name}")
+                        self.record(scenario, name.removesuffix("-h2"),
+                                    self.h2load_run(self.h2_server(name, scenario)))
+                large = [s for s in ("h2c-large", "h2-large") if plan[s]]
+                for k in range(self.large_reps if large else 0):
+                    for scenario in large:
+                        for name in self.rotate(plan[scenario], r + k):
+                            log(f"round {r + 1}.{k + 1}: {scenario} {name}")
+                            self.record(scenario, name.removesuffix("-h2"),
+                                        self.h2_download(self.h2_server(name, scenario)))
+                for name in self.rotate(plan["h2c-idle-memory"], r):
+                    log(f"round {r + 1}: h2c-idle-memory {name}")
+                    self.record("h2c-idle-memory", name.removesuffix("-h2"),
+                                self.h2_idle_memory(name))
         finally:
             self.stop_servers()
         self.results["settings"] = {
@@ -1814,6 +2133,10 @@ LimitRequestBody 0
             self.results["settings"]["archive"] = {
                 "files": self.archive_files, "tree_bytes": self.big_size,
                 "sizes": self.archive_sizes}
+        if h2_servers or self.h2_left_out and any(self.want(s) for s in H2):
+            self.results["settings"]["h2"] = {
+                "connections": H2_CONNS, "streams": H2_STREAMS, "large_bytes": self.big_size,
+                "left_out": self.h2_left_out}
         if dav_servers:
             self.results["settings"].update({
                 "propfind_reps": self.propfind_reps, "dav_cycles": self.dav_cycle_count,
@@ -1861,6 +2184,8 @@ LimitRequestBody 0
                               ("lighttpd-dav", "lighttpd-mod-webdav")):
             if name in needed:
                 v[package] = first(["dpkg-query", "-W", "-f", "${Version}", package])
+        if any(self.want(s) for s in H2):
+            v["h2load"] = first(["h2load", "--version"])
         v["wrk"] = first(["wrk", "--version"])
         v["curl"] = first(["curl", "--version"])
         v["wget"] = first(["wget", "--version"])
@@ -1868,6 +2193,54 @@ LimitRequestBody 0
 
     def cleanup(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def parse_h2load(out):
+    """The numbers of h2load's summary: rps, seconds, total/started/done/succeeded/failed/
+    errored/timeout, 2xx..5xx, header_bytes, data_bytes, mean_ms (time for request),
+    protocol (Application protocol) and tls (protocol and cipher)."""
+    res = {}
+    m = re.search(r"^finished in ([\d.]+)(\w+), ([\d.]+) req/s", out, re.M)
+    if m:
+        res["seconds"] = to_ms(m[1] + m[2]) / 1000
+        res["rps"] = float(m[3])
+    m = re.search(r"^requests: (.*)$", out, re.M)
+    if m:
+        for count, what in re.findall(r"(\d+) (\w+)", m[1]):
+            res[what] = int(count)
+    m = re.search(r"^status codes: (.*)$", out, re.M)
+    if m:
+        for count, what in re.findall(r"(\d+) (\dxx)", m[1]):
+            res[what] = int(count)
+    m = re.search(r"^traffic: .*?\((\d+)\) headers.*?\((\d+)\) data", out, re.M)
+    if m:
+        res["header_bytes"], res["data_bytes"] = int(m[1]), int(m[2])
+    m = re.search(r"^time for request:\s+(\S+)\s+(\S+)\s+(\S+)", out, re.M)
+    if m:
+        res["mean_ms"] = to_ms(m[3])
+    m = re.search(r"^Application protocol: (\S+)", out, re.M)
+    if m:
+        res["protocol"] = m[1]
+    tls = re.search(r"^TLS Protocol: (\S+)", out, re.M)
+    cipher = re.search(r"^Cipher: (\S+)", out, re.M)
+    if tls:
+        res["tls"] = tls[1] + (f" {cipher[1]}" if cipher else "")
+    return res
+
+
+def h2_frames(buf, settings=False, goaway=False):
+    """Whether the HTTP/2 frames at the start of `buf` hold a SETTINGS frame that is not an
+    ACK (settings=True) or a GOAWAY (goaway=True)."""
+    at = 0
+    while at + 9 <= len(buf):
+        length = int.from_bytes(buf[at:at + 3], "big")
+        kind, flags = buf[at + 3], buf[at + 4]
+        if settings and kind == 4 and not flags & 1:
+            return True
+        if goaway and kind == 7:
+            return True
+        at += 9 + length
+    return False
 
 
 def to_ms(v):
@@ -2149,6 +2522,133 @@ def archive_report(results):
     return lines
 
 
+# The h2 group's targets (from the issue): (scenario, metric, higher is better, the limit of
+# httpfs / reference, the peers that are the reference (None: the best of them), the text).
+H2_TARGETS = [
+    ("h2c-1k", "rps", True, 1.0, None, "req/s ≥ best peer"),
+    ("h2c-1k", "cpu_us_per_req", False, 0.8, None, "CPU/req ≤ 0.8x best peer"),
+    ("h2-1k", "rps", True, 1.0, None, "req/s ≥ best peer"),
+    ("h2-1k", "cpu_us_per_req", False, 0.8, None, "CPU/req ≤ 0.8x best peer"),
+    ("h2c-large", "mbps", True, 1.0, None, "MB/s ≥ best peer"),
+    ("h2-large", "mbps", True, 1.0, None, "MB/s ≥ best peer"),
+    ("h2c-idle-memory", "bytes_per_conn", False, 1.0, ["nginx"], "bytes per idle connection "
+                                                                 "≤ nginx's"),
+]
+
+
+def h2_report(results):
+    """The h2 group: httpfs, nginx and h2o (and httpfs-base) side by side over h2c and h2,
+    httpfs / best peer for every judged metric, the requests that did not succeed, and the
+    targets of the issue."""
+    sc, st = results["scenarios"], results["settings"]
+    if not any(s in sc for s in H2):
+        return []
+    h2 = st.get("h2", {})
+    conns, streams = h2.get("connections", H2_CONNS), h2.get("streams", H2_STREAMS)
+    mib = h2.get("large_bytes", st["large_file_mib"] << 20) >> 20
+    names = [n for n in ("httpfs", "httpfs-base", "nginx", "h2o")
+             if any(n in sc.get(s, {}) for s in H2)]
+    has_peers = any(n in ("nginx", "h2o") for n in names)
+    has_base = "httpfs" in names and "httpfs-base" in names
+    ratios = (["httpfs / best peer"] if has_peers else []) + \
+             (["httpfs / httpfs-base"] if has_base else [])
+    small = [("rps", "req/s", True, None), ("cpu_us_per_req", "server CPU µs/req", False, None),
+             ("mean_ms", "mean time per request ms", False, None),
+             ("header_bytes_per_req", "header bytes/response (HPACK)", None, 0),
+             ("not_ok", "requests not succeeded (sum)", None, 0)]
+    large = [("mbps", "MB/s", True, 0), ("seconds", "seconds", False, 2),
+             ("server_cpu_s", "server CPU s", False, 2)]
+    rows = [("h2c-1k", f"1 KiB, h2c (prior knowledge), {conns} conns x {streams} streams", small),
+            ("h2-1k", f"1 KiB, h2 over TLS (ALPN), {conns} conns x {streams} streams", small),
+            ("h2c-large", f"{mib} MiB, h2c, one stream", large),
+            ("h2-large", f"{mib} MiB, h2 over TLS, one stream", large),
+            ("h2c-idle-memory", "idle h2c connections on a fresh process",
+             [("bytes_per_conn", "bytes per idle connection", False, 0),
+              ("rss_start_kib", "RSS at start KiB", None, 0),
+              ("rss_kib", "RSS with all open KiB", None, 0),
+              ("connections", "connections", None, 0),
+              ("closed", "closed or GOAWAY before the end (sum)", None, 0)])]
+    lines = [f"### HTTP/2 (h2load -t1; each server one worker, access log off, the same docroot "
+             "and certificate)", "",
+             "httpfs: its plain listener (h2c by prior knowledge beside HTTP/1.1) and its TLS "
+             "listener (h2 by ALPN), two processes with the options of the other groups. nginx: "
+             "a process of its own with the settings of the plain instance and `listen ... "
+             "http2;` and `listen ... ssl http2;` (HTTP/2 defaults). h2o: a process of its own, "
+             "one thread, a plain and a TLS listener, `http2-idle-timeout: 120`. Small files: "
+             f"`h2load -t1 -c{conns} -m{streams} -D {st['seconds_per_run']}` on /1k.bin; server "
+             "CPU per request from /proc/PID/task/*/schedstat before and after the run. Large "
+             f"file: `h2load -n1 -c1 -t1` on the {mib} MiB file (windows 2^30-1), the wall time "
+             "of the run, the DATA bytes checked. Idle connections: a fresh server process, "
+             "then connections that each send the preface and an empty SETTINGS, read the "
+             "server's SETTINGS and acknowledge it; RSS growth over their count.", "",
+             "| scenario | metric | " + " | ".join(names + ratios) + " |",
+             "|---|---|" + "---:|" * (len(names) + len(ratios))]
+
+    def total(vals, key):
+        return fmt(sum(v.get(key, 0) for v in vals), 0) if vals else "–"
+
+    for scenario, title, metrics in rows:
+        data = sc.get(scenario)
+        if not data:
+            continue
+        for i, (metric, label, higher, digits) in enumerate(metrics):
+            row = [title if i == 0 else "", label]
+            for n in names:
+                vals = data.get(n)
+                if not vals:
+                    row.append("–")
+                elif metric == "not_ok":
+                    row.append(total(vals, "not_ok"))
+                elif metric == "closed":
+                    row.append(fmt(sum(v.get("closed", 0) + v.get("goaway", 0) for v in vals), 0))
+                else:
+                    row.append(cell(vals, metric, digits))
+            if has_peers:
+                peers = ["nginx"] if scenario == "h2c-idle-memory" else None
+                r = judge(results, scenario, metric, higher, "httpfs", peers)[0] \
+                    if higher is not None else None
+                row.append(ratio_text(r))
+            if has_base:
+                row.append(paired_ratio(data.get("httpfs"), data.get("httpfs-base"), metric)
+                           if higher is not None else "–")
+            lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    ciphers = {}
+    for scenario in ("h2-1k", "h2-large"):
+        for n, vals in sc.get(scenario, {}).items():
+            for v in vals:
+                if v.get("tls"):
+                    ciphers.setdefault(n, set()).add(v["tls"])
+    if ciphers:
+        lines.append("TLS as negotiated with h2load: " + "; ".join(
+            f"{n}: {', '.join(sorted(c))}" for n, c in ciphers.items()) + ".")
+        lines.append("")
+    left = h2.get("left_out", {})
+    if left:
+        lines.append("Left out: " + "; ".join(f"{n}: {why}" for n, why in left.items()) + ".")
+        lines.append("")
+    bad = [(scenario, n, v) for scenario in ("h2c-1k", "h2-1k")
+           for n, vals in sc.get(scenario, {}).items() for v in vals if v.get("not_ok")]
+    if bad:
+        lines.append("Requests that did not succeed (h2load's lines):")
+        lines.append("")
+        for scenario, n, v in bad:
+            lines.append(f"- {scenario}, {n}: " + " / ".join(
+                f"`{x}`" for x in v.get("h2load_lines", [])))
+        lines.append("")
+    targets = []
+    for scenario, metric, higher, limit, peers, text in H2_TARGETS:
+        r = judge(results, scenario, metric, higher, "httpfs", peers)[0]
+        if r is None:
+            continue
+        met = r >= limit if higher else r <= limit
+        targets.append(f"| {scenario} | {text} | {ratio_text(r)} | {'yes' if met else 'no'} |")
+    if targets:
+        lines += ["| scenario | target | httpfs / reference | met |", "|---|---|---:|:---:|"]
+        lines += targets + [""]
+    return lines
+
+
 def block_header(results, group):
     """The first lines of a group's own block: when and how it was made, where, with what."""
     m, v, st = results["machine"], results["versions"], results["settings"]
@@ -2158,6 +2658,12 @@ def block_header(results, group):
         runs = (f"{st['seconds_per_run']} s per wrk run" +
                 ("" if st.get("quick") else " after a 1 s warm-up"))
         shown = ("httpfs", "httpfs-base", "nginx", "wrk")
+    elif group == "h2":
+        runs = (f"{st['seconds_per_run']} s per h2load run" +
+                ("" if st.get("quick") else " after a 1 s warm-up") +
+                f", {st.get('large_reps', 1)} downloads of the large file per scenario and "
+                "server per round")
+        shown = ("httpfs", "httpfs-base", "nginx", "h2o", "h2load", "openssl")
     else:
         runs = f"{st.get('large_reps', 1)} downloads per scenario and server per round"
         shown = ("httpfs", "httpfs-base", "httpc")
@@ -2187,7 +2693,8 @@ def split_results(results):
 
 
 def group_report(group, results):
-    body = compress_report(results) if group == "compress" else archive_report(results)
+    body = {"compress": compress_report, "archive": archive_report,
+            "h2": h2_report}[group](results)
     return "\n".join(block_header(results, group) + body)
 
 
@@ -2612,9 +3119,12 @@ def main():
                "level: a 2 MiB JavaScript file gzip and zstd on the fly, its precompressed "
                "app.js.gz, a 10 000-entry HTML listing; req/s, server CPU and bytes per "
                "response), archive (?download=zip and tar of a tree of 10 000 files as large "
-               "as the large file, against its GET: GB/s, server CPU per GiB, peak RSS). The "
-               "compress and archive tables are blocks of their own in RESULTS.md: a run of "
-               "them alone replaces only those. Single "
+               "as the large file, against its GET: GB/s, server CPU per GiB, peak RSS), h2 "
+               "(HTTP/2 against nginx and h2o by h2load: 1 KiB with 50 connections x 16 "
+               "streams over h2c and over TLS, req/s and server CPU per request; the large "
+               "file over h2c and TLS, MB/s; memory per idle h2c connection). The "
+               "compress, archive and h2 tables are blocks of their own in RESULTS.md: a run "
+               "of them alone replaces only those. Single "
                "scenarios: " + ", ".join(s for v in GROUPS.values() for s in v) + ". A full "
                "run takes about 30 minutes on 2 cores; --quick about three. Before and "
                "after a change: bench/run --baseline OLD/build-release --servers "
@@ -2648,7 +3158,7 @@ def main():
     bench = Bench(args)
     try:
         bench.run()
-        # The compress and archive groups have blocks of their own: a run of them alone
+        # The compress, archive and h2 groups have blocks of their own: a run of them alone
         # leaves the first block, its chart and the other blocks as they are.
         main_results, group_results = split_results(bench.results)
         main_text = report(main_results) if main_results else None
