@@ -130,6 +130,8 @@ struct Parser {
         flag(), o.print_head = true, o.method = "HEAD", method_given = true;
       else if (name == "-O" || name == "--remote-name")
         flag(), o.remote_name = true;
+      else if (name == "-J" || name == "--remote-header-name")
+        flag(), o.header_name = true;
       else if (name == "-k" || name == "--insecure")
         flag(), o.insecure = true;
       else if (name == "--force")
@@ -142,6 +144,10 @@ struct Parser {
         flag(), o.resume = true;
       else if (name == "--compressed")
         flag(), o.compressed = true;
+      else if (name == "-i" || name == "--include")
+        flag(), o.include_head = true;
+      else if (name == "--create-dirs")
+        flag(), o.create_dirs = true;
       else if (name == "--http2")
         flag(), o.http2 = std::max(o.http2, ClientOptions::Http2::Alpn);
       else if (name == "--http2-prior-knowledge")
@@ -163,15 +169,31 @@ struct Parser {
         method_given = true;
       } else if (name == "-H" || name == "--header" || (name == "-h" && curl_like)) {
         o.headers.push_back(parse_header(name, value(name, inline_value, has_inline)));
-      } else if (name == "-d" || name == "--data") {
+      } else if (name == "-d" || name == "--data" || name == "--data-urlencode" ||
+                 name == "--json") {
+        using Kind = ClientOptions::DataPart::Kind;
+        const Kind kind = name == "--json"             ? Kind::Json
+                          : name == "--data-urlencode" ? Kind::UrlEncode
+                                                       : Kind::Raw;
         o.body = ClientOptions::Body::Data;
-        o.data = std::string(value(name, inline_value, has_inline));
+        o.data.push_back({kind, std::string(value(name, inline_value, has_inline))});
+      } else if (name == "-G" || name == "--get") {
+        flag();
+        o.get_query = true;
       } else if (name == "-T" || name == "--upload-file" || name == "-f" || name == "--file") {
         std::string_view f = value(name, inline_value, has_inline);
         o.body = f == "-" ? ClientOptions::Body::Stdin : ClientOptions::Body::File;
         o.upload_file = std::string(f);
       } else if (name == "-o" || name == "--output") {
         o.output = std::string(value(name, inline_value, has_inline));
+      } else if (name == "-w" || name == "--write-out") {
+        o.write_out = std::string(value(name, inline_value, has_inline));
+      } else if (name == "--output-dir") {
+        o.output_dir = std::string(value(name, inline_value, has_inline));
+        if (o.output_dir.empty()) throw UsageError("--output-dir: expected a directory");
+      } else if (name == "-D" || name == "--dump-header") {
+        o.dump_head = std::string(value(name, inline_value, has_inline));
+        if (o.dump_head.empty()) throw UsageError(std::string(name) + ": expected a file name");
       } else if (name == "--max-time" || name == "-m") {
         o.max_time = parse_seconds(name, value(name, inline_value, has_inline));
       } else if (name == "--connect-timeout") {
@@ -194,6 +216,20 @@ struct Parser {
         o.max_redirects = parse_int(name, value(name, inline_value, has_inline), 1000);
       } else if (name == "--cacert") {
         o.cacert = std::string(value(name, inline_value, has_inline));
+      } else if (name == "-u" || name == "--user") {
+        const std::string_view u = value(name, inline_value, has_inline);
+        if (u.empty() || u.front() == ':')
+          throw UsageError(std::string(name) + ": expected USER[:PASSWORD]");
+        for (char c : u)
+          if (c == '\r' || c == '\n' || c == '\0')
+            throw UsageError(std::string(name) + ": credentials cannot hold CR, LF or NUL");
+        o.user = std::string(u);
+      } else if (name == "--netrc") {
+        flag(), o.netrc = true;
+      } else if (name == "--netrc-file") {
+        o.netrc_file = std::string(value(name, inline_value, has_inline));
+        if (o.netrc_file.empty()) throw UsageError("--netrc-file: expected a file name");
+        o.netrc = true;
       } else {
         throw UsageError("unknown option " + std::string(name));
       }
@@ -275,12 +311,14 @@ Command parse_command_line(int argc, const char* const* argv) {
     if (p.positional.size() > 1) throw UsageError("unexpected argument '" + p.positional[1] + "'");
     o.url = p.positional[0];
     if (!p.method_given) {
-      if (o.body == ClientOptions::Body::Data)
+      if (o.body == ClientOptions::Body::Data && !o.get_query)
         o.method = "POST";
       else if (o.body == ClientOptions::Body::File || o.body == ClientOptions::Body::Stdin)
         o.method = "PUT";
     }
   }
+  if (o.get_query && o.body != ClientOptions::Body::Data && o.body != ClientOptions::Body::None)
+    throw UsageError("-G puts -d data into the URL; it cannot go with -T");
   // -C - continues a download into its .part file, or an upload of a file (-T FILE).
   const bool upload = o.body == ClientOptions::Body::File;
   if (o.resume && o.body == ClientOptions::Body::Stdin)
@@ -291,6 +329,12 @@ Command parse_command_line(int argc, const char* const* argv) {
     throw UsageError("-C - needs an output file, not stdout");
   if (o.resume && !upload && o.output.empty() && !o.remote_name)
     throw UsageError("-C - needs -o FILE or -O (or -T FILE to resume an upload)");
+  if (o.header_name && (!o.remote_name || !o.output.empty()))
+    throw UsageError("-J names the file of -O; use it with -O (and without -o)");
+  if (o.header_name && o.resume)
+    throw UsageError("-J with -C -: the name is known only from the answer");
+  if (o.resume && !upload && o.include_head)
+    throw UsageError("-i with -C -: a head would land in the middle of the file");
   return p.cmd;
 }
 
@@ -337,10 +381,28 @@ std::string help_text(const std::string& topic) {
         "Options:\n"
         "  -X, --request METHOD    the method (default GET; POST with -d, PUT with -T)\n"
         "  -H, --header 'K: V'     add a request header (repeatable)\n"
-        "  -d, --data DATA         send DATA as the body\n"
+        "  -d, --data DATA         send DATA as the body (@FILE: the file's, without CR and\n"
+        "                          LF; @-: stdin); several are joined with '&'\n"
+        "      --data-urlencode X  DATA, NAME=DATA, @FILE or NAME@FILE, percent-encoded\n"
+        "      --json DATA         JSON (or @FILE) as the body, with Content-Type and Accept\n"
+        "                          application/json\n"
+        "  -G, --get               the data into the URL's query instead, with GET\n"
         "  -T, --upload-file FILE  send FILE as the body; '-' reads stdin (chunked)\n"
         "  -o, --output FILE       write the body to FILE ('-': stdout); FILE.part until complete\n"
         "  -O, --remote-name       write the body to a file named like the URL's last segment\n"
+        "  -J, --remote-header-name  with -O: the name the answer's Content-Disposition\n"
+        "                          offers (its last path component; not hidden, not a device\n"
+        "                          name; else the URL's), never replacing a file\n"
+        "      --output-dir DIR    the directory of -O names and relative -o files\n"
+        "      --create-dirs       make the output file's missing directories (mode 0750)\n"
+        "  -i, --include           write the answer's head before its body (with -L, each\n"
+        "                          redirect's head too)\n"
+        "  -D, --dump-header FILE  write every head received to FILE ('-': stdout)\n"
+        "  -w, --write-out FORMAT  print FORMAT when done, with curl's variables: %{http_code}\n"
+        "                          %{size_download} %{time_total} %{speed_download}\n"
+        "                          %{url_effective} %{num_redirects} %{content_type}\n"
+        "                          %{exitcode} %{errormsg} %{json} %header{NAME} ...;\n"
+        "                          @FILE reads FORMAT from FILE (@- from stdin)\n"
         "  -C -, --continue        resume FILE.part with Range and If-Range; with -T FILE,\n"
         "                          continue the upload an earlier run left unfinished\n"
         "      --resumable MODE    uploads of files offer resumption (draft-ietf-httpbis-\n"
@@ -365,6 +427,11 @@ std::string help_text(const std::string& topic) {
         "                          waiting as Retry-After says (else 1 s, 2 s, 4 s, ...)\n"
         "      --no-fail           exit 0 whatever the status\n"
         "      --tls               positional form: use https (also when the port is 443)\n"
+        "  -u, --user USER[:PASS]  Basic credentials for the URL's origin (never sent to\n"
+        "                          another after a redirect); without :PASS, the netrc\n"
+        "                          file's password for USER, else asked on the terminal\n"
+        "      --netrc             credentials for the host from ~/.netrc (curl's format)\n"
+        "      --netrc-file FILE   ... from FILE\n"
         "  -k, --insecure          do not verify the server's certificate\n"
         "      --cacert FILE       trust the CA certificates in FILE\n"
         "      --version           print the version\n"

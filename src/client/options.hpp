@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -49,15 +50,28 @@ struct ClientOptions {
   std::vector<std::pair<std::string, std::string>> headers;  // as given, in order
 
   enum class Body { None, Data, File, Stdin } body = Body::None;
-  std::string data;         // -d
+  // Body::Data: -d, --data-urlencode and --json, in order, joined when the run starts (an
+  // @FILE is read then): -d and --data-urlencode parts with '&', --json ones as they are.
+  struct DataPart {
+    enum class Kind : std::uint8_t { Raw, UrlEncode, Json } kind;
+    std::string text;  // as given
+  };
+  std::vector<DataPart> data;
+  bool get_query = false;   // -G: the data goes into the URL's query, the method is GET
   std::string upload_file;  // -T / -f / the positional FILE
 
-  std::string output;        // "-": stdout; "": the form's default
-  bool remote_name = false;  // -O: save under the URL's last segment
-  bool no_clobber = false;   // refuse to replace an existing file (positional GET)
-  bool force = false;        // --force: replace it anyway
-  bool resume = false;       // -C - / --continue: a download's .part file, or an upload
-  bool compressed = false;   // --compressed: ask for a content coding and decode it
+  std::string output;         // "-": stdout; "": the form's default
+  std::string output_dir;     // --output-dir: where -o (relative) and -O names go
+  bool create_dirs = false;   // --create-dirs: make the missing directories of the output
+  bool include_head = false;  // -i: the answer's head (and each redirect's) before its body
+  std::string dump_head;      // -D FILE: every head received, as it came ("-": stdout)
+  std::string write_out;      // -w FORMAT, or @FILE (@-: stdin), printed at the end
+  bool remote_name = false;   // -O: save under the URL's last segment
+  bool header_name = false;   // -J: ... or the name Content-Disposition offers, made safe
+  bool no_clobber = false;    // refuse to replace an existing file (positional GET)
+  bool force = false;         // --force: replace it anyway
+  bool resume = false;        // -C - / --continue: a download's .part file, or an upload
+  bool compressed = false;    // --compressed: ask for a content coding and decode it
   // --http2: offer h2 by ALPN over TLS (HTTP/1.1 when the server does not take it);
   // --http2-prior-knowledge: HTTP/2 on plain connections too, without asking.
   enum class Http2 : std::uint8_t { Off, Alpn, PriorKnowledge } http2 = Http2::Off;
@@ -76,6 +90,12 @@ struct ClientOptions {
   bool tls = false;  // --tls: the positional form's https
   bool insecure = false;
   std::string cacert;
+  // Basic credentials for the URL's origin (client/credentials.hpp): -u USER[:PASS] as
+  // given (without PASS, the netrc file's or a prompt on the terminal), and --netrc /
+  // --netrc-file FILE ($HOME/.netrc by default).
+  std::optional<std::string> user;
+  bool netrc = false;
+  std::string netrc_file;
 };
 
 struct Command {

@@ -1,6 +1,7 @@
 #include "client/policy.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "client/options.hpp"
@@ -159,6 +160,73 @@ std::string remote_file_name(std::string_view target) {
       decoded.find('\0') != std::string::npos)
     return {};
   return decoded;
+}
+
+namespace {
+
+// The value of parameter `name` (lower case) in a Content-Disposition value: a token or a
+// quoted string (unescaped). nullopt when absent.
+std::optional<std::string> disposition_param(std::string_view v, std::string_view name) {
+  auto skip_blanks = [&](std::size_t i) {
+    while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
+    return i;
+  };
+  std::size_t i = v.find(';');
+  while (i != std::string_view::npos) {
+    i = skip_blanks(i + 1);
+    const std::size_t eq = v.find('=', i);
+    if (eq == std::string_view::npos) return std::nullopt;
+    const std::string_view key = http::chars::trim_ows(v.substr(i, eq - i));
+    i = skip_blanks(eq + 1);
+    std::string value;
+    if (i < v.size() && v[i] == '"') {
+      for (++i; i < v.size() && v[i] != '"'; ++i) {
+        if (v[i] == '\\' && i + 1 < v.size()) ++i;
+        value.push_back(v[i]);
+      }
+      i = v.find(';', std::min(i + 1, v.size()));
+    } else {
+      const std::size_t end = v.find(';', i);
+      value = std::string(http::chars::trim_ows(
+          v.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i)));
+      i = end;
+    }
+    if (http::chars::iequals(key, name)) return value;
+  }
+  return std::nullopt;
+}
+
+bool windows_device(std::string_view name) {
+  const std::string_view stem = name.substr(0, name.find('.'));
+  auto is = [&](std::string_view d) { return http::chars::iequals(stem, d); };
+  if (is("con") || is("prn") || is("aux") || is("nul")) return true;
+  return stem.size() == 4 &&
+         (http::chars::iequals(stem.substr(0, 3), "com") ||
+          http::chars::iequals(stem.substr(0, 3), "lpt")) &&
+         stem[3] >= '1' && stem[3] <= '9';
+}
+
+}  // namespace
+
+std::string disposition_file_name(std::string_view cd) {
+  std::string name;
+  // filename*=UTF-8'[language]'percent-encoded (RFC 8187); other charsets are not taken.
+  if (std::optional<std::string> ext = disposition_param(cd, "filename*")) {
+    const std::size_t q1 = ext->find('\'');
+    const std::size_t q2 = q1 == std::string::npos ? q1 : ext->find('\'', q1 + 1);
+    if (q2 == std::string::npos || !http::chars::iequals(ext->substr(0, q1), "utf-8") ||
+        !http::percent_decode(std::string_view(*ext).substr(q2 + 1), name))
+      name.clear();
+  }
+  if (name.empty()) name = disposition_param(cd, "filename").value_or("");
+  const std::size_t cut = name.find_last_of("/\\");
+  if (cut != std::string::npos) name.erase(0, cut + 1);
+  if (name.empty() || name == "." || name == ".." || name.front() == '.' || name.size() > 255 ||
+      !http::valid_utf8(name) || windows_device(name))
+    return {};
+  for (const char c : name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return {};
+  return name;
 }
 
 bool offers_resumption(ResumableMode mode, std::string_view method, std::uint64_t size) noexcept {

@@ -123,4 +123,11 @@ std::optional<http::Coding> answer_coding(std::string_view content_encoding, std
 // ("", ".", "..", an encoded "/" or NUL).
 std::string remote_file_name(std::string_view target);
 
+// -J: the file name a Content-Disposition value offers (RFC 6266 4.3: filename* in UTF-8
+// before filename; a quoted string unescaped), made safe to create here: only what follows
+// the last '/' or '\\', and "" when that is empty, "." or "..", hidden (a leading dot),
+// longer than 255 bytes, not UTF-8, holds a control byte, or is a device name of Windows
+// (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension).
+std::string disposition_file_name(std::string_view content_disposition);
+
 }  // namespace httpfs::client

@@ -8,13 +8,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
+#include "client/credentials.hpp"
 #include "client/policy.hpp"
 #include "http/chars.hpp"
 #include "http/content_digest.hpp"
 #include "http/date.hpp"
+#include "http/percent.hpp"
 #include "net/errors.hpp"
 
 namespace httpfs::client {
@@ -22,6 +25,35 @@ namespace httpfs::client {
 namespace {
 
 constexpr std::uint64_t kExpectThreshold = 1 << 20;  // uploads over 1 MiB ask first
+constexpr std::size_t kMaxData = 64 << 20;           // -d, --data-urlencode and --json, in memory
+constexpr std::size_t kMaxSmallInput = 1 << 20;      // a netrc file or -w @FILE: larger is refused
+
+// Reads all of `fd` (or a file), at most `max` bytes, into `out`: 0, or an errno value
+// (EFBIG when there is more).
+int read_all(int fd, std::size_t max, std::string& out) {
+  char buf[16384];
+  int err = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max) {
+      err = EFBIG;
+      break;
+    }
+  }
+  return err;
+}
+
+int read_small_file(const std::string& path, std::size_t max, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int err = read_all(fd, max, out);
+  ::close(fd);
+  return err;
+}
 
 bool has_header(const Headers& headers, std::string_view lower) {
   return std::any_of(headers.begin(), headers.end(),
@@ -32,6 +64,26 @@ std::string digest_text(const std::unique_ptr<io::Sha256>& sha) {
   if (!sha) return {};
   const io::Sha256::Digest d = sha->finish();
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+// mkdir -p, each new directory with mode 0750 (curl's): 0 or an errno value.
+int make_dirs(const std::string& dir) {
+  for (std::size_t at = 1; at <= dir.size(); ++at) {
+    if (at < dir.size() && dir[at] != '/') continue;
+    const std::string part = dir.substr(0, at);
+    if (::mkdir(part.c_str(), 0750) != 0 && errno != EEXIST) return errno;
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return errno;
+  return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+// A head as it is printed (-i, -D, -I): the status line, the fields, an empty line.
+std::string head_text(const std::string& status_line, const http::ResponseHead& h) {
+  std::string out = status_line + "\r\n";
+  for (const http::Header& f : h.headers)
+    out.append(f.name).append(": ").append(f.value).append("\r\n");
+  return out + "\r\n";
 }
 
 }  // namespace
@@ -50,6 +102,8 @@ int Session::start() {
   spec_.headers = o_.headers;
   spec_.verbose = o_.verbose;
   spec_.connect_timeout = o_.connect_timeout;
+  started_ns_ = uv_hrtime();
+  if (int code = add_credentials(); code != 0) return code;
   if (int code = prepare_body(); code != 0) return code;
   // A body read from a pipe goes over HTTP/1.1 (chunked): it is not offered HTTP/2.
   spec_.h2_prior_knowledge =
@@ -76,6 +130,97 @@ int Session::start() {
   return -1;  // running
 }
 
+int Session::add_credentials() {
+  if ((!o_.user && !o_.netrc) || has_header(spec_.headers, "authorization")) return 0;
+  std::string user, password;
+  bool have_password = false;
+  if (o_.user) {
+    const std::size_t colon = o_.user->find(':');
+    user = o_.user->substr(0, colon);
+    if (colon != std::string::npos) {
+      password = o_.user->substr(colon + 1);
+      have_password = true;
+    }
+  }
+  // curl's rule: the netrc file is read only when -u is not given.
+  if (!o_.user && o_.netrc) {
+    const char* home = std::getenv("HOME");
+    const std::string path =
+        !o_.netrc_file.empty() ? o_.netrc_file : std::string(home ? home : "") + "/.netrc";
+    std::string text;
+    if (const int err = read_small_file(path, kMaxSmallInput, text); err != 0) {
+      // --netrc without the file is no error (curl's rule); a file named is.
+      if (!o_.netrc_file.empty() || err != ENOENT) {
+        std::fprintf(stderr, "httpc: cannot read %s: %s\n", path.c_str(), std::strerror(err));
+        return kLocalFile;
+      }
+    } else if (std::optional<Login> found = netrc_lookup(text, spec_.url.host)) {
+      user = std::move(found->user);
+      password = std::move(found->password);
+      have_password = true;
+    }
+  }
+  if (!have_password) {
+    if (!o_.user) return 0;  // --netrc, and no entry for this host
+    std::optional<std::string> typed = ask_password("Enter host password for user '" + user + "':");
+    if (!typed) {
+      std::fprintf(stderr, "httpc: -u %s: no password given, and no terminal to ask for it\n",
+                   user.c_str());
+      return kUsage;
+    }
+    password = std::move(*typed);
+  }
+  spec_.headers.emplace_back("Authorization", basic_authorization(user, password));
+  return 0;
+}
+
+int Session::join_data(std::string& out, bool& json) {
+  using Kind = ClientOptions::DataPart::Kind;
+  // @FILE (or @- for stdin): its content, read now.
+  auto read = [](const std::string& name, std::string& into) {
+    const int err =
+        name == "-" ? read_all(0, kMaxData, into) : read_small_file(name, kMaxData, into);
+    if (err != 0)
+      std::fprintf(stderr, "httpc: cannot read %s: %s\n",
+                   name == "-" ? "the standard input" : name.c_str(),
+                   err == EFBIG ? "larger than 64 MiB (send it with -T FILE)" : std::strerror(err));
+    return err;
+  };
+  bool first = true;
+  for (const ClientOptions::DataPart& part : o_.data) {
+    std::string piece;
+    const std::string& t = part.text;
+    if (part.kind == Kind::UrlEncode) {
+      // curl's forms: content, =content, name=content, @file, name@file.
+      const std::size_t at = t.find_first_of("=@");
+      const std::string name = at == std::string::npos ? "" : t.substr(0, at);
+      std::string content = at == std::string::npos ? t : t.substr(at + 1);
+      if (at != std::string::npos && t[at] == '@') {
+        std::string file;
+        if (read(content, file) != 0) return kLocalFile;
+        content = std::move(file);
+      }
+      piece = (name.empty() ? "" : name + "=") + http::percent_encode_form(content);
+    } else if (t.starts_with("@")) {
+      if (read(t.substr(1), piece) != 0) return kLocalFile;
+      // -d @FILE drops carriage returns and newlines, as curl's does (--json keeps them).
+      if (part.kind == Kind::Raw)
+        std::erase_if(piece, [](char c) { return c == '\r' || c == '\n'; });
+    } else {
+      piece = t;
+    }
+    json |= part.kind == Kind::Json;
+    if (!first && part.kind != Kind::Json) out += '&';
+    first = false;
+    out += piece;
+    if (out.size() > kMaxData) {
+      std::fprintf(stderr, "httpc: the data is larger than 64 MiB (send it with -T FILE)\n");
+      return kUsage;
+    }
+  }
+  return 0;
+}
+
 int Session::prepare_body() {
   auto has = [&](std::string_view lower) {
     return std::any_of(spec_.headers.begin(), spec_.headers.end(),
@@ -84,12 +229,23 @@ int Session::prepare_body() {
   switch (o_.body) {
     case ClientOptions::Body::None:
       return 0;
-    case ClientOptions::Body::Data:
+    case ClientOptions::Body::Data: {
+      std::string data;
+      bool json = false;
+      if (int code = join_data(data, json); code != 0) return code;
+      if (o_.get_query) {  // -G: into the query, no body
+        spec_.url.target += spec_.url.target.find('?') == std::string::npos ? "?" : "&";
+        spec_.url.target += data;
+        return 0;
+      }
       spec_.body = RequestSpec::Body::Bytes;
-      spec_.bytes = o_.data;
+      spec_.bytes = std::move(data);
       if (!has("content-type"))
-        spec_.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+        spec_.headers.emplace_back("Content-Type",
+                                   json ? "application/json" : "application/x-www-form-urlencoded");
+      if (json && !has("accept")) spec_.headers.emplace_back("Accept", "application/json");
       return 0;
+    }
     case ClientOptions::Body::File:
     case ClientOptions::Body::Stdin:
       break;
@@ -127,6 +283,7 @@ int Session::prepare_body() {
 }
 
 int Session::prepare_output() {
+  if (int code = open_dump(); code != 0) return code;
   std::string out = o_.output;
   if (out.empty() && o_.remote_name) {
     out = remote_file_name(spec_.url.target);
@@ -135,6 +292,17 @@ int Session::prepare_output() {
       return kUsage;
     }
     if (out == "-") out = "./-";  // a file of that name, not the standard output
+  }
+  if (!o_.output_dir.empty() && !out.empty() && out != "-" && out.front() != '/')
+    out = o_.output_dir + "/" + out;
+  if (o_.create_dirs && !out.empty() && out != "-") {
+    if (const std::size_t slash = out.rfind('/'); slash != std::string::npos && slash > 0) {
+      if (const int e = make_dirs(out.substr(0, slash)); e != 0) {
+        std::fprintf(stderr, "httpc: --create-dirs: cannot make %s: %s\n",
+                     out.substr(0, slash).c_str(), std::strerror(e));
+        return kLocalFile;
+      }
+    }
   }
   struct stat st {};
   if (out == "-") {
@@ -160,6 +328,22 @@ int Session::prepare_output() {
   } else {
     to_stdout_ = true;
   }
+  return 0;
+}
+
+int Session::open_dump() {
+  if (o_.dump_head.empty()) return 0;
+  if (o_.dump_head == "-") {
+    dump_fd_ = 1;
+    return 0;
+  }
+  dump_fd_ = ::open(o_.dump_head.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (dump_fd_ < 0) {
+    std::fprintf(stderr, "httpc: -D: cannot write %s: %s\n", o_.dump_head.c_str(),
+                 std::strerror(errno));
+    return kLocalFile;
+  }
+  own_dump_fd_ = true;
   return 0;
 }
 
@@ -219,6 +403,23 @@ int Session::on_head(const http::ResponseHead& h) {
   // An upload's progress line counts the file, not the short answer to it.
   const bool upload = spec_.body == RequestSpec::Body::File;
   if (!upload) progress_.set_done(0);
+  // -w: the last answer's facts.
+  facts_.http_code = h.status;
+  facts_.http_version = http2_ ? "2" : "1." + std::to_string(h.version_minor);
+  facts_.size_header += h.head_size;
+  facts_.size_download = 0;  // the body of this answer (curl's, after redirects too)
+  facts_.time_starttransfer = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
+  facts_.headers.clear();
+  for (const http::Header& f : h.headers) facts_.headers.emplace_back(f.name, f.value);
+  if (dump_fd_ >= 0 || o_.include_head) {
+    const std::string text = head_text(status_line(h.version_minor, h.status, h.reason), h);
+    if (dump_fd_ >= 0 && write_all(dump_fd_, text) != 0) {
+      std::fprintf(stderr, "httpc: -D: cannot write %s: %s\n", o_.dump_head.c_str(),
+                   std::strerror(errno));
+      return kLocalFile;
+    }
+    if (o_.include_head && !o_.print_head) heads_ += text;
+  }
   if (o_.follow && h.status >= 300 && h.status < 400 && h.find("location"))
     return 0;  // the body of a redirect is not wanted
   if (o_.print_answer) {
@@ -231,8 +432,14 @@ int Session::on_head(const http::ResponseHead& h) {
     last_modified_ = http::parse_http_date(lm->value);
   note_digests(h);
   if (h.framing == http::ResponseFraming::Length && !upload) progress_.set_total(h.content_length);
+  if (file_ && o_.header_name && h.status >= 200 && h.status < 300)
+    if (int code = name_from_disposition(h); code != 0) return code;
   if (file_) return open_file(h);
   writing_ = !o_.print_head;
+  if (!heads_.empty()) {  // -i: the heads go first
+    if (int code = write_stdout(heads_); code != 0) return code;
+    heads_.clear();
+  }
   return writing_ ? start_decoding(h, false) : 0;
 }
 
@@ -247,6 +454,26 @@ void Session::note_digests(const http::ResponseHead& h) {
     if (auto v = http::sha256_from_digest_field(d->value, malformed)) repr_digest_ = *v;
   if (!content_digest_.empty()) content_sha_ = std::make_unique<io::Sha256>();
   if (!repr_digest_.empty()) repr_sha_ = std::make_unique<io::Sha256>();
+}
+
+int Session::name_from_disposition(const http::ResponseHead& h) {
+  const http::Header* cd = h.find("content-disposition");
+  if (cd == nullptr) return 0;
+  const std::string name = disposition_file_name(cd->value);
+  if (name.empty()) {
+    std::fprintf(stderr,
+                 "httpc: -J: the server's file name is not safe to use (%.*s); saving as %s\n",
+                 static_cast<int>(cd->value.size()), cd->value.data(), file_->path().c_str());
+    return 0;
+  }
+  const std::string path = o_.output_dir.empty() ? name : o_.output_dir + "/" + name;
+  if (path != file_->path()) file_ = std::make_unique<FileOutput>(path);
+  named_by_server_ = true;
+  if (!o_.force && file_->exists()) {
+    std::fprintf(stderr, "httpc: -J: %s exists; use --force to replace it\n", path.c_str());
+    return kLocalFile;
+  }
+  return 0;
 }
 
 int Session::open_file(const http::ResponseHead& h) {
@@ -267,6 +494,14 @@ int Session::open_file(const http::ResponseHead& h) {
     std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
                  net::errno_text(r).c_str());
     return kLocalFile;
+  }
+  if (!heads_.empty()) {  // -i: the heads go into the file before the body (-C - refuses -i)
+    if (int r = file_->write(heads_); r < 0) {
+      std::fprintf(stderr, "httpc: cannot write %s: %s\n", file_->part_path().c_str(),
+                   net::errno_text(r).c_str());
+      return kLocalFile;
+    }
+    heads_.clear();
   }
   // With a content coding this is the coded length: less than the decoded file for anything
   // worth compressing, so still a fair test of the room.
@@ -341,6 +576,7 @@ std::string Session::decoding_problem() const {
 }
 
 int Session::on_body(std::string_view data) {
+  facts_.size_download += data.size();
   if (!writing_) return 0;
   progress_.add(data.size());
   if (content_sha_) content_sha_->update(data);
@@ -386,21 +622,25 @@ int Session::emit(std::string_view data) {
   return write_stdout(data);
 }
 
-int Session::write_stdout(std::string_view data) {
+int Session::write_all(int fd, std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::write(stream_fd_, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {  // a non-blocking stdout: wait for it
-        pollfd p{stream_fd_, POLLOUT, 0};
-        ::poll(&p, 1, -1);
-        continue;
-      }
-      std::fprintf(stderr, "httpc: cannot write to the standard output: %s\n",
-                   std::strerror(errno));
-      return kLocalFile;
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {  // a non-blocking stdout: wait for it
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, -1);
+      continue;
     }
+    if (n < 0) return errno;
     data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+int Session::write_stdout(std::string_view data) {
+  if (const int err = write_all(stream_fd_, data); err != 0) {
+    std::fprintf(stderr, "httpc: cannot write to the standard output: %s\n", std::strerror(err));
+    return kLocalFile;
   }
   return 0;
 }
@@ -412,10 +652,12 @@ int Session::splice_fd() {
 }
 
 void Session::on_spliced(std::uint64_t n) {
+  facts_.size_download += n;
   progress_.add(n);
 }
 
 void Session::on_body_sent(std::uint64_t n) {
+  facts_.size_upload = n;  // of this request's body, so far
   if (spec_.body != RequestSpec::Body::File) return;
   // A resumed upload shows what the server had already as done.
   const bool appending = resumable_ && step_ == UploadStep::Append;
@@ -495,7 +737,8 @@ void Session::complete(const TransferResult& r) {
   if (file_ && !writing_ &&
       judge_resume(r.status, r.header("content-range"), resume_from_) == Resume::Complete) {
     // 416 to a resume: the .part file held the whole file already.
-    if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0)
+    if (int e = file_->commit(last_modified_, (o_.no_clobber || named_by_server_) && !o_.force);
+        e < 0)
       return finish(kLocalFile, "cannot rename " + file_->part_path() + ": " + net::errno_text(e));
     return finish(0, {});
   }
@@ -530,7 +773,8 @@ void Session::complete(const TransferResult& r) {
       }
     }
     if (file_) {
-      if (int e = file_->commit(last_modified_, o_.no_clobber && !o_.force); e < 0)
+      if (int e = file_->commit(last_modified_, (o_.no_clobber || named_by_server_) && !o_.force);
+          e < 0)
         return finish(kLocalFile, "cannot rename " + file_->part_path() + " to " + file_->path() +
                                       ": " + net::errno_text(e));
     }
@@ -771,7 +1015,41 @@ void Session::finish(int code, const std::string& message) {
   exit_ = code;
   progress_.close();
   if (!message.empty()) std::fprintf(stderr, "httpc: %s\n", message.c_str());
+  facts_.exitcode = code;
+  facts_.errormsg = message;
+  if (!o_.write_out.empty()) write_out();
   if (current_ == nullptr) close_handles();
+}
+
+void Session::write_out() {
+  std::string format = o_.write_out;
+  if (format.starts_with("@")) {
+    const std::string path = format.substr(1);
+    format.clear();
+    const int err = path == "-" ? read_all(0, kMaxSmallInput, format)
+                                : read_small_file(path, kMaxSmallInput, format);
+    if (err != 0) {
+      std::fprintf(stderr, "httpc: -w: cannot read %s: %s\n", path.c_str(), std::strerror(err));
+      return;
+    }
+  }
+  facts_.method = spec_.method;
+  facts_.url_effective = spec_.url.to_string();
+  facts_.num_redirects = redirects_;
+  facts_.filename_effective = file_ ? file_->path() : std::string();
+  facts_.content_type.clear();
+  for (const auto& [n, v] : facts_.headers)
+    if (http::chars::iequals(n, "content-type")) facts_.content_type = v;
+  facts_.time_total = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
+  std::vector<std::string> unknown;
+  for (const WriteOutPiece& p : format_write_out(format, facts_, unknown)) {
+    if (p.stream == WriteOutStream::Stderr)
+      write_all(2, p.text);
+    else
+      write_stdout(p.text);
+  }
+  for (const std::string& name : unknown)
+    std::fprintf(stderr, "httpc: -w: unknown variable %%{%s}\n", name.c_str());
 }
 
 void Session::close_handles() {
@@ -783,6 +1061,9 @@ void Session::close_handles() {
   upload_fd_ = -1;
   if (stream_fd_ != 1) ::close(stream_fd_);
   stream_fd_ = 1;
+  if (own_dump_fd_) ::close(dump_fd_);
+  own_dump_fd_ = false;
+  dump_fd_ = -1;
 }
 
 }  // namespace httpfs::client

@@ -20,6 +20,7 @@
 #include "client/progress.hpp"
 #include "client/transfer.hpp"
 #include "client/upload_memo.hpp"
+#include "client/write_out.hpp"
 #include "http/content_decoder.hpp"
 #include "io/sha256.hpp"
 #include "net/tls.hpp"
@@ -47,10 +48,16 @@ class Session final : public Transfer::Handler {
  private:
   static void on_retry_timer(uv_timer_t* t);
   static void on_max_timer(uv_timer_t* t);
+  // -u and the netrc file: an Authorization field for the URL's origin, unless -H gave one.
+  int add_credentials();
+  // -d, --data-urlencode and --json joined (files read): 0 or an exit code.
+  int join_data(std::string& out, bool& json);
   int prepare_body();
   int prepare_output();
   void begin_transfer();
   int open_file(const http::ResponseHead& h);
+  // -J: the output takes the name Content-Disposition offers, when it is safe.
+  int name_from_disposition(const http::ResponseHead& h);
   void note_digests(const http::ResponseHead& h);
   int start_decoding(const http::ResponseHead& h, bool append);
   int emit(std::string_view data);
@@ -62,6 +69,10 @@ class Session final : public Transfer::Handler {
   void finish(int code, const std::string& message);
   void close_handles();
   int write_stdout(std::string_view data);
+  // Writes all of `data` to `fd` (waiting when it is non-blocking): 0 or an errno value.
+  static int write_all(int fd, std::string_view data);
+  // -D FILE: opened (truncated) before the first request.
+  int open_dump();
   void print_head(const TransferResult& r);
   // The TLS settings for https URLs, made once. An empty string, or the reason it failed.
   std::string ensure_tls();
@@ -99,6 +110,14 @@ class Session final : public Transfer::Handler {
   bool to_stdout_ = false;
   int stream_fd_ = 1;  // where a body for the standard output goes (or -o DEVICE)
   bool explicit_stdout_ = false;
+  int dump_fd_ = -1;              // -D: where heads go (1 for "-")
+  bool named_by_server_ = false;  // -J named the file: it never replaces one
+  bool own_dump_fd_ = false;
+  std::string heads_;  // -i: heads not yet written, written before the body
+  // -w: what the run did, gathered as it goes; printed by finish().
+  RunFacts facts_;
+  std::uint64_t started_ns_ = 0;
+  void write_out();
   Transfer* current_ = nullptr;
   Progress progress_;
   uv_timer_t retry_timer_{};

@@ -44,6 +44,24 @@ std::string percent_encode_path(std::string_view in, bool keep_slash) {
   return out;
 }
 
+std::string percent_encode_form(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size() + 8);
+  for (const char c : in) {
+    const auto u = static_cast<unsigned char>(c);
+    if (chars::is_alpha(c) || chars::is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      const char escaped[3] = {'%', kHex[u >> 4], kHex[u & 15]};
+      out.append(escaped, 3);
+    }
+  }
+  return out;
+}
+
 bool valid_utf8(std::string_view s) noexcept {
   std::size_t i = 0;
   while (i < s.size()) {

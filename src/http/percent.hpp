@@ -15,6 +15,10 @@ bool percent_decode(std::string_view in, std::string& out);
 void percent_encode_path(std::string_view in, std::string& out, bool keep_slash = true);
 std::string percent_encode_path(std::string_view in, bool keep_slash = true);
 
+// Encodes every byte but the unreserved ones (RFC 3986 2.3: ALPHA DIGIT - . _ ~), a space
+// as '+': a value of application/x-www-form-urlencoded, as curl's --data-urlencode writes it.
+std::string percent_encode_form(std::string_view in);
+
 // Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 bool valid_utf8(std::string_view s) noexcept;
 

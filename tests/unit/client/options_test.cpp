@@ -110,3 +110,73 @@ TEST_CASE("--http2 and --http2-prior-knowledge: off by default; prior knowledge 
         H::PriorKnowledge);
   CHECK(help_text("").find("--http2-prior-knowledge") != std::string::npos);
 }
+
+TEST_CASE("-u, --netrc and --netrc-file") {
+  const ClientOptions none = parse({"http://h/"}).options;
+  CHECK_FALSE(none.user.has_value());
+  CHECK_FALSE(none.netrc);
+  CHECK(parse({"-u", "ann:se:cret", "http://h/"}).options.user == "ann:se:cret");
+  CHECK(parse({"--user=ann", "http://h/"}).options.user == "ann");
+  CHECK(parse({"get", "-u", "ann:pw", "http://h/"}).options.user == "ann:pw");
+  CHECK(parse({"--netrc", "http://h/"}).options.netrc);
+  CHECK(parse({"--netrc", "http://h/"}).options.netrc_file.empty());
+  const ClientOptions f = parse({"--netrc-file", "/tmp/n", "http://h/"}).options;
+  CHECK(f.netrc);
+  CHECK(f.netrc_file == "/tmp/n");
+  for (std::vector<const char*> bad : {std::vector<const char*>{"-u", "", "http://h/"},
+                                       {"-u", ":pw", "http://h/"},
+                                       {"-u", "a\nb:c", "http://h/"},
+                                       {"--netrc-file", "", "http://h/"},
+                                       {"--netrc=x", "http://h/"},
+                                       {"-u"}})
+    CHECK_THROWS_AS(parse(bad), UsageError);
+  CHECK(help_text("").find("--netrc-file") != std::string::npos);
+}
+
+TEST_CASE("-i, -D, --output-dir and --create-dirs") {
+  const ClientOptions none = parse({"http://h/"}).options;
+  CHECK_FALSE(none.include_head);
+  CHECK(none.dump_head.empty());
+  CHECK(none.output_dir.empty());
+  CHECK_FALSE(none.create_dirs);
+  const ClientOptions o =
+      parse({"-i", "-D", "h.txt", "--output-dir", "d", "--create-dirs", "-O", "http://h/f"})
+          .options;
+  CHECK(o.include_head);
+  CHECK(o.dump_head == "h.txt");
+  CHECK(o.output_dir == "d");
+  CHECK(o.create_dirs);
+  CHECK(parse({"--dump-header=-", "http://h/"}).options.dump_head == "-");
+  for (std::vector<const char*> bad : {std::vector<const char*>{"-D", "", "http://h/"},
+                                       {"--output-dir", "", "http://h/"},
+                                       {"-i", "-C", "-", "-o", "f", "http://h/"},
+                                       {"--include=1", "http://h/"}})
+    CHECK_THROWS_AS(parse(bad), UsageError);
+}
+
+TEST_CASE("-d, --data-urlencode and --json are kept in order; -G makes a GET") {
+  using Kind = ClientOptions::DataPart::Kind;
+  const ClientOptions o =
+      parse({"-d", "a=1", "--data-urlencode", "q=x y", "--json", "{}", "http://h/"}).options;
+  REQUIRE(o.data.size() == 3);
+  CHECK(o.data[0].kind == Kind::Raw);
+  CHECK(o.data[1].kind == Kind::UrlEncode);
+  CHECK(o.data[1].text == "q=x y");
+  CHECK(o.data[2].kind == Kind::Json);
+  CHECK(o.method == "POST");
+  const ClientOptions g = parse({"-G", "-d", "a=1", "http://h/"}).options;
+  CHECK(g.get_query);
+  CHECK(g.method == "GET");
+  CHECK(parse({"-G", "-I", "-d", "a=1", "http://h/"}).options.method == "HEAD");
+  CHECK_THROWS_AS(parse({"-G", "-T", "f", "http://h/"}), UsageError);
+}
+
+TEST_CASE("-J goes with -O, not with -o or -C -") {
+  CHECK(parse({"-O", "-J", "http://h/f"}).options.header_name);
+  CHECK_FALSE(parse({"-O", "http://h/f"}).options.header_name);
+  for (std::vector<const char*> bad : {std::vector<const char*>{"-J", "http://h/f"},
+                                       {"-J", "-o", "x", "http://h/f"},
+                                       {"-O", "-J", "-o", "x", "http://h/f"},
+                                       {"-O", "-J", "-C", "-", "http://h/f"}})
+    CHECK_THROWS_AS(parse(bad), UsageError);
+}

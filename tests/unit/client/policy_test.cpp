@@ -577,3 +577,43 @@ TEST_CASE("judge_probe: the offset to append from, or why not") {
     CHECK(at == c.at);
   }
 }
+
+TEST_CASE("-J: the name Content-Disposition offers, made safe") {
+  using httpfs::client::disposition_file_name;
+  struct Row {
+    const char* value;
+    const char* want;
+  };
+  const Row rows[] = {
+      {"attachment; filename=report.txt", "report.txt"},
+      {"attachment; filename=\"annual report.pdf\"", "annual report.pdf"},
+      {"attachment; filename=\"a \\\"q\\\".txt\"; size=10", "a \"q\".txt"},
+      {"attachment;filename=x.bin;creation-date=\"Wed, 12 Feb 1997\"", "x.bin"},
+      {"ATTACHMENT; FILENAME=up.txt", "up.txt"},
+      // RFC 6266 4.3: filename* (RFC 8187) before filename, in UTF-8 only.
+      {"attachment; filename=\"plain.txt\"; filename*=UTF-8''na%C3%AFve%20r.txt", "naïve r.txt"},
+      {"attachment; filename*=utf-8'en'x.txt", "x.txt"},
+      {"attachment; filename*=ISO-8859-1''x%E9.txt; filename=\"y.txt\"", "y.txt"},
+      {"attachment; filename*=UTF-8''bad%zz; filename=ok.txt", "ok.txt"},
+      // Path components go; what is left must be a plain, visible name.
+      {"attachment; filename=\"../../etc/passwd\"", "passwd"},
+      {"attachment; filename=\"..\\\\..\\\\win.ini\"", "win.ini"},
+      {"attachment; filename=\"dir/\"", ""},
+      {"attachment; filename=\"..\"", ""},
+      {"attachment; filename=.bashrc", ""},
+      {"attachment; filename=\"/home/u/.ssh/authorized_keys\"", "authorized_keys"},
+      {"attachment; filename=CON", ""},
+      {"attachment; filename=nul.txt", ""},
+      {"attachment; filename=COM1.log", ""},
+      {"attachment; filename=COM10.log", "COM10.log"},
+      {"attachment; filename*=UTF-8''a%0Ab.txt", ""},
+      {"attachment; filename*=UTF-8''%FF.txt", ""},
+      {"attachment", ""},
+      {"inline; filename=", ""},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.value);
+    CHECK(disposition_file_name(r.value) == r.want);
+  }
+  CHECK(disposition_file_name("attachment; filename=" + std::string(256, 'a')).empty());
+}

@@ -1,0 +1,380 @@
+// httpc's curl toolbox, with curl as the oracle: the same server, the same flags, the same
+// outcome. Credentials: -u, --netrc and --netrc-file against httpfs --auth-all.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/scripted_server.hpp"
+
+using namespace httpfs::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+RunResult httpc(std::vector<std::string> args, std::optional<std::string> stdin_data = {}) {
+  args.insert(args.begin(), binary("httpc"));
+  return run(std::move(args), 60s, std::move(stdin_data));
+}
+
+// What a run came to: "ok" (2xx, its body), "refused" (4xx), or "error N" (anything else).
+std::string outcome_httpc(const RunResult& r) {
+  if (r.status == 0) return "ok " + r.out;
+  if (r.status == 6) return "refused";
+  return "error " + std::to_string(r.status) + ": " + r.err;
+}
+std::string outcome_curl(const RunResult& r) {
+  if (r.status == 0) return "ok " + r.out;
+  if (r.status == 22) return "refused";  // -f: an HTTP error
+  return "error " + std::to_string(r.status) + ": " + r.err;
+}
+
+std::string ok(std::string_view body) {
+  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + std::string(body);
+}
+
+}  // namespace
+
+TEST_CASE("-u and --netrc-file open what curl's same flags open, and nothing else") {
+  TempDir root, files;
+  root.write("secret.txt", "behind the password");
+  ServerProcess server(root.path(), {"--auth", "ann:s3cret", "--auth-all"});
+  const std::string url = server.url("/secret.txt");
+  auto netrc = [&](const std::string& name, const std::string& text) {
+    files.write(name, text);
+    return files / name;
+  };
+  struct Case {
+    const char* what;
+    std::vector<std::string> flags;
+    const char* want;  // "ok" or "refused"
+  };
+  const std::vector<Case> cases = {
+      {"no credentials", {}, "refused"},
+      {"-u USER:PASS", {"-u", "ann:s3cret"}, "ok"},
+      {"a wrong password", {"-u", "ann:wrong"}, "refused"},
+      {"another user", {"-u", "bob:s3cret"}, "refused"},
+      {"the machine's entry",
+       {"--netrc-file", netrc("m", "machine 127.0.0.1 login ann password s3cret\n")},
+       "ok"},
+      {"another machine's entry only",
+       {"--netrc-file", netrc("o", "machine other.example login ann password s3cret\n")},
+       "refused"},
+      {"the default entry",
+       {"--netrc-file",
+        netrc("d", "machine other.example login x password y\ndefault login ann password s3cret")},
+       "ok"},
+      {"quoted tokens, several lines, a macro skipped",
+       {"--netrc-file", netrc("q",
+                              "macdef init\nmachine 127.0.0.1 login ann password wrong\n\n"
+                              "machine 127.0.0.1\n  login \"ann\"\n  password \"s3cret\"\n")},
+       "ok"},
+      {"-u USER:PASS wins over the file",
+       {"-u", "ann:wrong", "--netrc-file",
+        netrc("w", "machine 127.0.0.1 login ann password s3cret\n")},
+       "refused"},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.what));
+    std::vector<std::string> h = c.flags, k = c.flags;
+    h.push_back(url);
+    k.insert(k.begin(), "-sf");
+    k.push_back(url);
+    const std::string mine = outcome_httpc(httpc(h));
+    const std::string curls = outcome_curl(curl(k));
+    CHECK(mine == curls);
+    CHECK(mine.starts_with(c.want));
+    if (mine.starts_with("ok")) CHECK(mine == "ok behind the password");
+  }
+  // -H Authorization is sent as given: -u does not add a second one.
+  const std::string good = "Authorization: Basic YW5uOnMzY3JldA==";  // ann:s3cret
+  CHECK(outcome_httpc(httpc({"-H", good, "-u", "ann:wrong", url})) == "ok behind the password");
+  // A netrc file named that cannot be read is an error of its own (not a silent 401).
+  RunResult r = httpc({"--netrc-file", files / "missing", url});
+  CHECK(r.status == 9);
+  CHECK(r.err.find("cannot read") != std::string::npos);
+  // --netrc reads $HOME/.netrc; without one it goes on without credentials.
+  TempDir home;
+  r = run({"/usr/bin/env", "HOME=" + home.path(), binary("httpc"), "--netrc", url}, 60s);
+  CHECK(r.status == 6);
+  home.write(".netrc", "machine 127.0.0.1 login ann password s3cret\n");
+  r = run({"/usr/bin/env", "HOME=" + home.path(), binary("httpc"), "--netrc", url}, 60s);
+  CHECK(r.status == 0);
+  CHECK(r.out == "behind the password");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("-u USER alone asks for the password on the terminal, never echoing it") {
+  TempDir root;
+  root.write("secret.txt", "behind the password");
+  ServerProcess server(root.path(), {"--auth", "ann:s3cret", "--auth-all"});
+  const std::string url = server.url("/secret.txt");
+  // On a pseudo-terminal, the password typed once the prompt is there (python3's pty).
+  const std::string typist = R"(
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while b"password" not in out:
+    out += os.read(fd, 4096)
+os.write(fd, b"s3cret\n")
+try:
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        out += chunk
+except OSError:
+    pass
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+)";
+  RunResult r = run({"/usr/bin/python3", "-c", typist, binary("httpc"), "-u", "ann", url}, 60s);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("Enter host password for user 'ann':") != std::string::npos);
+  CHECK(r.out.find("behind the password") != std::string::npos);
+  CHECK(r.out.find("s3cret") == std::string::npos);  // not echoed
+  // Without a terminal (a new session has none): a clear error, nothing sent.
+  r = run({"/usr/bin/setsid", "-w", binary("httpc"), "-u", "ann", url}, 60s);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("no terminal to ask for it") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("credentials from -u and --netrc never follow a redirect to another origin") {
+  ScriptedServer other([](const ReceivedRequest& req, int) {
+    return ScriptedReply::bytes(ok("auth=" + req.header("Authorization")));
+  });
+  ScriptedServer first([&](const ReceivedRequest& req, int) {
+    if (req.target == "/same")
+      return ScriptedReply::bytes(ok("auth=" + req.header("Authorization")));
+    if (req.target == "/here")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 302 Found\r\nLocation: /same\r\nContent-Length: 0\r\n\r\n");
+    return ScriptedReply::bytes("HTTP/1.1 302 Found\r\nLocation: " + other.url("/x") +
+                                "\r\nContent-Length: 0\r\n\r\n");
+  });
+  TempDir files;
+  files.write("n", "default login ann password s3cret\n");
+  for (const std::vector<std::string>& creds :
+       {std::vector<std::string>{"-u", "ann:s3cret"}, {"--netrc-file", files / "n"}}) {
+    CAPTURE(creds[0]);
+    std::vector<std::string> away = creds, here = creds, k = creds;
+    away.insert(away.begin(), "-L");
+    away.push_back(first.url("/away"));
+    here.insert(here.begin(), "-L");
+    here.push_back(first.url("/here"));
+    k.insert(k.begin(), {"-sL"});
+    k.push_back(first.url("/away"));
+    CHECK(httpc(away).out == "auth=");
+    // curl agrees for -u (since 7.83 another port is another origin too); with a netrc file
+    // it looks the new host up again, and a `default` entry matches any: httpc does not.
+    if (creds[0] == "-u") CHECK(curl(k).out == "auth=");
+    CHECK(httpc(here).out == "auth=Basic YW5uOnMzY3JldA==");  // the same origin keeps them
+  }
+}
+
+TEST_CASE("-i, -D, --output-dir and --create-dirs write what curl's write") {
+  ScriptedServer s([](const ReceivedRequest& req, int) {
+    if (req.target == "/r")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 302 Found\r\nLocation: /a.txt\r\nContent-Length: 5\r\n"
+          "Connection: close\r\n\r\nmoved");
+    return ScriptedReply::bytes(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Test: one two\r\n"
+        "Content-Length: 6\r\nConnection: close\r\n\r\nhello\n");
+  });
+  const std::string a = s.url("/a.txt"), r = s.url("/r");
+  TempDir mine, theirs;
+  struct Case {
+    const char* what;
+    std::vector<std::string> flags;
+  };
+  const std::vector<Case> same_stdout = {
+      {"-i", {"-i", a}},
+      {"-i -L: each head, then the body", {"-i", "-L", r}},
+      {"-D -: the heads on stdout, then the body", {"-D", "-", a}},
+      {"-D - -L", {"-D", "-", "-L", r}},
+  };
+  for (const Case& c : same_stdout) {
+    CAPTURE(c.what);
+    std::vector<std::string> k = c.flags;
+    k.insert(k.begin(), "-s");
+    const RunResult h = httpc(c.flags), cu = curl(k);
+    CHECK(h.status == 0);
+    CHECK(cu.status == 0);
+    CHECK(h.out == cu.out);
+  }
+  // -D FILE with -o: the heads in one file, the body in the other.
+  for (auto [dir, tool] : {std::pair{&mine, 0}, std::pair{&theirs, 1}}) {
+    std::vector<std::string> args = {"-L", "-D", *dir / "heads", "-o", *dir / "body", r};
+    if (tool == 0) {
+      CHECK(httpc(args).status == 0);
+    } else {
+      args.insert(args.begin(), "-s");
+      CHECK(curl(args).status == 0);
+    }
+  }
+  CHECK(read_file(mine / "heads") == read_file(theirs / "heads"));
+  CHECK(read_file(mine / "body") == "hello\n");
+  CHECK(read_file(mine / "body") == read_file(theirs / "body"));
+  // -i -o FILE: the head in the file, before the body.
+  CHECK(httpc({"-i", "-o", mine / "with-head", a}).status == 0);
+  CHECK(curl({"-s", "-i", "-o", theirs / "with-head", a}).status == 0);
+  CHECK(read_file(mine / "with-head") == read_file(theirs / "with-head"));
+  CHECK(read_file(mine / "with-head").starts_with("HTTP/1.1 200 OK\r\n"));
+  // --output-dir for -O, made by --create-dirs.
+  CHECK(httpc({"--output-dir", mine / "x/y", "--create-dirs", "-O", a}).status == 0);
+  CHECK(curl({"-s", "--output-dir", theirs / "x/y", "--create-dirs", "-O", a}).status == 0);
+  CHECK(read_file(mine / "x/y/a.txt") == "hello\n");
+  CHECK(read_file(theirs / "x/y/a.txt") == "hello\n");
+  // -o into missing directories: made with --create-dirs, else a local-file error.
+  CHECK(httpc({"--create-dirs", "-o", mine / "p/q/f.txt", a}).status == 0);
+  CHECK(read_file(mine / "p/q/f.txt") == "hello\n");
+  const RunResult missing = httpc({"-o", mine / "nope/f.txt", a});
+  CHECK(missing.status == 9);
+  CHECK(curl({"-s", "-o", theirs / "nope/f.txt", a}).status == 23);  // curl's write error
+  CHECK_FALSE(std::filesystem::exists(mine / "nope"));
+  // -i cannot go with -C - (the head would land in the middle of the file).
+  CHECK(httpc({"-i", "-C", "-", "-o", mine / "c", a}).status == 2);
+}
+
+TEST_CASE("-w prints what curl's -w prints for the same run") {
+  ScriptedServer s([](const ReceivedRequest& req, int) {
+    if (req.target == "/r")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 301 Moved Permanently\r\nLocation: /a.txt\r\nContent-Length: 5\r\n"
+          "Connection: close\r\n\r\nmoved");
+    if (req.target == "/missing")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n"
+          "Connection: close\r\n\r\nnot here\n");
+    return ScriptedReply::bytes(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Test: one two\r\n"
+        "Content-Length: 6\r\nConnection: close\r\n\r\nhello\n");
+  });
+  const std::string format =
+      "code=%{http_code} size=%{size_download} redirects=%{num_redirects} "
+      "url=%{url_effective} type=%{content_type} version=%{http_version} method=%{method} "
+      "x=%header{x-test} 100%%\\n";
+  TempDir dir;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"-o", dir / "a", s.url("/a.txt")},
+        {"-L", "-o", dir / "b", s.url("/r")},
+        {"-o", dir / "c", s.url("/r")},
+        {"-o", dir / "d", s.url("/missing")},
+        {"-I", s.url("/a.txt")}}) {
+    CAPTURE(args.back());
+    std::vector<std::string> h = args, k = args;
+    h.insert(h.begin(), {"-w", format, "--no-fail"});
+    k.insert(k.begin(), {"-s", "-w", format});
+    const RunResult mine = httpc(h), theirs = curl(k);
+    CHECK(mine.out == theirs.out);
+  }
+  // %{stderr} and @FILE, and an unknown variable is named.
+  dir.write("fmt", "%{http_code}%{stderr}err=%{exitcode}%{nonsense}");
+  const RunResult r = httpc({"-w", "@" + dir / "fmt", "-o", dir / "e", s.url("/a.txt")});
+  CHECK(r.status == 0);
+  CHECK(r.out == "200");
+  CHECK(r.err.find("err=0") != std::string::npos);
+  CHECK(r.err.find("unknown variable %{nonsense}") != std::string::npos);
+  // A failed run still reports: no answer, the exit code and the reason.
+  const RunResult refused = httpc({"-w", "%{http_code} %{exitcode}", "http://127.0.0.1:1/"});
+  CHECK(refused.status == 4);
+  CHECK(refused.out == "000 4");
+}
+
+TEST_CASE("-d, --data-urlencode, --json and -G send what curl's send") {
+  ScriptedServer echo([](const ReceivedRequest& req, int) {
+    return ScriptedReply::bytes(
+        ok(req.method + " " + req.target + "\ntype: " + req.header("Content-Type") +
+           "\naccept: " + req.header("Accept") + "\nbody: " + req.body + "\n"));
+  });
+  TempDir dir;
+  dir.write("lines", "a=1\r\nb=2\n");
+  dir.write("value", "v=1 2&3\n");
+  dir.write("doc.json", "{\n  \"k\": [1, 2]\n}\n");
+  const std::string url = echo.url("/form?z=0");
+  const std::vector<std::vector<std::string>> cases = {
+      {"-d", "a=1", "-d", "b=2"},
+      {"-d", "@" + dir / "lines", "-d", "c=3"},
+      {"--data-urlencode", "q=a b&c/d", "--data-urlencode", "=x/y z", "--data-urlencode",
+       "plain text~"},
+      {"--data-urlencode", "name@" + dir / "value", "--data-urlencode", "@" + dir / "value"},
+      {"--json", "{\"a\":1}", "--json", "[2]"},
+      {"--json", "@" + dir / "doc.json"},
+      {"--json", "{}", "-H", "Accept: text/plain"},
+      {"-G", "-d", "a=1", "--data-urlencode", "q=x y"},
+      {"-d", "x=1", "-X", "PUT"},
+  };
+  for (const std::vector<std::string>& flags : cases) {
+    CAPTURE(flags[0] + " " + flags[1]);
+    std::vector<std::string> h = flags, k = flags;
+    h.push_back(url);
+    k.insert(k.begin(), "-s");
+    k.push_back(url);
+    const RunResult mine = httpc(h), theirs = curl(k);
+    CHECK(mine.status == 0);
+    CHECK(mine.out == theirs.out);
+  }
+  // @- reads the standard input.
+  RunResult r = httpc({"-d", "@-", url}, std::string("from\nstdin"));
+  CHECK(r.out.find("body: fromstdin\n") != std::string::npos);
+  // A file that cannot be read: nothing is sent.
+  r = httpc({"-d", "@" + dir / "missing", url});
+  CHECK(r.status == 9);
+  CHECK(r.err.find("cannot read") != std::string::npos);
+  CHECK(httpc({"-G", "-T", dir / "lines", url}).status == 2);
+}
+
+TEST_CASE("-J -O saves under the server's name, made safe, and never replaces a file") {
+  ScriptedServer s([](const ReceivedRequest& req, int) {
+    std::string cd;
+    if (req.target == "/dl") cd = "attachment; filename=\"../../report.txt\"";
+    if (req.target == "/hidden") cd = "attachment; filename=\".profile\"";
+    if (req.target == "/device") cd = "attachment; filename=\"CON.txt\"";
+    if (req.target == "/utf8") cd = "attachment; filename*=UTF-8''na%C3%AFve.txt";
+    return ScriptedReply::bytes("HTTP/1.1 200 OK\r\nContent-Disposition: " + cd +
+                                "\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbytes");
+  });
+  TempDir mine, theirs;
+  auto in = [](const TempDir& d, std::vector<std::string> args, bool curl_it) {
+    std::vector<std::string> argv = {"--output-dir", d.path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (!curl_it) return httpc(argv);
+    argv.insert(argv.begin(), "-s");
+    return curl(argv);
+  };
+  // The path is cut to its last component, as curl does.
+  CHECK(in(mine, {"-O", "-J", s.url("/dl")}, false).status == 0);
+  CHECK(in(theirs, {"-O", "-J", s.url("/dl")}, true).status == 0);
+  CHECK(read_file(mine / "report.txt") == "bytes");
+  CHECK(read_file(theirs / "report.txt") == "bytes");
+  // A second time: both refuse to replace it (curl: 23, httpc: 9), the file unchanged.
+  mine.write("report.txt", "mine");
+  const RunResult again = in(mine, {"-O", "-J", s.url("/dl")}, false);
+  CHECK(again.status == 9);
+  CHECK(again.err.find("exists") != std::string::npos);
+  CHECK(in(theirs, {"-O", "-J", s.url("/dl")}, true).status == 23);
+  CHECK(read_file(mine / "report.txt") == "mine");
+  CHECK(httpc({"--output-dir", mine.path(), "-O", "-J", "--force", s.url("/dl")}).status == 0);
+  CHECK(read_file(mine / "report.txt") == "bytes");
+  // Safer than curl: a hidden or device name is not taken; the URL's name is.
+  RunResult r = in(mine, {"-O", "-J", s.url("/hidden")}, false);
+  CHECK(r.status == 0);
+  CHECK(read_file(mine / "hidden") == "bytes");
+  CHECK_FALSE(std::filesystem::exists(mine / ".profile"));
+  CHECK(r.err.find("not safe") != std::string::npos);
+  CHECK(in(mine, {"-O", "-J", s.url("/device")}, false).status == 0);
+  CHECK(read_file(mine / "device") == "bytes");
+  // filename* in UTF-8 (RFC 8187), which this curl does not read.
+  CHECK(in(mine, {"-O", "-J", s.url("/utf8")}, false).status == 0);
+  CHECK(read_file(mine / "naïve.txt") == "bytes");
+  // -J without -O is a usage error.
+  CHECK(httpc({"-J", s.url("/dl")}).status == 2);
+}
