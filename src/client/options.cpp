@@ -1,5 +1,7 @@
 #include "client/options.hpp"
 
+#include <sys/socket.h>
+
 #include <charconv>
 #include <cmath>
 #include <string_view>
@@ -26,6 +28,24 @@ double parse_seconds(std::string_view opt, std::string_view v) {
     throw UsageError(std::string(opt) + ": expected a positive number of seconds, got '" +
                      std::string(v) + "'");
   return d;
+}
+
+// A byte count with an optional k, M or G suffix (powers of 1024, as curl reads them).
+std::uint64_t parse_bytes(std::string_view opt, std::string_view v) {
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  int shift = 0;
+  if (ec == std::errc() && p + 1 == v.data() + v.size()) {
+    const char s = *p++;
+    shift = s == 'k' || s == 'K' ? 10 : s == 'm' || s == 'M' ? 20 : s == 'g' || s == 'G' ? 30 : -1;
+  }
+  if (ec != std::errc() || p != v.data() + v.size() || shift < 0 || n == 0 ||
+      n > (std::uint64_t{1} << (62 - shift)))
+    throw UsageError(std::string(opt) +
+                     ": expected a size in bytes (a k, M or G suffix may "
+                     "follow), got '" +
+                     std::string(v) + "'");
+  return n << shift;
 }
 
 int parse_int(std::string_view opt, std::string_view v, int max) {
@@ -144,6 +164,12 @@ struct Parser {
         flag(), o.resume = true;
       else if (name == "--compressed")
         flag(), o.compressed = true;
+      else if (name == "-4" || name == "--ipv4")
+        flag(), o.ip_family = AF_INET;
+      else if (name == "-6" || name == "--ipv6")
+        flag(), o.ip_family = AF_INET6;
+      else if (name == "--retry-all-errors")
+        flag(), o.retry_all_errors = true;
       else if (name == "-i" || name == "--include")
         flag(), o.include_head = true;
       else if (name == "--create-dirs")
@@ -186,6 +212,18 @@ struct Parser {
         o.upload_file = std::string(f);
       } else if (name == "-o" || name == "--output") {
         o.output = std::string(value(name, inline_value, has_inline));
+      } else if (name == "--max-filesize") {
+        o.max_filesize = parse_bytes(name, value(name, inline_value, has_inline));
+      } else if (name == "-z" || name == "--time-cond") {
+        o.time_cond = std::string(value(name, inline_value, has_inline));
+        if (o.time_cond.empty() || o.time_cond == "-")
+          throw UsageError(std::string(name) + ": expected a date or a file");
+      } else if (name == "--etag-save") {
+        o.etag_save = std::string(value(name, inline_value, has_inline));
+        if (o.etag_save.empty()) throw UsageError("--etag-save: expected a file name");
+      } else if (name == "--etag-compare") {
+        o.etag_compare = std::string(value(name, inline_value, has_inline));
+        if (o.etag_compare.empty()) throw UsageError("--etag-compare: expected a file name");
       } else if (name == "-w" || name == "--write-out") {
         o.write_out = std::string(value(name, inline_value, has_inline));
       } else if (name == "--output-dir") {
@@ -373,7 +411,8 @@ std::string help_text(const std::string& topic) {
            "  12  TLS: the handshake failed (no common protocol, not TLS, closed midway)\n"
            "  13  TLS: the server's certificate is not trusted (see --cacert, -k)\n"
            "  14  TLS: the server's certificate expired or is not valid yet\n"
-           "  15  TLS: the server's certificate is for another host name\n";
+           "  15  TLS: the server's certificate is for another host name\n"
+           "  16  the answer is larger than --max-filesize\n";
   if (topic == "options" || topic.empty()) {
     std::string s =
         std::string(kUsageText) +
@@ -432,6 +471,14 @@ std::string help_text(const std::string& topic) {
         "                          file's password for USER, else asked on the terminal\n"
         "      --netrc             credentials for the host from ~/.netrc (curl's format)\n"
         "      --netrc-file FILE   ... from FILE\n"
+        "  -4, --ipv4 / -6, --ipv6 connect over IPv4 (or IPv6) addresses only\n"
+        "      --max-filesize SIZE refuse an answer larger than SIZE (k, M, G): before its\n"
+        "                          body when its length is known, else as it arrives (exit 16)\n"
+        "  -z, --time-cond WHEN    If-Modified-Since WHEN (an HTTP date, or a file's mtime);\n"
+        "                          '-WHEN' for If-Unmodified-Since. A 304 writes nothing\n"
+        "      --etag-save FILE    keep the answer's ETag in FILE\n"
+        "      --etag-compare FILE send If-None-Match with the ETag kept in FILE\n"
+        "      --retry-all-errors  --retry covers every failure, 4xx answers included\n"
         "  -k, --insecure          do not verify the server's certificate\n"
         "      --cacert FILE       trust the CA certificates in FILE\n"
         "      --version           print the version\n"

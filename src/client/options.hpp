@@ -34,6 +34,7 @@ enum ExitCode : int {
   kTlsUntrusted = 13,  // the certificate does not lead to a trusted CA
   kTlsExpired = 14,    // the certificate expired (or is not valid yet)
   kTlsWrongHost = 15,  // the certificate is for another host name
+  kTooLarge = 16,      // the answer is larger than --max-filesize
 };
 
 class UsageError : public std::runtime_error {
@@ -96,6 +97,12 @@ struct ClientOptions {
   std::optional<std::string> user;
   bool netrc = false;
   std::string netrc_file;
+  int ip_family = 0;               // -4: AF_INET, -6: AF_INET6, 0: either
+  std::uint64_t max_filesize = 0;  // --max-filesize: 0 for none
+  bool retry_all_errors = false;   // --retry-all-errors: --retry covers every failure
+  std::string time_cond;           // -z DATE or FILE ('-' first: If-Unmodified-Since)
+  std::string etag_save;           // --etag-save FILE
+  std::string etag_compare;        // --etag-compare FILE
 };
 
 struct Command {

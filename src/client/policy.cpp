@@ -41,8 +41,12 @@ bool retryable_status(int s) noexcept {
   return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
-bool retryable_failure(int exit_code, bool body_replayable, bool request_sent) noexcept {
-  const bool transient = exit_code == kConnect || exit_code == kTimeout || exit_code == kPartial;
+bool retryable_failure(int exit_code, bool body_replayable, bool request_sent,
+                       bool all_errors) noexcept {
+  // --retry-all-errors: any failure of the transfer itself, not a local file or a usage error.
+  const bool transient = exit_code == kConnect || exit_code == kTimeout || exit_code == kPartial ||
+                         (all_errors && exit_code != kLocalFile && exit_code != kUsage &&
+                          exit_code != kInternal && exit_code != kTooLarge);
   return transient && (body_replayable || !request_sent);
 }
 

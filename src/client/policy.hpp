@@ -41,9 +41,12 @@ Headers redirected_headers(const Headers& headers, const http::Url& from, const 
 
 // Answers worth asking again: 408, 429, 500, 502, 503, 504.
 bool retryable_status(int status) noexcept;
-// Failures worth trying again (a refused connection, a timeout, a body cut short), when the
-// request can be sent again: its body can be replayed, or it was never sent.
-bool retryable_failure(int exit_code, bool body_replayable, bool request_sent) noexcept;
+// Failures worth trying again (a refused connection, a timeout, a body cut short; with
+// `all_errors`, --retry-all-errors, any failure of the exchange: not a local file, a usage
+// or internal error, nor --max-filesize), when the request can be sent again: its body can
+// be replayed, or it was never sent.
+bool retryable_failure(int exit_code, bool body_replayable, bool request_sent,
+                       bool all_errors = false) noexcept;
 // The wait before attempt `attempt` + 1 (1-based): 1 s, 2 s, 4 s, ..., at most kMaxRetryWait.
 std::uint64_t backoff_ms(int attempt) noexcept;
 // Retry-After (RFC 9110 10.2.3), delay-seconds or an HTTP-date, as a wait from `now`; at

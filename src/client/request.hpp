@@ -33,6 +33,7 @@ struct RequestSpec {
   bool h2_prior_knowledge = false;
   bool verbose = false;  // print both heads on stderr
   double connect_timeout = 10;
+  int ip_family = 0;  // AF_INET or AF_INET6 only (-4, -6); 0: either
   // For https: trust settings, shared by every attempt and redirect. Not owned.
   const net::TlsContext* tls = nullptr;
 };

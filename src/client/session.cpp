@@ -102,8 +102,10 @@ int Session::start() {
   spec_.headers = o_.headers;
   spec_.verbose = o_.verbose;
   spec_.connect_timeout = o_.connect_timeout;
+  spec_.ip_family = o_.ip_family;
   started_ns_ = uv_hrtime();
   if (int code = add_credentials(); code != 0) return code;
+  if (int code = add_conditions(); code != 0) return code;
   if (int code = prepare_body(); code != 0) return code;
   // A body read from a pipe goes over HTTP/1.1 (chunked): it is not offered HTTP/2.
   spec_.h2_prior_knowledge =
@@ -171,6 +173,37 @@ int Session::add_credentials() {
     password = std::move(*typed);
   }
   spec_.headers.emplace_back("Authorization", basic_authorization(user, password));
+  return 0;
+}
+
+int Session::add_conditions() {
+  if (!o_.time_cond.empty()) {
+    // -z: an HTTP date, else a file whose mtime is the date ('-' first: unmodified since).
+    const bool unmodified = o_.time_cond.front() == '-';
+    const std::string when = unmodified ? o_.time_cond.substr(1) : o_.time_cond;
+    std::optional<std::int64_t> t = http::parse_http_date(when);
+    struct stat st {};
+    if (!t && ::stat(when.c_str(), &st) == 0) t = st.st_mtim.tv_sec;
+    if (!t) {
+      std::fprintf(stderr, "httpc: -z: '%s' is neither an HTTP date nor a file\n", when.c_str());
+      return kUsage;
+    }
+    spec_.headers.emplace_back(unmodified ? "If-Unmodified-Since" : "If-Modified-Since",
+                               http::format_http_date(*t));
+  }
+  if (!o_.etag_compare.empty()) {
+    // --etag-compare: the ETag an earlier --etag-save kept; none there, no condition.
+    std::string etag;
+    const int err = read_small_file(o_.etag_compare, kMaxSmallInput, etag);
+    if (err != 0 && err != ENOENT) {
+      std::fprintf(stderr, "httpc: cannot read %s: %s\n", o_.etag_compare.c_str(),
+                   std::strerror(err));
+      return kLocalFile;
+    }
+    etag = std::string(http::chars::trim_ows(etag));
+    while (!etag.empty() && (etag.back() == '\n' || etag.back() == '\r')) etag.pop_back();
+    if (!etag.empty()) spec_.headers.emplace_back("If-None-Match", etag);
+  }
   return 0;
 }
 
@@ -431,7 +464,11 @@ int Session::on_head(const http::ResponseHead& h) {
   if (const http::Header* lm = h.find("last-modified"))
     last_modified_ = http::parse_http_date(lm->value);
   note_digests(h);
+  length_known_ = h.framing == http::ResponseFraming::Length;
   if (h.framing == http::ResponseFraming::Length && !upload) progress_.set_total(h.content_length);
+  if (o_.max_filesize > 0 && h.framing == http::ResponseFraming::Length &&
+      h.content_length > o_.max_filesize && !o_.print_head)
+    return too_large(h.content_length);
   if (file_ && o_.header_name && h.status >= 200 && h.status < 300)
     if (int code = name_from_disposition(h); code != 0) return code;
   if (file_) return open_file(h);
@@ -578,6 +615,8 @@ std::string Session::decoding_problem() const {
 int Session::on_body(std::string_view data) {
   facts_.size_download += data.size();
   if (!writing_) return 0;
+  if (o_.max_filesize > 0 && facts_.size_download > o_.max_filesize)
+    return too_large(facts_.size_download);
   progress_.add(data.size());
   if (content_sha_) content_sha_->update(data);
   if (repr_sha_) repr_sha_->update(data);
@@ -645,14 +684,27 @@ int Session::write_stdout(std::string_view data) {
   return 0;
 }
 
+int Session::too_large(std::uint64_t bytes) {
+  std::fprintf(stderr, "httpc: the answer is larger than --max-filesize %llu (%s%llu bytes)%s\n",
+               static_cast<unsigned long long>(o_.max_filesize),
+               bytes == facts_.size_download ? "more than " : "",
+               static_cast<unsigned long long>(bytes), file_ ? "; nothing was saved" : "");
+  if (file_) file_->discard();
+  return kTooLarge;
+}
+
 int Session::splice_fd() {
-  // Zero-copy into the file, unless the bytes must be hashed or decoded on the way.
+  // Zero-copy into the file, unless the bytes must be hashed or decoded on the way, or
+  // counted against --max-filesize (a body of unknown length).
   if (!writing_ || !file_ || content_sha_ || repr_sha_ || decoder_) return -1;
+  if (o_.max_filesize > 0 && !length_known_) return -1;
   return file_->fd();
 }
 
 void Session::on_spliced(std::uint64_t n) {
   facts_.size_download += n;
+  // Spliced bytes are past checking one by one: splice_fd() offers no zero-copy path with
+  // --max-filesize unless the length was known (and checked) from the head.
   progress_.add(n);
 }
 
@@ -681,7 +733,8 @@ void Session::on_finished(TransferResult r) {
   if (r.exit_code != 0) return failed(r);
   if (o_.follow && r.status >= 300 && r.status < 400 && !r.header("location").empty())
     return follow(r);
-  if (retryable_status(r.status) && retries_left_ > 0 && body_replayable_) {
+  if ((retryable_status(r.status) || (o_.retry_all_errors && r.status >= 400)) &&
+      retries_left_ > 0 && body_replayable_) {
     std::uint64_t wait = backoff_ms(attempt_);
     if (std::string ra = r.header("retry-after"); !ra.empty())
       wait = retry_after_ms(ra, std::time(nullptr)).value_or(wait);
@@ -696,7 +749,7 @@ void Session::failed(const TransferResult& r) {
   std::string why = r.error.empty() ? "the transfer stopped" : r.error;
   if (file_ && file_->part_size() > 0 && r.exit_code == kPartial)
     why += "; what arrived is kept in " + file_->part_path() + " (resume with -C -)";
-  if (retryable_failure(r.exit_code, body_replayable_, r.request_sent))
+  if (retryable_failure(r.exit_code, body_replayable_, r.request_sent, o_.retry_all_errors))
     return retry_or_fail(r.exit_code, why, backoff_ms(attempt_));
   // A code from a handler (local file, binary refusal) has already been reported.
   finish(r.exit_code, r.error.empty() ? std::string() : why);
@@ -783,7 +836,24 @@ void Session::complete(const TransferResult& r) {
     return finish(r.status >= 500 ? kHttp5xx : kHttp4xx,
                   spec_.method + " " + spec_.url.to_string() + ": " + std::to_string(r.status) +
                       " " + r.reason);
-  finish(0, {});
+  const bool saves_etag = !o_.etag_save.empty() && r.status >= 200 && r.status < 300;
+  finish(saves_etag ? save_etag(r) : 0, {});
+}
+
+int Session::save_etag(const TransferResult& r) {
+  // Written whole under a temporary name, then renamed: never a half-written ETag.
+  const std::string text = r.header("etag") + "\n";
+  const std::string tmp = o_.etag_save + ".part";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int err = fd < 0 ? errno : write_all(fd, r.header("etag").empty() ? "" : text);
+  if (fd >= 0) ::close(fd);
+  if (err != 0 || ::rename(tmp.c_str(), o_.etag_save.c_str()) != 0) {
+    std::fprintf(stderr, "httpc: --etag-save: cannot write %s: %s\n", o_.etag_save.c_str(),
+                 std::strerror(err != 0 ? err : errno));
+    ::unlink(tmp.c_str());
+    return kLocalFile;
+  }
+  return 0;
 }
 
 // ---- resumable uploads

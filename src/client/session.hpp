@@ -52,6 +52,12 @@ class Session final : public Transfer::Handler {
   int add_credentials();
   // -d, --data-urlencode and --json joined (files read): 0 or an exit code.
   int join_data(std::string& out, bool& json);
+  // -z and --etag-compare: the conditional fields.
+  int add_conditions();
+  // --max-filesize was passed (`bytes`: the length, or what arrived): the exit code.
+  int too_large(std::uint64_t bytes);
+  // --etag-save: the answer's ETag (or nothing) kept in the file: 0 or kLocalFile.
+  int save_etag(const TransferResult& r);
   int prepare_body();
   int prepare_output();
   void begin_transfer();
@@ -112,6 +118,7 @@ class Session final : public Transfer::Handler {
   bool explicit_stdout_ = false;
   int dump_fd_ = -1;              // -D: where heads go (1 for "-")
   bool named_by_server_ = false;  // -J named the file: it never replaces one
+  bool length_known_ = false;     // the answer's head gave its length
   bool own_dump_fd_ = false;
   std::string heads_;  // -i: heads not yet written, written before the body
   // -w: what the run did, gathered as it goes; printed by finish().

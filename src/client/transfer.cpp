@@ -73,7 +73,7 @@ std::string TransferResult::header(std::string_view lower_name) const {
 Transfer* Transfer::start(uv_loop_t* loop, RequestSpec spec, Handler& handler) {
   auto* t = new Transfer(loop, std::move(spec), handler);
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = t->spec_.ip_family != 0 ? t->spec_.ip_family : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_ADDRCONFIG;
   const std::string port = std::to_string(t->spec_.url.port);

@@ -1,7 +1,13 @@
 // httpc's curl toolbox, with curl as the oracle: the same server, the same flags, the same
-// outcome. Credentials: -u, --netrc and --netrc-file against httpfs --auth-all.
+// outcome (or, where httpc is stricter on purpose, the difference asserted): credentials
+// (-u, --netrc), request bodies (-d, --data-urlencode, --json, -G), output (-i, -D, -w, -J,
+// --output-dir, --create-dirs), conditions (-z, --etag-*), limits and retries.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
+#include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -377,4 +383,115 @@ TEST_CASE("-J -O saves under the server's name, made safe, and never replaces a 
   CHECK(read_file(mine / "naïve.txt") == "bytes");
   // -J without -O is a usage error.
   CHECK(httpc({"-J", s.url("/dl")}).status == 2);
+}
+
+TEST_CASE("--max-filesize refuses what is larger, by its length or as it arrives") {
+  ScriptedServer s([](const ReceivedRequest& req, int) {
+    const std::string body(100, 'x');
+    if (req.target == "/chunked")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n64\r\n" +
+          body + "\r\n0\r\n\r\n");
+    return ScriptedReply::bytes(ok(body));
+  });
+  TempDir dir;
+  for (const char* path : {"/len", "/chunked"}) {
+    CAPTURE(path);
+    const RunResult r = httpc({"--max-filesize", "50", "-o", dir / "f", s.url(path)});
+    CHECK(r.status == 16);
+    CHECK(r.err.find("larger than --max-filesize 50") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "f"));
+    CHECK_FALSE(std::filesystem::exists(dir / "f.part"));
+    CHECK(httpc({"--max-filesize", "100", "-o", dir / "g", s.url(path)}).status == 0);
+    CHECK(read_file(dir / "g") == std::string(100, 'x'));
+    std::filesystem::remove(dir / "g");
+  }
+  // curl refuses the one of known length too (its exit 63).
+  CHECK(curl({"-s", "--max-filesize", "50", "-o", dir / "c", s.url("/len")}).status == 63);
+  CHECK(httpc({"--max-filesize", "1k", "-o", dir / "k", s.url("/len")}).status == 0);
+  CHECK(httpc({"--max-filesize", "x", s.url("/len")}).status == 2);
+}
+
+TEST_CASE("-z, --etag-save and --etag-compare ask what curl's ask") {
+  TempDir root, dir;
+  root.write("a.txt", "version one");
+  ServerProcess server(root.path());
+  const std::string url = server.url("/a.txt");
+  dir.write("newer", "");
+  const std::string old_date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  struct Case {
+    const char* what;
+    std::vector<std::string> flags;
+    int status;  // httpc's exit status
+    const char* out;
+  };
+  const std::vector<Case> cases = {
+      {"modified since long ago: the file", {"-z", old_date}, 0, "version one"},
+      {"modified since the far future: 304, nothing",
+       {"-z", "Tue, 01 Jan 2999 00:00:00 GMT"},
+       0,
+       ""},
+      {"unmodified since long ago: 412 (its page on stdout, as curl's)",
+       {"-z", "-" + old_date},
+       6,
+       ""},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.what));
+    std::vector<std::string> h = c.flags, k = c.flags;
+    h.push_back(url);
+    k.insert(k.begin(), "-s");
+    k.push_back(url);
+    const RunResult mine = httpc(h), theirs = curl(k);
+    CHECK(mine.status == c.status);
+    if (c.status == 0) {
+      CHECK(mine.out == c.out);
+      CHECK(theirs.out == mine.out);
+    }
+  }
+  // -z FILE: that file's mtime (an hour ahead: the answer is 304).
+  const timespec later[2] = {{0, UTIME_OMIT}, {std::time(nullptr) + 3600, 0}};
+  ::utimensat(AT_FDCWD, (dir / "newer").c_str(), later, 0);
+  RunResult r = httpc({"-z", dir / "newer", "-o", dir / "z", url});
+  CHECK(r.status == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "z"));  // 304: nothing written
+  CHECK(httpc({"-z", dir / "no-such-file", url}).status == 2);
+  // --etag-save keeps the same line as curl's; --etag-compare then gets a 304.
+  CHECK(httpc({"--etag-save", dir / "mine", "-o", "/dev/null", url}).status == 0);
+  CHECK(curl({"-s", "--etag-save", dir / "theirs", "-o", "/dev/null", url}).status == 0);
+  CHECK(read_file(dir / "mine") == read_file(dir / "theirs"));
+  CHECK(read_file(dir / "mine").starts_with("\""));
+  r = httpc({"--etag-compare", dir / "mine", "-w", "%{http_code}", url});
+  CHECK(r.status == 0);
+  CHECK(r.out == "304");
+  CHECK(curl({"-s", "--etag-compare", dir / "mine", "-w", "%{http_code}", url}).out == "304");
+  // Changed on the server: the new version, and its ETag kept.
+  root.write("a.txt", "version two, longer");
+  r = httpc({"--etag-compare", dir / "mine", "--etag-save", dir / "mine", url});
+  CHECK(r.out == "version two, longer");
+  CHECK(read_file(dir / "mine") != read_file(dir / "theirs"));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("-4 and -6 keep to one address family; --retry-all-errors retries a 4xx") {
+  std::atomic<int> asked{0};
+  ScriptedServer s([&](const ReceivedRequest&, int) {
+    if (asked++ == 0)
+      return ScriptedReply::bytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    return ScriptedReply::bytes(ok("found"));
+  });
+  const std::string port = std::to_string(s.port());
+  CHECK(httpc({"-4", "--retry", "1", "--retry-all-errors", s.url("/")}).out == "found");
+  CHECK(asked == 2);
+  asked = 0;
+  CHECK(httpc({"--retry", "1", s.url("/")}).status == 6);  // a 404 is not retried by default
+  CHECK(asked == 1);
+  asked = 0;
+  CHECK(curl({"-sf", "--retry", "1", "--retry-all-errors", "--retry-delay", "1", s.url("/")}).out ==
+        "found");
+  // An IPv4 literal has no IPv6 address, and the other way round.
+  RunResult r = httpc({"-6", "http://127.0.0.1:" + port + "/"});
+  CHECK(r.status == 3);
+  r = httpc({"-4", "http://[::1]:" + port + "/"});
+  CHECK(r.status == 3);
 }
