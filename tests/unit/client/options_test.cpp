@@ -1,6 +1,7 @@
 #include "client/options.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/socket.h>
 
 #include <vector>
 
@@ -179,4 +180,33 @@ TEST_CASE("-J goes with -O, not with -o or -C -") {
                                        {"-O", "-J", "-o", "x", "http://h/f"},
                                        {"-O", "-J", "-C", "-", "http://h/f"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
+}
+
+TEST_CASE("-4, -6, --max-filesize, -z, --etag-*, --retry-all-errors") {
+  const ClientOptions none = parse({"http://h/"}).options;
+  CHECK(none.ip_family == 0);
+  CHECK(none.max_filesize == 0);
+  CHECK_FALSE(none.retry_all_errors);
+  CHECK(parse({"-4", "http://h/"}).options.ip_family == AF_INET);
+  CHECK(parse({"-6", "http://h/"}).options.ip_family == AF_INET6);
+  CHECK(parse({"--max-filesize", "100", "http://h/"}).options.max_filesize == 100);
+  CHECK(parse({"--max-filesize", "2k", "http://h/"}).options.max_filesize == 2048);
+  CHECK(parse({"--max-filesize", "3M", "http://h/"}).options.max_filesize == 3 << 20);
+  CHECK(parse({"--max-filesize", "1G", "http://h/"}).options.max_filesize == 1ull << 30);
+  CHECK(parse({"-z", "-file", "http://h/"}).options.time_cond == "-file");
+  const ClientOptions e =
+      parse({"--etag-save", "s", "--etag-compare", "c", "--retry-all-errors", "http://h/"}).options;
+  CHECK(e.etag_save == "s");
+  CHECK(e.etag_compare == "c");
+  CHECK(e.retry_all_errors);
+  for (std::vector<const char*> bad : {std::vector<const char*>{"--max-filesize", "0", "http://h/"},
+                                       {"--max-filesize", "1T", "http://h/"},
+                                       {"--max-filesize", "k", "http://h/"},
+                                       {"--max-filesize", "99999999999G", "http://h/"},
+                                       {"-z", "-", "http://h/"},
+                                       {"--etag-save", "", "http://h/"},
+                                       {"-4=x", "http://h/"}})
+    CHECK_THROWS_AS(parse(bad), UsageError);
+  CHECK(help_text("exit-codes").find("16  the answer is larger than --max-filesize") !=
+        std::string::npos);
 }
