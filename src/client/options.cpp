@@ -218,6 +218,11 @@ struct Parser {
         o.time_cond = std::string(value(name, inline_value, has_inline));
         if (o.time_cond.empty() || o.time_cond == "-")
           throw UsageError(std::string(name) + ": expected a date or a file");
+      } else if (name == "-b" || name == "--cookie") {
+        o.cookies.emplace_back(value(name, inline_value, has_inline));
+      } else if (name == "-c" || name == "--cookie-jar") {
+        o.cookie_jar = std::string(value(name, inline_value, has_inline));
+        if (o.cookie_jar.empty()) throw UsageError(std::string(name) + ": expected a file name");
       } else if (name == "--etag-save") {
         o.etag_save = std::string(value(name, inline_value, has_inline));
         if (o.etag_save.empty()) throw UsageError("--etag-save: expected a file name");
@@ -476,6 +481,10 @@ std::string help_text(const std::string& topic) {
         "                          body when its length is known, else as it arrives (exit 16)\n"
         "  -z, --time-cond WHEN    If-Modified-Since WHEN (an HTTP date, or a file's mtime);\n"
         "                          '-WHEN' for If-Unmodified-Since. A 304 writes nothing\n"
+        "  -b, --cookie DATA|FILE  send 'NAME=VALUE; ...' to the URL's origin, or read a\n"
+        "                          Netscape cookie file; cookies received are sent back\n"
+        "                          where they belong for the rest of the run\n"
+        "  -c, --cookie-jar FILE   write every cookie to FILE when done ('-': stdout)\n"
         "      --etag-save FILE    keep the answer's ETag in FILE\n"
         "      --etag-compare FILE send If-None-Match with the ETag kept in FILE\n"
         "      --retry-all-errors  --retry covers every failure, 4xx answers included\n"

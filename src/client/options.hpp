@@ -103,6 +103,11 @@ struct ClientOptions {
   std::string time_cond;           // -z DATE or FILE ('-' first: If-Unmodified-Since)
   std::string etag_save;           // --etag-save FILE
   std::string etag_compare;        // --etag-compare FILE
+  // -b: "NAME=VALUE; ..." (sent to the URL's origin) or a Netscape cookie file to read
+  // (repeatable); -c FILE: every cookie, written when the run ends ("-": stdout). Either
+  // turns on the run's cookie engine (client/cookie_jar.hpp).
+  std::vector<std::string> cookies;
+  std::string cookie_jar;
 };
 
 struct Command {

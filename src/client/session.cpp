@@ -106,6 +106,8 @@ int Session::start() {
   started_ns_ = uv_hrtime();
   if (int code = add_credentials(); code != 0) return code;
   if (int code = add_conditions(); code != 0) return code;
+  first_url_ = spec_.url;
+  if (int code = load_cookies(); code != 0) return code;
   if (int code = prepare_body(); code != 0) return code;
   // A body read from a pipe goes over HTTP/1.1 (chunked): it is not offered HTTP/2.
   spec_.h2_prior_knowledge =
@@ -203,6 +205,54 @@ int Session::add_conditions() {
     etag = std::string(http::chars::trim_ows(etag));
     while (!etag.empty() && (etag.back() == '\n' || etag.back() == '\r')) etag.pop_back();
     if (!etag.empty()) spec_.headers.emplace_back("If-None-Match", etag);
+  }
+  return 0;
+}
+
+int Session::load_cookies() {
+  if (o_.cookies.empty() && o_.cookie_jar.empty()) return 0;
+  jar_ = std::make_unique<CookieJar>();
+  for (const std::string& b : o_.cookies) {
+    if (b.find('=') != std::string::npos) {  // NAME=VALUE; ...: as it is
+      if (!cookie_string_.empty()) cookie_string_ += "; ";
+      cookie_string_ += b;
+      continue;
+    }
+    std::string text;
+    if (const int err = read_small_file(b, kMaxData, text); err != 0) {
+      if (err == ENOENT) continue;  // curl's rule: a jar not made yet is an empty one
+      std::fprintf(stderr, "httpc: -b: cannot read %s: %s\n", b.c_str(), std::strerror(err));
+      return kLocalFile;
+    }
+    jar_->load(text, std::time(nullptr));
+  }
+  return 0;
+}
+
+std::string Session::cookie_field(const RequestSpec& spec) const {
+  std::string field = same_origin(spec.url, first_url_) ? cookie_string_ : std::string();
+  if (jar_) {
+    const std::string path = spec.url.target.substr(0, spec.url.target.find('?'));
+    const std::string matched =
+        jar_->header_for(spec.url.host, path, spec.url.scheme == "https", std::time(nullptr));
+    if (!matched.empty()) field += (field.empty() ? "" : "; ") + matched;
+  }
+  return field;
+}
+
+int Session::save_cookies() {
+  const std::string text = jar_->save(std::time(nullptr));
+  if (o_.cookie_jar == "-") return write_stdout(text);
+  // Written whole under a temporary name, then renamed.
+  const std::string tmp = o_.cookie_jar + ".part";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int err = fd < 0 ? errno : write_all(fd, text);
+  if (fd >= 0) ::close(fd);
+  if (err != 0 || ::rename(tmp.c_str(), o_.cookie_jar.c_str()) != 0) {
+    std::fprintf(stderr, "httpc: -c: cannot write %s: %s\n", o_.cookie_jar.c_str(),
+                 std::strerror(err != 0 ? err : errno));
+    ::unlink(tmp.c_str());
+    return kLocalFile;
   }
   return 0;
 }
@@ -407,6 +457,8 @@ void Session::begin_transfer() {
   decoder_.reset();
   repr_decoded_sha_.reset();
   RequestSpec spec = resumable_ ? upload_spec() : spec_;
+  if (!has_header(spec.headers, "cookie"))
+    if (std::string c = cookie_field(spec); !c.empty()) spec.headers.emplace_back("Cookie", c);
   if (file_ && o_.resume) {
     // Continue the .part file where it ends, if it holds a version we can name.
     const std::uint64_t have = file_->part_size();
@@ -436,6 +488,13 @@ int Session::on_head(const http::ResponseHead& h) {
   // An upload's progress line counts the file, not the short answer to it.
   const bool upload = spec_.body == RequestSpec::Body::File;
   if (!upload) progress_.set_done(0);
+  if (jar_) {
+    const std::string path = spec_.url.target.substr(0, spec_.url.target.find('?'));
+    for (const http::Header& f : h.headers)
+      if (http::chars::iequals(f.name, "set-cookie"))
+        jar_->receive(f.value, spec_.url.host, path, spec_.url.scheme == "https",
+                      std::time(nullptr));
+  }
   // -w: the last answer's facts.
   facts_.http_code = h.status;
   facts_.http_version = http2_ ? "2" : "1." + std::to_string(h.version_minor);
@@ -1085,6 +1144,8 @@ void Session::finish(int code, const std::string& message) {
   exit_ = code;
   progress_.close();
   if (!message.empty()) std::fprintf(stderr, "httpc: %s\n", message.c_str());
+  if (jar_ && !o_.cookie_jar.empty())
+    if (const int err = save_cookies(); err != 0 && code == 0) code = exit_ = err;
   facts_.exitcode = code;
   facts_.errormsg = message;
   if (!o_.write_out.empty()) write_out();

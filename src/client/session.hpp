@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "client/cookie_jar.hpp"
 #include "client/file_output.hpp"
 #include "client/options.hpp"
 #include "client/progress.hpp"
@@ -54,6 +55,12 @@ class Session final : public Transfer::Handler {
   int join_data(std::string& out, bool& json);
   // -z and --etag-compare: the conditional fields.
   int add_conditions();
+  // -b and -c: the run's cookie engine, loaded before the first request.
+  int load_cookies();
+  // The Cookie field for a request to spec's URL: the -b string (the URL's origin only) and
+  // the jar's cookies that match.
+  std::string cookie_field(const RequestSpec& spec) const;
+  int save_cookies();
   // --max-filesize was passed (`bytes`: the length, or what arrived): the exit code.
   int too_large(std::uint64_t bytes);
   // --etag-save: the answer's ETag (or nothing) kept in the file: 0 or kLocalFile.
@@ -116,9 +123,12 @@ class Session final : public Transfer::Handler {
   bool to_stdout_ = false;
   int stream_fd_ = 1;  // where a body for the standard output goes (or -o DEVICE)
   bool explicit_stdout_ = false;
-  int dump_fd_ = -1;              // -D: where heads go (1 for "-")
-  bool named_by_server_ = false;  // -J named the file: it never replaces one
-  bool length_known_ = false;     // the answer's head gave its length
+  int dump_fd_ = -1;                // -D: where heads go (1 for "-")
+  bool named_by_server_ = false;    // -J named the file: it never replaces one
+  bool length_known_ = false;       // the answer's head gave its length
+  std::unique_ptr<CookieJar> jar_;  // -b FILE or -c: cookies of the run
+  std::string cookie_string_;       // -b NAME=VALUE...: for the origin named
+  http::Url first_url_;             // the URL given (for the origin of -b strings)
   bool own_dump_fd_ = false;
   std::string heads_;  // -i: heads not yet written, written before the body
   // -w: what the run did, gathered as it goes; printed by finish().

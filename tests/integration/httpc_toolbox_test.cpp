@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -494,4 +496,54 @@ TEST_CASE("-4 and -6 keep to one address family; --retry-all-errors retries a 4x
   CHECK(r.status == 3);
   r = httpc({"-4", "http://[::1]:" + port + "/"});
   CHECK(r.status == 3);
+}
+
+TEST_CASE("-b and -c: the cookies curl keeps and sends, for the run and in the jar") {
+  ScriptedServer s([](const ReceivedRequest& req, int) {
+    if (req.target == "/login")
+      return ScriptedReply::bytes(
+          "HTTP/1.1 302 Found\r\nLocation: /home\r\n"
+          "Set-Cookie: session=abc123; Path=/; HttpOnly\r\n"
+          "Set-Cookie: pref=dark; Path=/home; Max-Age=3600\r\n"
+          "Set-Cookie: gone=1; Max-Age=0\r\n"
+          "Set-Cookie: other=1; Domain=other.example\r\n"
+          "Content-Length: 0\r\nConnection: close\r\n\r\n");
+    return ScriptedReply::bytes(ok("cookie: " + req.header("Cookie")));
+  });
+  TempDir dir;
+  // Cookies set on the way are sent after the redirect, as curl sends them.
+  const RunResult mine = httpc({"-L", "-c", dir / "mine", s.url("/login")});
+  const RunResult theirs = curl({"-s", "-L", "-c", dir / "theirs", s.url("/login")});
+  CHECK(mine.status == 0);
+  CHECK(mine.out == "cookie: pref=dark; session=abc123");
+  CHECK(mine.out == theirs.out);
+  // The same cookies in both jars (their lines, in any order).
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);)
+      if (!l.empty() && (l.front() != '#' || l.starts_with("#HttpOnly_"))) {
+        // The expiry of pref is "now + 3600": the same second or the next in both runs.
+        if (l.find("\tpref\t") != std::string::npos)
+          l = l.substr(0, l.rfind('\t', l.rfind('\t') - 1));
+        out.push_back(l);
+      }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(lines(read_file(dir / "mine")) == lines(read_file(dir / "theirs")));
+  // -b FILE sends them back; -b NAME=VALUE is sent as it is.
+  for (const char* jar : {"mine", "theirs"}) {
+    CAPTURE(jar);
+    CHECK(httpc({"-b", dir / jar, s.url("/home/x")}).out == "cookie: pref=dark; session=abc123");
+    CHECK(curl({"-s", "-b", dir / jar, s.url("/home/x")}).out ==
+          "cookie: pref=dark; session=abc123");
+    CHECK(httpc({"-b", dir / jar, s.url("/elsewhere")}).out == "cookie: session=abc123");
+  }
+  CHECK(httpc({"-b", "a=1; b=2", s.url("/")}).out ==
+        curl({"-s", "-b", "a=1; b=2", s.url("/")}).out);
+  // A jar not made yet is an empty one; -c - writes it to stdout.
+  CHECK(httpc({"-b", dir / "none", s.url("/")}).out == "cookie: ");
+  const RunResult out = httpc({"-c", "-", "-o", dir / "x", s.url("/login")});
+  CHECK(out.out.find("session\tabc123") != std::string::npos);
 }
