@@ -218,6 +218,10 @@ struct Parser {
         o.time_cond = std::string(value(name, inline_value, has_inline));
         if (o.time_cond.empty() || o.time_cond == "-")
           throw UsageError(std::string(name) + ": expected a date or a file");
+      } else if (name == "-x" || name == "--proxy") {
+        o.proxy = std::string(value(name, inline_value, has_inline));
+      } else if (name == "--noproxy") {
+        o.noproxy = std::string(value(name, inline_value, has_inline));
       } else if (name == "-b" || name == "--cookie") {
         o.cookies.emplace_back(value(name, inline_value, has_inline));
       } else if (name == "-c" || name == "--cookie-jar") {
@@ -481,6 +485,12 @@ std::string help_text(const std::string& topic) {
         "                          body when its length is known, else as it arrives (exit 16)\n"
         "  -z, --time-cond WHEN    If-Modified-Since WHEN (an HTTP date, or a file's mtime);\n"
         "                          '-WHEN' for If-Unmodified-Since. A 304 writes nothing\n"
+        "  -x, --proxy URL         through the HTTP proxy [http://][USER:PASS@]HOST[:PORT]\n"
+        "                          (port 1080 by default; '' for none): http URLs asked of\n"
+        "                          it, https ones through a CONNECT tunnel. Without -x:\n"
+        "                          http_proxy, https_proxy, all_proxy, as curl reads them\n"
+        "      --noproxy LIST      hosts to reach directly (as no_proxy: suffixes, *, IPs,\n"
+        "                          host:port)\n"
         "  -b, --cookie DATA|FILE  send 'NAME=VALUE; ...' to the URL's origin, or read a\n"
         "                          Netscape cookie file; cookies received are sent back\n"
         "                          where they belong for the rest of the run\n"

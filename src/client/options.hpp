@@ -108,6 +108,10 @@ struct ClientOptions {
   // turns on the run's cookie engine (client/cookie_jar.hpp).
   std::vector<std::string> cookies;
   std::string cookie_jar;
+  // -x URL: the HTTP proxy ("" for none, whatever the environment says); unset: the
+  // environment's (client/policy.hpp). --noproxy LIST: hosts reached directly.
+  std::optional<std::string> proxy;
+  std::optional<std::string> noproxy;
 };
 
 struct Command {

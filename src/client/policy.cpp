@@ -1,6 +1,8 @@
 #include "client/policy.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -231,6 +233,95 @@ std::string disposition_file_name(std::string_view cd) {
   for (const char c : name)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return {};
   return name;
+}
+
+std::optional<ProxySpec> parse_proxy(std::string_view text, std::string& error) {
+  ProxySpec p;
+  std::string_view rest = text;
+  if (const std::size_t sep = rest.find("://"); sep != std::string_view::npos) {
+    if (!http::chars::iequals(rest.substr(0, sep), "http")) {
+      error = "only http:// proxies are spoken, not " + std::string(rest.substr(0, sep));
+      return std::nullopt;
+    }
+    rest.remove_prefix(sep + 3);
+  }
+  rest = rest.substr(0, rest.find('/'));
+  if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = rest.substr(0, at);
+    const std::size_t colon = userinfo.find(':');
+    if (!http::percent_decode(userinfo.substr(0, colon), p.user) ||
+        (colon != std::string_view::npos &&
+         !http::percent_decode(userinfo.substr(colon + 1), p.password))) {
+      error = "bad percent-encoding in the proxy's credentials";
+      return std::nullopt;
+    }
+    p.has_credentials = true;
+    rest.remove_prefix(at + 1);
+  }
+  std::string_view host = rest;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {  // [v6]:port
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos) {
+      error = "an IPv6 proxy address needs its closing ']'";
+      return std::nullopt;
+    }
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+  } else if (const std::size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  if (host.empty()) {
+    error = "the proxy has no host";
+    return std::nullopt;
+  }
+  p.host = std::string(host);
+  if (!port.empty()) {
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || end != port.data() + port.size() || n == 0 || n > 65535) {
+      error = "bad proxy port '" + std::string(port) + "'";
+      return std::nullopt;
+    }
+    p.port = static_cast<std::uint16_t>(n);
+  }
+  return p;
+}
+
+std::string proxy_from_environment(std::string_view scheme, const char* (*env)(const char*)) {
+  auto first = [&](std::initializer_list<const char*> names) -> std::string {
+    for (const char* n : names)
+      if (const char* v = env(n); v != nullptr && *v != '\0') return v;
+    return {};
+  };
+  std::string p = scheme == "https" ? first({"https_proxy", "HTTPS_PROXY"}) : first({"http_proxy"});
+  return p.empty() ? first({"all_proxy", "ALL_PROXY"}) : p;
+}
+
+bool no_proxy_matches(std::string_view list, std::string_view host, std::uint16_t port) {
+  if (!host.empty() && host.front() == '[') host = host.substr(1, host.find(']') - 1);
+  std::size_t at = 0;
+  while (at < list.size()) {
+    const std::size_t end = std::min(list.find_first_of(", \t", at), list.size());
+    std::string_view entry = list.substr(at, end - at);
+    at = end + 1;
+    if (entry.empty()) continue;
+    if (entry == "*") return true;
+    // "host:port" (not an IPv6 address, which has more than one colon).
+    if (const std::size_t colon = entry.rfind(':');
+        colon != std::string_view::npos && entry.find(':') == colon) {
+      if (entry.substr(colon + 1) != std::to_string(port)) continue;
+      entry = entry.substr(0, colon);
+    }
+    if (!entry.empty() && entry.front() == '[') entry = entry.substr(1, entry.find(']') - 1);
+    if (!entry.empty() && entry.front() == '.') entry.remove_prefix(1);
+    if (http::chars::iequals(host, entry)) return true;
+    if (host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.' &&
+        http::chars::iequals(host.substr(host.size() - entry.size()), entry))
+      return true;
+  }
+  return false;
 }
 
 bool offers_resumption(ResumableMode mode, std::string_view method, std::uint64_t size) noexcept {

@@ -126,6 +126,27 @@ std::optional<http::Coding> answer_coding(std::string_view content_encoding, std
 // ("", ".", "..", an encoded "/" or NUL).
 std::string remote_file_name(std::string_view target);
 
+// An HTTP proxy, from -x or the environment: where to connect, and its credentials.
+struct ProxySpec {
+  std::string host;
+  std::uint16_t port = 1080;  // curl's default when the text names none
+  std::string user, password;
+  bool has_credentials = false;
+};
+// Parses "[http://][user[:password]@]host[:port]" (user and password percent-decoded).
+// nullopt, with `error` set, for another scheme (https and socks proxies are not spoken),
+// a bad port or an empty host.
+std::optional<ProxySpec> parse_proxy(std::string_view text, std::string& error);
+// The proxy the environment names for a URL of `scheme`, as curl reads it: http_proxy (only
+// in lower case, as curl: HTTP_PROXY may be set by a CGI request) for http, https_proxy or
+// HTTPS_PROXY for https, then all_proxy or ALL_PROXY. "" for none. `env` is getenv's like.
+std::string proxy_from_environment(std::string_view scheme, const char* (*env)(const char* name));
+// Whether no_proxy (or --noproxy) says to go direct to host:port, as curl matches: a list
+// split by commas (and blanks); "*" alone matches every host; an entry matches the host or
+// its subdomains (a leading dot is ignored), an IP address the same address (brackets of
+// IPv6 ignored), and "entry:port" only that port. Case-insensitive.
+bool no_proxy_matches(std::string_view list, std::string_view host, std::uint16_t port);
+
 // -J: the file name a Content-Disposition value offers (RFC 6266 4.3: filename* in UTF-8
 // before filename; a quoted string unescaped), made safe to create here: only what follows
 // the last '/' or '\\', and "" when that is empty, "." or "..", hidden (a leading dot),

@@ -19,10 +19,16 @@ bool has_header(const RequestSpec& spec, std::string_view lower) {
 std::string request_head(const RequestSpec& spec) {
   std::string head;
   head.reserve(256);
-  head.append(spec.method).append(" ").append(spec.url.target).append(" HTTP/1.1\r\n");
+  const bool via_proxy = spec.proxy && spec.url.scheme == "http";
+  head.append(spec.method)
+      .append(" ")
+      .append(via_proxy ? spec.url.to_string() : spec.url.target)
+      .append(" HTTP/1.1\r\n");
   auto add = [&](std::string_view n, std::string_view v) {
     head.append(n).append(": ").append(v).append("\r\n");
   };
+  if (via_proxy && !spec.proxy->authorization.empty())
+    add("Proxy-Authorization", spec.proxy->authorization);
   if (!has_header(spec, "host")) add("Host", spec.url.host_header());
   if (!has_header(spec, "user-agent")) add("User-Agent", "httpc/" HTTPFS_VERSION);
   if (!has_header(spec, "accept")) add("Accept", "*/*");
@@ -44,6 +50,19 @@ std::string request_head(const RequestSpec& spec) {
   if (spec.expect_continue) add("Expect", "100-continue");
   head += "\r\n";
   return head;
+}
+
+std::string connect_head(const RequestSpec& spec) {
+  // RFC 9110 9.3.6: the authority form, host and port always.
+  const std::string authority = (spec.url.ip_literal && spec.url.host.find(':') != std::string::npos
+                                     ? "[" + spec.url.host + "]"
+                                     : spec.url.host) +
+                                ":" + std::to_string(spec.url.port);
+  std::string head = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority +
+                     "\r\nUser-Agent: httpc/" HTTPFS_VERSION "\r\n";
+  if (!spec.proxy->authorization.empty())
+    head += "Proxy-Authorization: " + spec.proxy->authorization + "\r\n";
+  return head + "\r\n";
 }
 
 void print_verbose(std::string_view prefix, std::string_view text) {

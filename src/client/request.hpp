@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,13 +35,24 @@ struct RequestSpec {
   bool verbose = false;  // print both heads on stderr
   double connect_timeout = 10;
   int ip_family = 0;  // AF_INET or AF_INET6 only (-4, -6); 0: either
+  // Through an HTTP proxy: an http URL is asked of it in absolute form, an https one through
+  // a CONNECT tunnel, in which TLS verifies the origin's certificate as without a proxy.
+  struct Proxy {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string authorization;  // the Proxy-Authorization value, or ""
+  };
+  std::optional<Proxy> proxy;
   // For https: trust settings, shared by every attempt and redirect. Not owned.
   const net::TlsContext* tls = nullptr;
 };
 
 // The request head: the request line, Host, User-Agent and Accept (unless the spec has
-// them), the spec's headers, the framing of its body and Expect.
+// them), the spec's headers, the framing of its body and Expect. Through a proxy (http):
+// the target in absolute form and Proxy-Authorization.
 std::string request_head(const RequestSpec& spec);
+// The CONNECT request that opens a tunnel to the spec's origin through its proxy.
+std::string connect_head(const RequestSpec& spec);
 
 // -v: each line of `text` on stderr behind `prefix` ("> " sent, "< " received, "* " notes).
 void print_verbose(std::string_view prefix, std::string_view text);

@@ -108,10 +108,11 @@ int Session::start() {
   if (int code = add_conditions(); code != 0) return code;
   first_url_ = spec_.url;
   if (int code = load_cookies(); code != 0) return code;
+  if (int code = route(spec_.url); code != 0) return code;
   if (int code = prepare_body(); code != 0) return code;
   // A body read from a pipe goes over HTTP/1.1 (chunked): it is not offered HTTP/2.
-  spec_.h2_prior_knowledge =
-      o_.http2 == ClientOptions::Http2::PriorKnowledge && spec_.body != RequestSpec::Body::Stream;
+  spec_.h2_prior_knowledge = o_.http2 == ClientOptions::Http2::PriorKnowledge &&
+                             spec_.body != RequestSpec::Body::Stream && !spec_.proxy;
   if (url->scheme == "https") {
     if (std::string why = ensure_tls(); !why.empty()) {
       std::fprintf(stderr, "httpc: %s\n", why.c_str());
@@ -206,6 +207,27 @@ int Session::add_conditions() {
     while (!etag.empty() && (etag.back() == '\n' || etag.back() == '\r')) etag.pop_back();
     if (!etag.empty()) spec_.headers.emplace_back("If-None-Match", etag);
   }
+  return 0;
+}
+
+int Session::route(const http::Url& url) {
+  spec_.proxy.reset();
+  auto env = [](const char* name) -> const char* { return std::getenv(name); };
+  const std::string text = o_.proxy ? *o_.proxy : proxy_from_environment(url.scheme, env);
+  if (text.empty()) return 0;
+  const char* no_proxy = env("no_proxy") ? env("no_proxy") : env("NO_PROXY");
+  const std::string direct = o_.noproxy ? *o_.noproxy : no_proxy ? no_proxy : "";
+  if (no_proxy_matches(direct, url.host, url.port)) return 0;
+  std::string error;
+  const std::optional<ProxySpec> p = parse_proxy(text, error);
+  if (!p) {
+    std::fprintf(stderr, "httpc: the proxy '%s': %s\n", text.c_str(), error.c_str());
+    return kUsage;
+  }
+  spec_.proxy = RequestSpec::Proxy{
+      p->host, p->port, p->has_credentials ? basic_authorization(p->user, p->password) : ""};
+  if (o_.verbose)
+    std::fprintf(stderr, "* Through the proxy %s port %u\n", p->host.c_str(), p->port);
   return 0;
 }
 
@@ -840,6 +862,7 @@ void Session::follow(const TransferResult& r) {
   if (o_.verbose)
     std::fprintf(stderr, "* Following %d to %s\n", r.status, next->to_string().c_str());
   spec_.url = *next;
+  if (int code = route(spec_.url); code != 0) return finish(code, {});
   attempt_ = 0;
   begin_transfer();
 }

@@ -57,6 +57,8 @@ class Session final : public Transfer::Handler {
   int add_conditions();
   // -b and -c: the run's cookie engine, loaded before the first request.
   int load_cookies();
+  // The proxy for a request to `url` (-x, --noproxy, the environment): spec_.proxy.
+  int route(const http::Url& url);
   // The Cookie field for a request to spec's URL: the -b string (the URL's origin only) and
   // the jar's cookies that match.
   std::string cookie_field(const RequestSpec& spec) const;

@@ -76,12 +76,12 @@ Transfer* Transfer::start(uv_loop_t* loop, RequestSpec spec, Handler& handler) {
   hints.ai_family = t->spec_.ip_family != 0 ? t->spec_.ip_family : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_ADDRCONFIG;
-  const std::string port = std::to_string(t->spec_.url.port);
-  if (int r = uv_getaddrinfo(loop, &t->resolve_, &Transfer::on_resolved, t->spec_.url.host.c_str(),
+  const std::string port = std::to_string(t->peer_port());
+  if (int r = uv_getaddrinfo(loop, &t->resolve_, &Transfer::on_resolved, t->peer_host().c_str(),
                              port.c_str(), &hints);
       r != 0) {
     t->enter(State::Connecting);  // no answer is due: nothing to wait for
-    t->finish(kDns, "cannot resolve " + t->spec_.url.host + ": " + uv_strerror(r));
+    t->finish(kDns, "cannot resolve " + t->peer_name() + ": " + uv_strerror(r));
   }
   return t;
 }
@@ -106,6 +106,7 @@ void Transfer::on_stream_ready(int events) {
   if (state_ == State::AwaitingHead || state_ == State::ReceivingBody)
     return handle_receiving(events);
   if (state_ == State::Http2) return handle_http2(events);
+  if (state_ == State::Tunneling) return handle_tunneling(events);
 }
 
 void Transfer::on_stream_error(int status) {
@@ -114,6 +115,8 @@ void Transfer::on_stream_error(int status) {
       return handle_connecting();  // SO_ERROR says what failed
     case State::Handshaking:
       return handle_handshaking();  // the handshake reads the socket's error
+    case State::Tunneling:
+      return finish(kConnect, std::string("the proxy's connection failed: ") + uv_strerror(status));
     case State::Resolving:
     case State::Done:
       return;
@@ -149,7 +152,7 @@ void Transfer::handle_resolved(int status, addrinfo* res) {
   enter(State::Connecting);
   if (status != 0) {
     uv_freeaddrinfo(res);
-    return finish(kDns, "cannot resolve " + spec_.url.host + ": " + uv_strerror(status));
+    return finish(kDns, "cannot resolve " + peer_name() + ": " + uv_strerror(status));
   }
   for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
     sockaddr_storage ss{};
@@ -194,12 +197,28 @@ void Transfer::try_next_address() {
   }
   const bool timed_out = last_connect_error_ == "timed out";
   finish(timed_out ? kTimeout : kConnect,
-         "cannot connect to " + spec_.url.host + " port " + std::to_string(spec_.url.port) + ": " +
+         "cannot connect to " + peer_name() + " port " + std::to_string(peer_port()) + ": " +
              (last_connect_error_.empty() ? "no address" : last_connect_error_));
+}
+
+const std::string& Transfer::peer_host() const noexcept {
+  return spec_.proxy ? spec_.proxy->host : spec_.url.host;
+}
+
+std::uint16_t Transfer::peer_port() const noexcept {
+  return spec_.proxy ? spec_.proxy->port : spec_.url.port;
+}
+
+std::string Transfer::peer_name() const {
+  return spec_.proxy ? "proxy " + spec_.proxy->host : spec_.url.host;
 }
 
 void Transfer::on_connect_timer(uv_timer_t* t) {
   auto* self = static_cast<Transfer*>(t->data);
+  if (self->state_ == State::Tunneling)
+    return self->finish(kTimeout,
+                        "the proxy did not open a tunnel within " +
+                            std::to_string(static_cast<int>(self->spec_.connect_timeout)) + " s");
   if (self->state_ == State::Handshaking)
     return self->finish(kTimeout,
                         "TLS handshake with " + self->spec_.url.host + " timed out after " +
@@ -222,12 +241,13 @@ void Transfer::handle_connecting() {
   }
   result_.connected = true;
   if (spec_.verbose)
-    std::fprintf(stderr, "* Connected to %s (%s) port %u\n", spec_.url.host.c_str(),
-                 address_text_.c_str(), spec_.url.port);
+    std::fprintf(stderr, "* Connected to %s (%s) port %u\n", peer_name().c_str(),
+                 address_text_.c_str(), peer_port());
   if (spec_.url.scheme != "https") {
     uv_timer_stop(&connect_timer_);
     return start_exchange();
   }
+  if (spec_.proxy) return start_tunnel();  // the connect timer runs on: it covers the tunnel
   // The connect timer keeps running: it covers the handshake too.
   stream_->start_tls(*spec_.tls, spec_.url.host);
   enter(State::Handshaking);
@@ -248,6 +268,48 @@ void Transfer::handle_handshaking() {
   uv_timer_stop(&connect_timer_);
   if (spec_.verbose) std::fprintf(stderr, "* TLS: %s\n", stream_->tls()->description().c_str());
   start_exchange();
+}
+
+void Transfer::start_tunnel() {
+  const std::string head = connect_head(spec_);
+  if (spec_.verbose) print_verbose("> ", std::string_view(head).substr(0, head.size() - 2));
+  out_.append(head);
+  enter(State::Tunneling);
+  flush();
+}
+
+void Transfer::handle_tunneling(int events) {
+  assert(state_ == State::Tunneling);
+  if ((events & UV_WRITABLE) && !flush()) return;
+  if ((events & UV_READABLE) == 0) return;
+  for (;;) {
+    if (!in_.make_room(kBuffer, kBuffer))
+      return finish(kProtocol, "the proxy's answer to CONNECT is too large");
+    const long n = stream_->read(in_);
+    if (n == -EAGAIN) return update_interest();
+    if (n <= 0) return finish(kConnect, "the proxy closed the connection before answering CONNECT");
+    const http::ResponseParser::Result r = parser_.parse(in_.view(), http::Method::Connect);
+    if (r == http::ResponseParser::Result::Incomplete) continue;
+    if (r == http::ResponseParser::Result::Error)
+      return finish(kProtocol, std::string("invalid answer from the proxy: ") +
+                                   std::string(http::error_message(parser_.error())));
+    const http::ResponseHead& h = parser_.head();
+    if (spec_.verbose) print_verbose("< ", in_.view().substr(0, h.head_size - 2));
+    const int status = h.status;
+    const std::string reason(h.reason);
+    in_.consume(h.head_size);
+    parser_.reset();
+    if (r == http::ResponseParser::Result::Interim) continue;
+    if (status < 200 || status >= 300)
+      return finish(status >= 500 ? kHttp5xx : kHttp4xx,
+                    "the proxy answered CONNECT " + spec_.url.host + ":" +
+                        std::to_string(spec_.url.port) + " with " + std::to_string(status) + " " +
+                        reason);
+    // The tunnel is open: TLS with the origin, verified as without a proxy.
+    stream_->start_tls(*spec_.tls, spec_.url.host);
+    enter(State::Handshaking);
+    return handle_handshaking();
+  }
 }
 
 void Transfer::start_exchange() {
@@ -342,6 +404,10 @@ bool Transfer::flush() {
   const net::OutputQueue::Flush r = stream_->flush(out_, completed);
   if (r == net::OutputQueue::Flush::Error) {
     const int err = out_.error();
+    if (state_ == State::Tunneling) {
+      finish(kConnect, "cannot send CONNECT to the proxy: " + stream_->describe(err));
+      return false;
+    }
     if (err != EPIPE && err != ECONNRESET) {
       finish(kPartial, "send failed: " + stream_->describe(err));
       return false;
@@ -568,6 +634,7 @@ void Transfer::enter(State s) {
   switch (s) {
     case State::Resolving:
     case State::Connecting:
+    case State::Tunneling:
     case State::Handshaking:
     case State::Sending:
       break;  // their interest is set where they begin to wait

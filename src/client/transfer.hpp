@@ -4,9 +4,10 @@
 // hand the body to a Handler as it arrives, in constant memory. The socket is a net::Stream,
 // the server's transport: plain or TLS, read, flush, splice.
 //
-//   Resolving ─▶ Connecting ─(https)─▶ Handshaking ─┬─▶ Sending ──────────▶ AwaitingHead
-//                    │ next address                 └─▶ AwaitingContinue ─┘ (100, or 1 s)
-//                    ▼                                   the final head ──▶ ReceivingBody
+//   Resolving ─▶ Connecting ─(https)─▶ [Tunneling] ─▶ Handshaking ─┬─▶ Sending ─▶ AwaitingHead
+//                    │ next address   (CONNECT, through   └─▶ AwaitingContinue ─┘
+//                    ▼                 a proxy)                 (100, or 1 s)
+//                                               the final head ──▶ ReceivingBody
 //   any state ──the end, an error, cancel()──▶ Done
 //   Connecting (--http2-prior-knowledge) or Handshaking (ALPN h2) ──▶ Http2
 //   (client/h2_exchange.hpp) ──▶ Done
@@ -91,6 +92,7 @@ class Transfer final : private net::Stream::Owner {
   enum class State : std::uint8_t {
     Resolving,         // getaddrinfo in flight
     Connecting,        // connect(2) in flight, one address after another
+    Tunneling,         // CONNECT sent to the proxy (https through it); its answer awaited
     Handshaking,       // TLS (https)
     AwaitingContinue,  // the head is sent with Expect: 100-continue; the body waits
     Sending,           // the body is going out
@@ -116,6 +118,12 @@ class Transfer final : private net::Stream::Owner {
   void handle_resolved(int status, addrinfo* res);
   void handle_connecting();
   void handle_handshaking();
+  void start_tunnel();
+  void handle_tunneling(int events);
+  // Where the connection goes: the proxy, or the URL's host.
+  const std::string& peer_host() const noexcept;
+  std::uint16_t peer_port() const noexcept;
+  std::string peer_name() const;  // "proxy HOST" or the URL's host, for messages
   void handle_sending(int events);
   void handle_receiving(int events);
   void handle_http2(int events);

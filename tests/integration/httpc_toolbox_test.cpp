@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +20,8 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/scripted_server.hpp"
+#include "support/test_pki.hpp"
+#include "support/wait.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;
@@ -546,4 +551,156 @@ TEST_CASE("-b and -c: the cookies curl keeps and sends, for the run and in the j
   CHECK(httpc({"-b", dir / "none", s.url("/")}).out == "cookie: ");
   const RunResult out = httpc({"-c", "-", "-o", dir / "x", s.url("/login")});
   CHECK(out.out.find("session\tabc123") != std::string::npos);
+}
+
+// ---- proxies: tinyproxy (Debian) as the forward proxy ------------------------------------
+
+namespace {
+
+// tinyproxy on a port of its own, in the foreground; with `auth`, Basic ann:s3cret.
+class TinyProxy {
+ public:
+  explicit TinyProxy(bool auth) : port_(unused_port()) {
+    dir_.write("conf", "Port " + std::to_string(port_) +
+                           "\nListen 127.0.0.1\nTimeout 60\nAllow 127.0.0.1\nLogLevel Info\n"
+                           "LogFile \"" +
+                           dir_ / "log" + "\"\nMaxClients 100\n" +
+                           (auth ? "BasicAuth ann s3cret\n" : ""));
+    proc_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/tinyproxy", "-d", "-c", dir_ / "conf"});
+    wait_until([&] { return port_accepts(port_); }, "tinyproxy to listen");
+  }
+  ~TinyProxy() {
+    proc_->signal(SIGTERM);
+    proc_->wait(10s);
+  }
+  std::string url(std::string_view creds = {}) const {
+    return "http://" + std::string(creds) + (creds.empty() ? "" : "@") +
+           "127.0.0.1:" + std::to_string(port_);
+  }
+  std::string log() const { return read_file(dir_ / "log"); }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::unique_ptr<Process> proc_;
+};
+
+// Why tinyproxy cannot run here, or "" (under CI=true it must: scripts/lib.sh installs it).
+bool tinyproxy_missing() {
+  if (std::filesystem::exists("/usr/bin/tinyproxy")) return false;
+  const char* ci = std::getenv("CI");
+  if (ci != nullptr && std::string_view(ci) == "true")
+    FAIL_CHECK("tinyproxy is not installed under CI (scripts/lib.sh installs it)");
+  else
+    MESSAGE("skipped: /usr/bin/tinyproxy is not installed (Debian package tinyproxy)");
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("through tinyproxy: http asked of it, https through CONNECT, as curl's") {
+  if (tinyproxy_missing()) return;
+  const TestPki pki;
+  TempDir root;
+  root.write("a.txt", "through the proxy");
+  ServerProcess plain(root.path()),
+      tls(root.path(), {"--tls-cert", pki.cert("server"), "--tls-key", pki.key("server")}),
+      wrong_host(root.path(),
+                 {"--tls-cert", pki.cert("other-host"), "--tls-key", pki.key("other-host")});
+  TinyProxy open(false), guarded(true);
+  const std::vector<std::string> trust = {"--cacert", pki.ca_cert()};
+  for (const std::string& proxy : {open.url(), guarded.url("ann:s3cret")}) {
+    for (const ServerProcess* server : {&plain, &tls}) {
+      CAPTURE(proxy);
+      CAPTURE(server->url("/a.txt"));
+      std::vector<std::string> h = trust, k = trust;
+      h.insert(h.end(), {"-x", proxy, server->url("/a.txt")});
+      k.insert(k.end(), {"-s", "-x", proxy, server->url("/a.txt")});
+      const RunResult mine = httpc(h), theirs = curl(k);
+      CHECK(mine.status == 0);
+      CHECK(mine.out == "through the proxy");
+      CHECK(theirs.out == mine.out);
+    }
+  }
+  // It went through the proxies: the absolute-form GET, and the tunnel.
+  const std::string plain_port = std::to_string(plain.port()),
+                    tls_port = std::to_string(tls.port());
+  CHECK(open.log().find("GET http://127.0.0.1:" + plain_port + "/a.txt") != std::string::npos);
+  CHECK(open.log().find("CONNECT 127.0.0.1:" + tls_port) != std::string::npos);
+  CHECK(guarded.log().find("CONNECT 127.0.0.1:" + tls_port) != std::string::npos);
+  // Without the proxy's credentials: its 407, for the request or the tunnel.
+  RunResult r = httpc({"-x", guarded.url(), plain.url("/a.txt")});
+  CHECK(r.status == 6);
+  CHECK(curl({"-sf", "-x", guarded.url(), plain.url("/a.txt")}).status == 22);
+  r = httpc({"--cacert", pki.ca_cert(), "-x", guarded.url(), tls.url("/a.txt")});
+  CHECK(r.status == 6);
+  CHECK(r.err.find("the proxy answered CONNECT 127.0.0.1:" + tls_port + " with 407") !=
+        std::string::npos);
+  CHECK(curl({"-s", "--cacert", pki.ca_cert(), "-x", guarded.url(), tls.url("/a.txt")}).status ==
+        56);
+  // Through the tunnel the origin's certificate is verified as without a proxy.
+  r = httpc({"--cacert", pki.ca_cert(), "-x", open.url(), wrong_host.url("/a.txt")});
+  CHECK(r.status == 15);
+  CHECK(
+      curl({"-s", "--cacert", pki.ca_cert(), "-x", open.url(), wrong_host.url("/a.txt")}).status ==
+      60);
+  // A proxy that is not there: the connection fails (curl: 7).
+  const std::string dead = "http://127.0.0.1:" + std::to_string(unused_port());
+  r = httpc({"-x", dead, plain.url("/a.txt")});
+  CHECK(r.status == 4);
+  CHECK(r.err.find("cannot connect to proxy 127.0.0.1") != std::string::npos);
+  CHECK(curl({"-s", "-x", dead, plain.url("/a.txt")}).status == 7);
+  CHECK(httpc({"-x", "socks5://127.0.0.1:1080", plain.url("/a.txt")}).status == 2);
+}
+
+TEST_CASE("the environment's proxies and no_proxy, read as curl reads them") {
+  if (tinyproxy_missing()) return;
+  TempDir root;
+  root.write("a.txt", "env");
+  ServerProcess plain(root.path());
+  TinyProxy proxy(false);
+  const std::string dead = "http://127.0.0.1:" + std::to_string(unused_port());
+  const std::string url = plain.url("/a.txt");
+  struct Case {
+    const char* what;
+    std::vector<std::string> env, flags;
+    bool through;             // the proxy saw it
+    bool curl_agrees = true;  // curl 7.88 reads no port in no_proxy
+  };
+  const std::vector<Case> cases = {
+      {"http_proxy", {"http_proxy=" + proxy.url()}, {}, true},
+      {"all_proxy", {"all_proxy=" + proxy.url()}, {}, true},
+      {"HTTP_PROXY is never read", {"HTTP_PROXY=" + dead}, {}, false},
+      {"no_proxy names the host",
+       {"http_proxy=" + dead, "no_proxy=localhost,127.0.0.1"},
+       {},
+       false},
+      {"NO_PROXY with the port",
+       {"http_proxy=" + dead, "NO_PROXY=127.0.0.1:" + std::to_string(plain.port())},
+       {},
+       false,
+       false},
+      {"--noproxy '*'", {"http_proxy=" + dead}, {"--noproxy", "*"}, false},
+      {"-x '' goes direct", {"http_proxy=" + dead}, {"-x", ""}, false},
+  };
+  for (const Case& c : cases) {
+    INFO(std::string(c.what));
+    const std::size_t seen = proxy.log().size();
+    std::vector<std::string> h = {"/usr/bin/env"}, k = {"/usr/bin/env"};
+    h.insert(h.end(), c.env.begin(), c.env.end());
+    k.insert(k.end(), c.env.begin(), c.env.end());
+    h.push_back(binary("httpc"));
+    k.insert(k.end(), {"/usr/bin/curl", "-s"});
+    h.insert(h.end(), c.flags.begin(), c.flags.end());
+    k.insert(k.end(), c.flags.begin(), c.flags.end());
+    h.push_back(url);
+    k.push_back(url);
+    const RunResult mine = run(h, 60s), theirs = run(k, 60s);
+    CHECK(mine.status == 0);
+    CHECK(mine.out == "env");
+    if (c.curl_agrees) CHECK(theirs.out == "env");
+    const bool through = proxy.log().find("GET " + url, seen) != std::string::npos;
+    CHECK(through == c.through);
+  }
 }

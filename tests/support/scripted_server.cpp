@@ -191,14 +191,7 @@ NginxProcess::NginxProcess(const std::string& root, const std::string& tls_cert,
   proc_ = std::make_unique<Process>(
       std::vector<std::string>{"/usr/sbin/nginx", "-c", dir_ / "nginx.conf"});
   for (int i = 0; i < 400; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (up) return;
+    if (port_accepts(port_)) return;
     if (!proc_->running()) break;
     std::this_thread::sleep_for(10ms);
   }
@@ -213,6 +206,17 @@ NginxProcess::~NginxProcess() {
 std::string NginxProcess::url(std::string_view path) const {
   return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_) +
          std::string(path);
+}
+
+bool port_accepts(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return up;
 }
 
 int unused_port() {

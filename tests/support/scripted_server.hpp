@@ -84,5 +84,7 @@ class NginxProcess {
 
 // A TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
 int unused_port();
+// Whether something accepts connections on 127.0.0.1:port now.
+bool port_accepts(int port);
 
 }  // namespace httpfs::test

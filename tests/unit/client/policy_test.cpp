@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdint>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -616,4 +617,74 @@ TEST_CASE("-J: the name Content-Disposition offers, made safe") {
     CHECK(disposition_file_name(r.value) == r.want);
   }
   CHECK(disposition_file_name("attachment; filename=" + std::string(256, 'a')).empty());
+}
+
+TEST_CASE("proxies: -x and the environment's URLs, no_proxy matching") {
+  std::string error;
+  auto p = parse_proxy("http://ann:s%3Acret@proxy.example:3128", error);
+  REQUIRE(p);
+  CHECK(p->host == "proxy.example");
+  CHECK(p->port == 3128);
+  CHECK(p->has_credentials);
+  CHECK(p->user == "ann");
+  CHECK(p->password == "s:cret");
+  p = parse_proxy("proxy.example", error);
+  REQUIRE(p);
+  CHECK(p->port == 1080);  // curl's default
+  CHECK_FALSE(p->has_credentials);
+  p = parse_proxy("[::1]:8080/", error);
+  REQUIRE(p);
+  CHECK(p->host == "::1");
+  CHECK(p->port == 8080);
+  for (const char* bad : {"https://proxy:443", "socks5://proxy:1080", "http://:3128",
+                          "proxy:0", "proxy:99999", "proxy:x", "[::1:8080", "u:%zz@proxy"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_proxy(bad, error));
+    CHECK_FALSE(error.empty());
+  }
+
+  static std::map<std::string, std::string> vars;
+  auto env = [](const char* n) -> const char* {
+    auto it = vars.find(n);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+  vars = {{"HTTP_PROXY", "upper"}, {"all_proxy", "all"}};
+  CHECK(proxy_from_environment("http", env) == "all");  // HTTP_PROXY is never read
+  vars = {{"http_proxy", "h"}, {"HTTPS_PROXY", "S"}, {"all_proxy", "all"}};
+  CHECK(proxy_from_environment("http", env) == "h");
+  CHECK(proxy_from_environment("https", env) == "S");
+  vars = {{"https_proxy", "s"}, {"HTTPS_PROXY", "S"}};
+  CHECK(proxy_from_environment("https", env) == "s");
+  vars = {{"ALL_PROXY", "ALL"}, {"https_proxy", ""}};
+  CHECK(proxy_from_environment("https", env) == "ALL");
+  vars = {};
+  CHECK(proxy_from_environment("http", env).empty());
+
+  struct Row {
+    const char* list;
+    const char* host;
+    int port;
+    bool direct;
+  };
+  const Row rows[] = {
+      {"*", "anything.example", 80, true},
+      {"example.com", "example.com", 80, true},
+      {"example.com", "www.EXAMPLE.com", 80, true},
+      {".example.com", "www.example.com", 80, true},
+      {".example.com", "example.com", 80, true},
+      {"example.com", "badexample.com", 80, false},
+      {"localhost, 127.0.0.1", "127.0.0.1", 8080, true},
+      {"localhost,127.0.0.1", "127.0.0.2", 8080, false},
+      {"example.com:8080", "example.com", 8080, true},
+      {"example.com:8080", "example.com", 80, false},
+      {"::1", "::1", 80, true},
+      {"[::1]", "[::1]", 80, true},
+      {"", "example.com", 80, false},
+      {"*.example.com", "www.example.com", 80, false},  // curl: no wildcards but "*" alone
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.list);
+    CAPTURE(r.host);
+    CHECK(no_proxy_matches(r.list, r.host, static_cast<std::uint16_t>(r.port)) == r.direct);
+  }
 }
