@@ -68,6 +68,8 @@ struct H2ClientCallbacks {
     if (x.spec_.body == RequestSpec::Body::File)
       // The Session keeps the file open until the transfer has ended.
       x.out_.add_file(x.spec_.file_fd, x.spec_.file_offset + x.body_offset_, length, false);
+    else if (x.spec_.body == RequestSpec::Body::Parts)
+      queue_parts(x.out_, x.spec_.parts, x.body_offset_, length);
     else
       x.out_.append(std::string_view(x.spec_.bytes).substr(x.body_offset_, length));
     x.body_offset_ += length;
@@ -202,6 +204,9 @@ H2Exchange::Outcome H2Exchange::start() {
       break;
     case RequestSpec::Body::File:
       body_left_ = spec_.file_size;
+      break;
+    case RequestSpec::Body::Parts:
+      body_left_ = parts_length(spec_.parts);
       break;
     case RequestSpec::Body::None:
     case RequestSpec::Body::Stream:  // the Transfer never picks HTTP/2 for these

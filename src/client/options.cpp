@@ -203,6 +203,12 @@ struct Parser {
                                                        : Kind::Raw;
         o.body = ClientOptions::Body::Data;
         o.data.push_back({kind, std::string(value(name, inline_value, has_inline))});
+      } else if (name == "-F" || name == "--form") {
+        const std::string_view f = value(name, inline_value, has_inline);
+        if (f.find('=') == std::string_view::npos || f.front() == '=')
+          throw UsageError(std::string(name) + ": expected NAME=VALUE, NAME=@FILE or NAME=<FILE");
+        o.body = ClientOptions::Body::Form;
+        o.form.emplace_back(f);
       } else if (name == "-G" || name == "--get") {
         flag();
         o.get_query = true;
@@ -358,14 +364,17 @@ Command parse_command_line(int argc, const char* const* argv) {
     if (p.positional.size() > 1) throw UsageError("unexpected argument '" + p.positional[1] + "'");
     o.url = p.positional[0];
     if (!p.method_given) {
-      if (o.body == ClientOptions::Body::Data && !o.get_query)
+      if ((o.body == ClientOptions::Body::Data && !o.get_query) ||
+          o.body == ClientOptions::Body::Form)
         o.method = "POST";
       else if (o.body == ClientOptions::Body::File || o.body == ClientOptions::Body::Stdin)
         o.method = "PUT";
     }
   }
   if (o.get_query && o.body != ClientOptions::Body::Data && o.body != ClientOptions::Body::None)
-    throw UsageError("-G puts -d data into the URL; it cannot go with -T");
+    throw UsageError("-G puts -d data into the URL; it cannot go with -T or -F");
+  if (!o.form.empty() && (o.body != ClientOptions::Body::Form || !o.data.empty()))
+    throw UsageError("-F makes a multipart body; it cannot go with -d, --json or -T");
   // -C - continues a download into its .part file, or an upload of a file (-T FILE).
   const bool upload = o.body == ClientOptions::Body::File;
   if (o.resume && o.body == ClientOptions::Body::Stdin)
@@ -435,6 +444,9 @@ std::string help_text(const std::string& topic) {
         "      --json DATA         JSON (or @FILE) as the body, with Content-Type and Accept\n"
         "                          application/json\n"
         "  -G, --get               the data into the URL's query instead, with GET\n"
+        "  -F, --form NAME=VALUE   a multipart/form-data field (POST): NAME=@FILE a file,\n"
+        "                          streamed from disk; NAME=<FILE the file's text;\n"
+        "                          ;type=MIME and ;filename=NAME after it (repeatable)\n"
         "  -T, --upload-file FILE  send FILE as the body; '-' reads stdin (chunked)\n"
         "  -o, --output FILE       write the body to FILE ('-': stdout); FILE.part until complete\n"
         "  -O, --remote-name       write the body to a file named like the URL's last segment\n"

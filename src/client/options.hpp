@@ -50,7 +50,10 @@ struct ClientOptions {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // as given, in order
 
-  enum class Body { None, Data, File, Stdin } body = Body::None;
+  enum class Body { None, Data, File, Stdin, Form } body = Body::None;
+  // Body::Form: each -F as given (NAME=VALUE, NAME=@FILE, NAME=<FILE, with ;type= and
+  // ;filename=), sent as one multipart/form-data body (client/form_body.hpp).
+  std::vector<std::string> form;
   // Body::Data: -d, --data-urlencode and --json, in order, joined when the run starts (an
   // @FILE is read then): -d and --data-urlencode parts with '&', --json ones as they are.
   struct DataPart {

@@ -1,8 +1,10 @@
 #include "client/request.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "http/chars.hpp"
+#include "net/output_queue.hpp"
 
 namespace httpfs::client {
 
@@ -46,6 +48,9 @@ std::string request_head(const RequestSpec& spec) {
     case RequestSpec::Body::Stream:
       add("Transfer-Encoding", "chunked");
       break;
+    case RequestSpec::Body::Parts:
+      add("Content-Length", std::to_string(parts_length(spec.parts)));
+      break;
   }
   if (spec.expect_continue) add("Expect", "100-continue");
   head += "\r\n";
@@ -63,6 +68,32 @@ std::string connect_head(const RequestSpec& spec) {
   if (!spec.proxy->authorization.empty())
     head += "Proxy-Authorization: " + spec.proxy->authorization + "\r\n";
   return head + "\r\n";
+}
+
+std::uint64_t parts_length(const std::vector<RequestSpec::Part>& parts) noexcept {
+  std::uint64_t n = 0;
+  for (const RequestSpec::Part& p : parts) n += p.fd >= 0 ? p.length : p.bytes.size();
+  return n;
+}
+
+void queue_parts(net::OutputQueue& out, const std::vector<RequestSpec::Part>& parts,
+                 std::uint64_t offset, std::uint64_t length) {
+  for (const RequestSpec::Part& p : parts) {
+    const std::uint64_t size = p.fd >= 0 ? p.length : p.bytes.size();
+    if (offset >= size) {
+      offset -= size;
+      continue;
+    }
+    const std::uint64_t take = std::min(size - offset, length);
+    if (p.fd >= 0)
+      out.add_file(p.fd, p.offset + offset, take, /*owns_fd=*/false);
+    else
+      out.append(std::string_view(p.bytes).substr(static_cast<std::size_t>(offset),
+                                                  static_cast<std::size_t>(take)));
+    length -= take;
+    offset = 0;
+    if (length == 0) return;
+  }
 }
 
 void print_verbose(std::string_view prefix, std::string_view text) {

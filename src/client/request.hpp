@@ -12,7 +12,8 @@
 
 namespace httpfs::net {
 class TlsContext;
-}
+class OutputQueue;
+}  // namespace httpfs::net
 
 namespace httpfs::client {
 
@@ -22,7 +23,15 @@ struct RequestSpec {
   // Every header but Host, User-Agent, Accept and the framing, which are added unless
   // present here.
   std::vector<std::pair<std::string, std::string>> headers;
-  enum class Body { None, Bytes, File, Stream } body = Body::None;
+  // Parts: bytes and file ranges in a row (a multipart/form-data body, -F), each file range
+  // sent with sendfile(2); its length is known in advance.
+  enum class Body { None, Bytes, File, Stream, Parts } body = Body::None;
+  struct Part {
+    std::string bytes;  // when fd < 0
+    int fd = -1;        // a file range: owned by the caller
+    std::uint64_t offset = 0, length = 0;
+  };
+  std::vector<Part> parts;
   std::string bytes;              // Bytes
   int file_fd = -1;               // File: read with sendfile(2); owned by the caller
   std::uint64_t file_offset = 0;  // File: where the body starts in it
@@ -53,6 +62,12 @@ struct RequestSpec {
 std::string request_head(const RequestSpec& spec);
 // The CONNECT request that opens a tunnel to the spec's origin through its proxy.
 std::string connect_head(const RequestSpec& spec);
+// The length of a Parts body.
+std::uint64_t parts_length(const std::vector<RequestSpec::Part>& parts) noexcept;
+// Queues `length` bytes of a Parts body from `offset` on: bytes copied, file ranges as
+// files (sendfile, or pread under TLS).
+void queue_parts(net::OutputQueue& out, const std::vector<RequestSpec::Part>& parts,
+                 std::uint64_t offset, std::uint64_t length);
 
 // -v: each line of `text` on stderr behind `prefix` ("> " sent, "< " received, "* " notes).
 void print_verbose(std::string_view prefix, std::string_view text);

@@ -11,8 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <random>
 
 #include "client/credentials.hpp"
+#include "client/form_body.hpp"
 #include "client/policy.hpp"
 #include "http/chars.hpp"
 #include "http/content_digest.hpp"
@@ -326,6 +328,57 @@ int Session::join_data(std::string& out, bool& json) {
   return 0;
 }
 
+int Session::prepare_form() {
+  // A boundary of 24 random hex digits after curl's dashes: it appearing in a file is a
+  // chance of 2^-96.
+  std::random_device rd;
+  char hex[25];
+  for (int i = 0; i < 24; i += 8) std::snprintf(hex + i, 9, "%08x", static_cast<unsigned>(rd()));
+  const std::string boundary = "------------------------" + std::string(hex, 24);
+  spec_.body = RequestSpec::Body::Parts;
+  for (const std::string& arg : o_.form) {
+    std::string error;
+    std::optional<FormField> f = parse_form_field(arg, error);
+    if (!f) {
+      std::fprintf(stderr, "httpc: -F %s: %s\n", arg.c_str(), error.c_str());
+      return kUsage;
+    }
+    if (f->kind == FormField::Kind::FileText) {  // the file's text, in memory (64 MiB at most)
+      std::string text;
+      if (const int err = read_small_file(f->value, kMaxData, text); err != 0) {
+        std::fprintf(stderr, "httpc: -F: cannot read %s: %s\n", f->value.c_str(),
+                     err == EFBIG ? "larger than 64 MiB (use NAME=@FILE)" : std::strerror(err));
+        return kLocalFile;
+      }
+      f->value = std::move(text);
+    }
+    RequestSpec::Part head;
+    head.bytes = part_head(boundary, *f);
+    spec_.parts.push_back(std::move(head));
+    if (f->kind == FormField::Kind::File) {  // sent from the file, never read into memory
+      const int fd = ::open(f->value.c_str(), O_RDONLY | O_CLOEXEC);
+      struct stat st {};
+      if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const int err = fd < 0 ? errno : EISDIR;
+        if (fd >= 0) ::close(fd);
+        std::fprintf(stderr, "httpc: -F: cannot read %s: %s\n", f->value.c_str(),
+                     err == EISDIR ? "not a regular file" : std::strerror(err));
+        return kLocalFile;
+      }
+      form_fds_.push_back(fd);
+      spec_.parts.push_back({{}, fd, 0, static_cast<std::uint64_t>(st.st_size)});
+      spec_.parts.push_back({"\r\n"});
+    } else {
+      spec_.parts.push_back({f->value + "\r\n"});
+    }
+  }
+  spec_.parts.push_back({"--" + boundary + "--\r\n"});
+  spec_.expect_continue = parts_length(spec_.parts) > kExpectThreshold;
+  if (!has_header(spec_.headers, "content-type"))
+    spec_.headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
+  return 0;
+}
+
 int Session::prepare_body() {
   auto has = [&](std::string_view lower) {
     return std::any_of(spec_.headers.begin(), spec_.headers.end(),
@@ -351,6 +404,8 @@ int Session::prepare_body() {
       if (json && !has("accept")) spec_.headers.emplace_back("Accept", "application/json");
       return 0;
     }
+    case ClientOptions::Body::Form:
+      return prepare_form();
     case ClientOptions::Body::File:
     case ClientOptions::Body::Stdin:
       break;
@@ -1213,6 +1268,8 @@ void Session::close_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&max_timer_), nullptr);
   if (upload_fd_ >= 0) ::close(upload_fd_);
   upload_fd_ = -1;
+  for (const int fd : form_fds_) ::close(fd);
+  form_fds_.clear();
   if (stream_fd_ != 1) ::close(stream_fd_);
   stream_fd_ = 1;
   if (own_dump_fd_) ::close(dump_fd_);

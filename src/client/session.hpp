@@ -68,6 +68,8 @@ class Session final : public Transfer::Handler {
   // --etag-save: the answer's ETag (or nothing) kept in the file: 0 or kLocalFile.
   int save_etag(const TransferResult& r);
   int prepare_body();
+  // -F: the multipart/form-data body as parts, file fields as file ranges (form_fds_).
+  int prepare_form();
   int prepare_output();
   void begin_transfer();
   int open_file(const http::ResponseHead& h);
@@ -120,6 +122,7 @@ class Session final : public Transfer::Handler {
   const ClientOptions& o_;
   RequestSpec spec_;
   int upload_fd_ = -1;
+  std::vector<int> form_fds_;  // -F files, open until the run ends
   bool body_replayable_ = true;
   std::unique_ptr<FileOutput> file_;
   bool to_stdout_ = false;

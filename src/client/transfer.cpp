@@ -369,6 +369,9 @@ void Transfer::send_body() {
       if (!stdin_.start(loop_, spec_.stream_fd, this, &Transfer::on_stdin))
         return finish(kLocalFile, "cannot read the standard input");
       break;
+    case RequestSpec::Body::Parts:
+      queue_parts(out_, spec_.parts, 0, parts_length(spec_.parts));
+      break;
   }
   enter(State::Sending);
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/http_client.hpp"
@@ -338,6 +339,10 @@ TEST_CASE("-d, --data-urlencode, --json and -G send what curl's send") {
   // @- reads the standard input.
   RunResult r = httpc({"-d", "@-", url}, std::string("from\nstdin"));
   CHECK(r.out.find("body: fromstdin\n") != std::string::npos);
+  // A ';' that starts no ;type= or ;filename= is part of the value (curl drops what follows
+  // it, with a warning, unless the value is quoted).
+  const RunResult semi = httpc({"-F", "v=semi;colon", echo.url("/up")});
+  CHECK(semi.out.find("\r\n\r\nsemi;colon\r\n") != std::string::npos);
   // A file that cannot be read: nothing is sent.
   r = httpc({"-d", "@" + dir / "missing", url});
   CHECK(r.status == 9);
@@ -703,4 +708,91 @@ TEST_CASE("the environment's proxies and no_proxy, read as curl reads them") {
     const bool through = proxy.log().find("GET " + url, seen) != std::string::npos;
     CHECK(through == c.through);
   }
+}
+
+// ---- multipart/form-data (-F) --------------------------------------------------------------
+
+namespace {
+
+// A multipart/form-data body (RFC 7578) as (head lines, content) per part, in order; the
+// boundary is taken from `content_type`. Empty when it does not parse.
+std::vector<std::pair<std::string, std::string>> form_parts(const std::string& content_type,
+                                                            const std::string& body) {
+  std::vector<std::pair<std::string, std::string>> parts;
+  const std::size_t b = content_type.find("boundary=");
+  if (!content_type.starts_with("multipart/form-data;") || b == std::string::npos) return {};
+  const std::string delim = "--" + content_type.substr(b + 9);
+  std::size_t at = body.find(delim);
+  while (at != std::string::npos) {
+    at += delim.size();
+    if (body.compare(at, 2, "--") == 0) return parts;  // the end
+    const std::size_t head_end = body.find("\r\n\r\n", at);
+    const std::size_t next = body.find("\r\n" + delim, head_end);
+    if (head_end == std::string::npos || next == std::string::npos) return {};
+    parts.emplace_back(body.substr(at + 2, head_end - at - 2),
+                       body.substr(head_end + 4, next - head_end - 4));
+    at = next + 2;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("-F sends the multipart/form-data curl's -F sends") {
+  ScriptedServer echo([](const ReceivedRequest& req, int) {
+    return ScriptedReply::bytes(ok(req.method + "\n" + req.header("Content-Type") + "\n" +
+                                   req.header("Content-Length") + "\n" + req.body));
+  });
+  TempDir dir;
+  const std::string binary_data = random_bytes(300000, 5);
+  dir.write("photo.png", binary_data);
+  dir.write("notes.txt", "line one\nline two\n");
+  dir.write("data.bin", std::string("\0\r\n--x\r\n", 8));
+  const std::vector<std::vector<std::string>> cases = {
+      {"-F", "name=Ann Lee", "-F", "empty="},
+      {"-F", "photo=@" + dir / "photo.png", "-F", "caption=a photo"},
+      {"-F", "doc=@" + dir / "notes.txt;type=text/x-notes;filename=renamed.txt"},
+      {"-F", "text=<" + dir / "notes.txt", "-F", "raw=@" + dir / "data.bin"},
+  };
+  for (const std::vector<std::string>& flags : cases) {
+    CAPTURE(flags[1]);
+    std::vector<std::string> h = flags, k = flags;
+    h.push_back(echo.url("/up"));
+    k.insert(k.begin(), "-s");
+    k.push_back(echo.url("/up"));
+    const RunResult mine = httpc(h), theirs = curl(k);
+    REQUIRE(mine.status == 0);
+    auto split = [](const std::string& out) {
+      const std::size_t a = out.find('\n'), b = out.find('\n', a + 1), c = out.find('\n', b + 1);
+      return std::tuple{out.substr(0, a), out.substr(a + 1, b - a - 1),
+                        out.substr(b + 1, c - b - 1), out.substr(c + 1)};
+    };
+    const auto [m_method, m_type, m_length, m_body] = split(mine.out);
+    const auto [c_method, c_type, c_length, c_body] = split(theirs.out);
+    CHECK(m_method == "POST");
+    CHECK(c_method == "POST");
+    CHECK(m_length == std::to_string(m_body.size()));  // the length was known in advance
+    const auto m_parts = form_parts(m_type, m_body), c_parts = form_parts(c_type, c_body);
+    REQUIRE_FALSE(m_parts.empty());
+    CHECK(m_parts == c_parts);  // the same heads and contents, part by part
+  }
+  // The file's bytes, as they are.
+  const RunResult r = httpc({"-F", "photo=@" + dir / "photo.png", echo.url("/up")});
+  const std::size_t nl = r.out.find('\n');
+  const std::string type = r.out.substr(nl + 1, r.out.find('\n', nl + 1) - nl - 1);
+  const std::string body = r.out.substr(r.out.find('\n', r.out.find('\n', nl + 1) + 1) + 1);
+  const auto parts = form_parts(type, body);
+  REQUIRE(parts.size() == 1);
+  CHECK(parts[0].second == binary_data);
+  CHECK(parts[0].first.find("filename=\"photo.png\"") != std::string::npos);
+  CHECK(parts[0].first.find("Content-Type: image/png") != std::string::npos);
+  // A ';' that starts no ;type= or ;filename= is part of the value (curl drops what follows
+  // it, with a warning, unless the value is quoted).
+  const RunResult semi = httpc({"-F", "v=semi;colon", echo.url("/up")});
+  CHECK(semi.out.find("\r\n\r\nsemi;colon\r\n") != std::string::npos);
+  // A file that cannot be read: nothing is sent.
+  CHECK(httpc({"-F", "x=@" + dir / "missing", echo.url("/up")}).status == 9);
+  CHECK(httpc({"-F", "x=@" + dir.path(), echo.url("/up")}).status == 9);
+  CHECK(httpc({"-F", "novalue", echo.url("/up")}).status == 2);
+  CHECK(httpc({"-F", "a=1", "-d", "b=2", echo.url("/up")}).status == 2);
 }
