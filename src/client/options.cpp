@@ -218,6 +218,8 @@ struct Parser {
         o.upload_file = std::string(f);
       } else if (name == "-o" || name == "--output") {
         o.output = std::string(value(name, inline_value, has_inline));
+      } else if (name == "--limit-rate") {
+        o.limit_rate = parse_bytes(name, value(name, inline_value, has_inline));
       } else if (name == "--max-filesize") {
         o.max_filesize = parse_bytes(name, value(name, inline_value, has_inline));
       } else if (name == "-z" || name == "--time-cond") {
@@ -493,6 +495,8 @@ std::string help_text(const std::string& topic) {
         "      --netrc             credentials for the host from ~/.netrc (curl's format)\n"
         "      --netrc-file FILE   ... from FILE\n"
         "  -4, --ipv4 / -6, --ipv6 connect over IPv4 (or IPv6) addresses only\n"
+        "      --limit-rate RATE   read answers at RATE bytes a second on average (k, M, G\n"
+        "                          suffixes); over HTTP/1.1\n"
         "      --max-filesize SIZE refuse an answer larger than SIZE (k, M, G): before its\n"
         "                          body when its length is known, else as it arrives (exit 16)\n"
         "  -z, --time-cond WHEN    If-Modified-Since WHEN (an HTTP date, or a file's mtime);\n"

@@ -102,6 +102,7 @@ struct ClientOptions {
   std::string netrc_file;
   int ip_family = 0;               // -4: AF_INET, -6: AF_INET6, 0: either
   std::uint64_t max_filesize = 0;  // --max-filesize: 0 for none
+  std::uint64_t limit_rate = 0;    // --limit-rate: bytes per second, 0 for none
   bool retry_all_errors = false;   // --retry-all-errors: --retry covers every failure
   std::string time_cond;           // -z DATE or FILE ('-' first: If-Unmodified-Since)
   std::string etag_save;           // --etag-save FILE

@@ -44,6 +44,8 @@ struct RequestSpec {
   bool verbose = false;  // print both heads on stderr
   double connect_timeout = 10;
   int ip_family = 0;  // AF_INET or AF_INET6 only (-4, -6); 0: either
+  // --limit-rate: bytes per second an HTTP/1.1 answer is read at, on average; 0: no limit.
+  std::uint64_t limit_rate = 0;
   // Through an HTTP proxy: an http URL is asked of it in absolute form, an https one through
   // a CONNECT tunnel, in which TLS verifies the origin's certificate as without a proxy.
   struct Proxy {

@@ -105,6 +105,7 @@ int Session::start() {
   spec_.verbose = o_.verbose;
   spec_.connect_timeout = o_.connect_timeout;
   spec_.ip_family = o_.ip_family;
+  spec_.limit_rate = o_.limit_rate;
   started_ns_ = uv_hrtime();
   if (int code = add_credentials(); code != 0) return code;
   if (int code = add_conditions(); code != 0) return code;

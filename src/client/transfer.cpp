@@ -91,9 +91,10 @@ Transfer::Transfer(uv_loop_t* loop, RequestSpec spec, Handler& handler)
   resolve_.data = this;
   uv_timer_init(loop_, &connect_timer_);
   uv_timer_init(loop_, &continue_timer_);
-  connect_timer_.data = continue_timer_.data = this;
+  uv_timer_init(loop_, &rate_timer_);
+  connect_timer_.data = continue_timer_.data = rate_timer_.data = this;
   ready_.init(loop_);
-  open_handles_ = 3;
+  open_handles_ = 4;
 }
 
 Transfer::~Transfer() = default;
@@ -393,6 +394,27 @@ void Transfer::pump_stdin() {
   }
 }
 
+std::uint64_t Transfer::rate_wait_ms() {
+  if (spec_.limit_rate == 0) return 0;
+  const std::uint64_t now = uv_now(loop_);
+  if (!rate_started_) {
+    rate_started_ = true;
+    rate_start_ms_ = now;
+  }
+  // When the bytes read so far are due at the rate, from the first read on.
+  const std::uint64_t due = received_ * 1000 / spec_.limit_rate;
+  const std::uint64_t elapsed = now - rate_start_ms_;
+  return due > elapsed ? due - elapsed : 0;
+}
+
+void Transfer::on_rate_timer(uv_timer_t* t) {
+  auto* self = static_cast<Transfer*>(t->data);
+  self->rate_paused_ = false;
+  if (self->state_ != State::AwaitingHead && self->state_ != State::ReceivingBody) return;
+  self->update_interest();
+  self->receive();
+}
+
 void Transfer::on_continue_timer(uv_timer_t* t) {
   auto* self = static_cast<Transfer*>(t->data);
   if (self->state_ != State::AwaitingContinue) return;
@@ -436,8 +458,9 @@ bool Transfer::flush() {
 
 void Transfer::update_interest() {
   if (state_ == State::Done) return;
-  // Reading all along: a server may answer (an error, 100 Continue) before the body is sent.
-  if (!stream_->want(true, !out_.empty())) finish(kInternal, "cannot poll the socket");
+  // Reading all along: a server may answer (an error, 100 Continue) before the body is sent;
+  // not while --limit-rate holds reading back (rate_timer_ starts it again).
+  if (!stream_->want(!rate_paused_, !out_.empty())) finish(kInternal, "cannot poll the socket");
 }
 
 void Transfer::handle_sending(int events) {
@@ -455,7 +478,8 @@ void Transfer::handle_receiving(int events) {
 }
 
 void Transfer::receive() {
-  if (state_ == State::ReceivingBody && !stream_->tls() && in_.empty() &&
+  if (rate_paused_) return;
+  if (spec_.limit_rate == 0 && state_ == State::ReceivingBody && !stream_->tls() && in_.empty() &&
       body_.raw_data_available() >= net::kSpliceMinimum && handler_.splice_fd() >= 0 &&
       splice_body())
     return;
@@ -465,10 +489,16 @@ void Transfer::receive() {
       // TLS holds records the socket will not announce.
       return update_interest();
     }
+    if (const std::uint64_t wait = rate_wait_ms(); wait > 0) {  // --limit-rate: later
+      rate_paused_ = true;
+      uv_timer_start(&rate_timer_, &Transfer::on_rate_timer, wait, 0);
+      return update_interest();
+    }
     if (!in_.make_room(kBuffer, kBuffer))
       return finish(kProtocol, "the response head is too large");
     const long n = stream_->read(in_);
     if (n == -EAGAIN) return;
+    if (n > 0) received_ += static_cast<std::uint64_t>(n);
     if (n < 0) {
       if (n == -ECONNRESET && state_ == State::ReceivingBody &&
           framing_ == http::ResponseFraming::Close)
@@ -654,6 +684,7 @@ void Transfer::enter(State s) {
       out_.clear();
       uv_close(reinterpret_cast<uv_handle_t*>(&connect_timer_), &Transfer::on_closed);
       uv_close(reinterpret_cast<uv_handle_t*>(&continue_timer_), &Transfer::on_closed);
+      uv_close(reinterpret_cast<uv_handle_t*>(&rate_timer_), &Transfer::on_closed);
       ready_.close(&Transfer::on_closed, this);
       if (stdin_.close(&Transfer::on_closed)) ++open_handles_;
       drop_stream();

@@ -108,6 +108,9 @@ class Transfer final : private net::Stream::Owner {
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
   static void on_connect_timer(uv_timer_t* t);
   static void on_continue_timer(uv_timer_t* t);
+  static void on_rate_timer(uv_timer_t* t);
+  // --limit-rate: how long reading must wait for the bytes read so far to be due, or 0.
+  std::uint64_t rate_wait_ms();
   static void on_stdin(uv_poll_t* handle, int status, int events);
   static void on_closed(uv_handle_t* h);
   // net::Stream::Owner
@@ -156,7 +159,12 @@ class Transfer final : private net::Stream::Owner {
   uv_getaddrinfo_t resolve_{};
   uv_timer_t connect_timer_{};
   uv_timer_t continue_timer_{};
-  net::ReadyList ready_;  // wakes the stream for input TLS holds
+  uv_timer_t rate_timer_{};  // --limit-rate: reading resumes when it fires
+  bool rate_paused_ = false;
+  bool rate_started_ = false;
+  std::uint64_t rate_start_ms_ = 0;  // loop time of the first read
+  std::uint64_t received_ = 0;       // bytes read from the connection (HTTP/1.1)
+  net::ReadyList ready_;             // wakes the stream for input TLS holds
   StdinBody stdin_;
   int open_handles_ = 0;
   // One stream per connection attempt, each freed with the Transfer: a stream whose poll

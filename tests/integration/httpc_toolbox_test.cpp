@@ -796,3 +796,20 @@ TEST_CASE("-F sends the multipart/form-data curl's -F sends") {
   CHECK(httpc({"-F", "novalue", echo.url("/up")}).status == 2);
   CHECK(httpc({"-F", "a=1", "-d", "b=2", echo.url("/up")}).status == 2);
 }
+
+TEST_CASE("--limit-rate holds an answer to the rate, on average") {
+  TempDir root, dir;
+  const std::string data = random_bytes(3 << 20, 11);
+  root.write("big.bin", data);
+  ServerProcess server(root.path());
+  // 3 MiB at 1 MiB/s: never faster than the rate (a slow machine only makes it slower), but
+  // for one read of the first buffer (256 KiB) ahead of the average.
+  const RunResult r = httpc({"--limit-rate", "1M", "-w", "%{speed_download}", "-o", dir / "big.bin",
+                             server.url("/big.bin")});
+  CHECK(r.status == 0);
+  CHECK(read_file(dir / "big.bin") == data);
+  const double speed = std::stod(r.out);
+  MESSAGE("--limit-rate 1M: " << speed << " bytes/s");
+  CHECK(speed <= 1.2 * (1 << 20));
+  CHECK(server.stop() == 0);
+}

@@ -210,3 +210,10 @@ TEST_CASE("-4, -6, --max-filesize, -z, --etag-*, --retry-all-errors") {
   CHECK(help_text("exit-codes").find("16  the answer is larger than --max-filesize") !=
         std::string::npos);
 }
+
+TEST_CASE("--limit-rate takes a rate with k, M or G") {
+  CHECK(parse({"http://h/"}).options.limit_rate == 0);
+  CHECK(parse({"--limit-rate", "100k", "http://h/"}).options.limit_rate == 100 << 10);
+  CHECK_THROWS_AS(parse({"--limit-rate", "0", "http://h/"}), UsageError);
+  CHECK_THROWS_AS(parse({"--limit-rate", "fast", "http://h/"}), UsageError);
+}
