@@ -4,17 +4,21 @@
 // hand the body to a Handler as it arrives, in constant memory. The socket is a net::Stream,
 // the server's transport: plain or TLS, read, flush, splice.
 //
-//   Resolving ─▶ Connecting ─(https)─▶ [Tunneling] ─▶ Handshaking ─┬─▶ Sending ─▶ AwaitingHead
-//                    │ next address   (CONNECT, through   └─▶ AwaitingContinue ─┘
-//                    ▼                 a proxy)                 (100, or 1 s)
-//                                               the final head ──▶ ReceivingBody
+//   Resolving ─▶ Connecting ─(https)─▶ Handshaking ─┬─▶ Sending ──────────▶ AwaitingHead
+//                │      │                 ▲           └─▶ AwaitingContinue ─┘ (100, or 1 s)
+//                │      └─(https through ─┘                the final head ──▶ ReceivingBody
+//                │         a proxy) Tunneling: CONNECT, its 2xx
+//                ▼ next address
 //   any state ──the end, an error, cancel()──▶ Done
 //   Connecting (--http2-prior-knowledge) or Handshaking (ALPN h2) ──▶ Http2
 //   (client/h2_exchange.hpp) ──▶ Done
 //
 // The answer is read from the moment the request starts going out: a server may answer
 // (an error, 100 Continue) before the body is sent, and then the rest of the body is not.
-// The connect timeout covers the TLS handshake too.
+// The connect timeout covers the tunnel and the TLS handshake too. Through an HTTP proxy
+// (RequestSpec::proxy) the connection goes to the proxy: an http request in absolute form,
+// or a CONNECT tunnel in which TLS verifies the origin. --limit-rate pauses reading on a
+// timer (rate_timer_).
 //
 // Lifetime: created by start(), freed by itself once its handles are closed; the Handler's
 // on_finished() is its last call.
