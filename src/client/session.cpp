@@ -20,6 +20,7 @@
 #include "http/content_digest.hpp"
 #include "http/date.hpp"
 #include "http/percent.hpp"
+#include "io/write_all.hpp"
 #include "net/errors.hpp"
 
 namespace httpfs::client {
@@ -66,6 +67,19 @@ std::string digest_text(const std::unique_ptr<io::Sha256>& sha) {
   if (!sha) return {};
   const io::Sha256::Digest d = sha->finish();
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+// Writes `text` whole under a temporary name beside `path`, then renames it over `path`:
+// never a half-written file under the name. 0 or an errno value.
+int replace_file(const std::string& path, std::string_view text, mode_t mode) {
+  const std::string tmp = path + ".part";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  std::uint64_t written = 0;
+  int err = fd < 0 ? errno : -io::write_all(fd, text, written);
+  if (fd >= 0) ::close(fd);
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) ::unlink(tmp.c_str());
+  return err;
 }
 
 // mkdir -p, each new directory with mode 0750 (curl's): 0 or an errno value.
@@ -268,15 +282,9 @@ std::string Session::cookie_field(const RequestSpec& spec) const {
 int Session::save_cookies() {
   const std::string text = jar_->save(std::time(nullptr));
   if (o_.cookie_jar == "-") return write_stdout(text);
-  // Written whole under a temporary name, then renamed.
-  const std::string tmp = o_.cookie_jar + ".part";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  const int err = fd < 0 ? errno : write_all(fd, text);
-  if (fd >= 0) ::close(fd);
-  if (err != 0 || ::rename(tmp.c_str(), o_.cookie_jar.c_str()) != 0) {
+  if (const int err = replace_file(o_.cookie_jar, text, 0600); err != 0) {
     std::fprintf(stderr, "httpc: -c: cannot write %s: %s\n", o_.cookie_jar.c_str(),
-                 std::strerror(err != 0 ? err : errno));
-    ::unlink(tmp.c_str());
+                 std::strerror(err));
     return kLocalFile;
   }
   return 0;
@@ -799,18 +807,14 @@ int Session::emit(std::string_view data) {
 }
 
 int Session::write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {  // a non-blocking stdout: wait for it
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-      continue;
-    }
-    if (n < 0) return errno;
-    data.remove_prefix(static_cast<std::size_t>(n));
+  for (;;) {
+    std::uint64_t written = 0;
+    const int r = io::write_all(fd, data, written);
+    if (r != -EAGAIN) return -r;
+    data.remove_prefix(static_cast<std::size_t>(written));
+    pollfd p{fd, POLLOUT, 0};  // a non-blocking stdout: wait for it
+    ::poll(&p, 1, -1);
   }
-  return 0;
 }
 
 int Session::write_stdout(std::string_view data) {
@@ -979,16 +983,10 @@ void Session::complete(const TransferResult& r) {
 }
 
 int Session::save_etag(const TransferResult& r) {
-  // Written whole under a temporary name, then renamed: never a half-written ETag.
-  const std::string text = r.header("etag") + "\n";
-  const std::string tmp = o_.etag_save + ".part";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int err = fd < 0 ? errno : write_all(fd, r.header("etag").empty() ? "" : text);
-  if (fd >= 0) ::close(fd);
-  if (err != 0 || ::rename(tmp.c_str(), o_.etag_save.c_str()) != 0) {
+  const std::string etag = r.header("etag");
+  if (const int err = replace_file(o_.etag_save, etag.empty() ? "" : etag + "\n", 0644); err != 0) {
     std::fprintf(stderr, "httpc: --etag-save: cannot write %s: %s\n", o_.etag_save.c_str(),
-                 std::strerror(err != 0 ? err : errno));
-    ::unlink(tmp.c_str());
+                 std::strerror(err));
     return kLocalFile;
   }
   return 0;

@@ -32,6 +32,9 @@ class Session final : public Transfer::Handler {
  public:
   Session(uv_loop_t* loop, const ClientOptions& o) : loop_(loop), o_(o) {}
 
+  // Writes all of `data` to `fd` (waiting when it is non-blocking): 0 or an errno value.
+  static int write_all(int fd, std::string_view data);
+
   // Sets up and starts the first transfer: -1 while running, else the exit code.
   int start();
   int exit_code() const noexcept { return exit_; }
@@ -86,8 +89,7 @@ class Session final : public Transfer::Handler {
   void finish(int code, const std::string& message);
   void close_handles();
   int write_stdout(std::string_view data);
-  // Writes all of `data` to `fd` (waiting when it is non-blocking): 0 or an errno value.
-  static int write_all(int fd, std::string_view data);
+
   // -D FILE: opened (truncated) before the first request.
   int open_dump();
   void print_head(const TransferResult& r);
