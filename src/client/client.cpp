@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "client/session.hpp"
+#include "client/batch.hpp"
 
 namespace httpfs::client {
 
@@ -11,14 +11,11 @@ int run(const ClientOptions& options) {
   uv_loop_init(&loop);
   int code;
   {
-    Session session(&loop, options);
-    code = session.start();
-    if (code < 0) {
-      uv_run(&loop, UV_RUN_DEFAULT);
-      code = session.exit_code();
-    }
+    Batch batch(&loop, options);
+    code = batch.run();
+    uv_run(&loop, UV_RUN_DEFAULT);  // close callbacks of anything left
   }
-  uv_run(&loop, UV_RUN_DEFAULT);  // close callbacks of anything left
+  uv_run(&loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop) != 0) {
     std::fprintf(stderr, "httpc: internal error: the event loop did not close cleanly\n");
     return kInternal;

@@ -5,7 +5,9 @@
 #include <charconv>
 #include <cmath>
 #include <string_view>
+#include <tuple>
 
+#include "client/segment_map.hpp"
 #include "http/chars.hpp"
 #include "http/percent.hpp"
 
@@ -18,7 +20,7 @@ const char* const kUsageText =
     "  httpc HOST PORT GET|HEAD|PUT|POST|DELETE FILE   positional form\n"
     "  httpc get|head|delete [-v] [-h K:V]... URL\n"
     "  httpc post|put [-v] [-h K:V]... (-d DATA | -f FILE) URL\n"
-    "  httpc [options] URL                             plain form (GET unless -X, -d, -T, -I)\n"
+    "  httpc [options] URL...                          plain form (GET unless -X, -d, -T, -I)\n"
     "  httpc help [get|head|delete|post|put|options|exit-codes]\n";
 
 double parse_seconds(std::string_view opt, std::string_view v) {
@@ -47,6 +49,8 @@ std::uint64_t parse_bytes(std::string_view opt, std::string_view v) {
                      std::string(v) + "'");
   return n << shift;
 }
+
+constexpr int kMaxParallel = 300;  // --parallel-max's ceiling, as curl's
 
 int parse_int(std::string_view opt, std::string_view v, int max) {
   int n = 0;
@@ -103,6 +107,17 @@ struct Parser {
   std::vector<std::string> positional;
   bool curl_like = false;
   bool method_given = false;
+  // -o FILE and -O in the order given (-O: {"", true}), paired with the URLs afterwards.
+  std::vector<std::pair<std::string, bool>> outputs;
+  bool remote_name_all = false;
+
+  // The sub-command and positional forms: at most one output, for their one URL.
+  void apply_single_output() {
+    if (outputs.size() > 1) throw UsageError("more -o/-O options than URLs");
+    if (outputs.empty()) return;
+    cmd.options.output = outputs[0].first;
+    cmd.options.remote_name = outputs[0].second;
+  }
 
   std::string_view value(std::string_view opt, std::string_view inline_value, bool has_inline) {
     if (has_inline) return inline_value;
@@ -149,7 +164,11 @@ struct Parser {
       else if (name == "-I" || name == "--head")
         flag(), o.print_head = true, o.method = "HEAD", method_given = true;
       else if (name == "-O" || name == "--remote-name")
-        flag(), o.remote_name = true;
+        flag(), outputs.push_back({"", true});
+      else if (name == "--remote-name-all")
+        flag(), remote_name_all = true;
+      else if (name == "-Z" || name == "--parallel")
+        flag(), o.parallel = true;
       else if (name == "-J" || name == "--remote-header-name")
         flag(), o.header_name = true;
       else if (name == "-k" || name == "--insecure")
@@ -217,7 +236,13 @@ struct Parser {
         o.body = f == "-" ? ClientOptions::Body::Stdin : ClientOptions::Body::File;
         o.upload_file = std::string(f);
       } else if (name == "-o" || name == "--output") {
-        o.output = std::string(value(name, inline_value, has_inline));
+        outputs.push_back({std::string(value(name, inline_value, has_inline)), false});
+      } else if (name == "--segments") {
+        o.segments = parse_int(name, value(name, inline_value, has_inline), kMaxSegments);
+        if (o.segments < 1) throw UsageError("--segments: expected 1 to 16");
+      } else if (name == "--parallel-max") {
+        o.parallel_max = parse_int(name, value(name, inline_value, has_inline), kMaxParallel);
+        if (o.parallel_max < 1) throw UsageError("--parallel-max: expected 1 to 300");
       } else if (name == "--limit-rate") {
         o.limit_rate = parse_bytes(name, value(name, inline_value, has_inline));
       } else if (name == "--max-filesize") {
@@ -297,6 +322,54 @@ std::string encode_positional_path(std::string_view file) {
   return "/" + http::percent_encode_path(file, /*keep_slash=*/true);
 }
 
+// Options that cannot go together, for one URL and its output.
+void check_combinations(const ClientOptions& o) {
+  if (o.get_query && o.body != ClientOptions::Body::Data && o.body != ClientOptions::Body::None)
+    throw UsageError("-G puts -d data into the URL; it cannot go with -T or -F");
+  if (!o.form.empty() && (o.body != ClientOptions::Body::Form || !o.data.empty()))
+    throw UsageError("-F makes a multipart body; it cannot go with -d, --json or -T");
+  // -C - continues a download into its .part file, or an upload of a file (-T FILE).
+  const bool upload = o.body == ClientOptions::Body::File;
+  if (o.resume && o.body == ClientOptions::Body::Stdin)
+    throw UsageError("-C -: an upload from the standard input cannot be resumed");
+  if (o.resume && upload && o.resumable == ResumableMode::Never)
+    throw UsageError("-C - with -T resumes an upload; it cannot go with --resumable never");
+  if (o.resume && !upload && o.output == "-")
+    throw UsageError("-C - needs an output file, not stdout");
+  if (o.resume && !upload && o.output.empty() && !o.remote_name)
+    throw UsageError("-C - needs -o FILE or -O (or -T FILE to resume an upload)");
+  if (o.header_name && (!o.remote_name || !o.output.empty()))
+    throw UsageError("-J names the file of -O; use it with -O (and without -o)");
+  if (o.header_name && o.resume)
+    throw UsageError("-J with -C -: the name is known only from the answer");
+  if (o.resume && !upload && o.include_head)
+    throw UsageError("-i with -C -: a head would land in the middle of the file");
+  if (o.segments > 1) {
+    const bool to_file = (!o.output.empty() && o.output != "-") || o.remote_name;
+    if (!to_file || o.method != "GET" || o.body != ClientOptions::Body::None || o.print_head)
+      throw UsageError("--segments fetches a file: a GET with -o FILE or -O");
+    if (o.include_head || o.compressed || o.limit_rate > 0)
+      throw UsageError("--segments cannot go with -i, --compressed or --limit-rate");
+  }
+}
+
+// Several URLs in one run: what cannot be done once per URL.
+void check_several(const ClientOptions& o) {
+  if (o.body == ClientOptions::Body::Stdin || o.body == ClientOptions::Body::File)
+    throw UsageError("-T uploads to one URL; give one URL (or run httpc once per file)");
+  for (const ClientOptions::DataPart& d : o.data)
+    if (d.text == "@-" || d.text.ends_with("@-"))
+      throw UsageError("the standard input can be read for one URL only");
+  if (o.write_out == "@-") throw UsageError("-w @-: the standard input can be read once only");
+  if (o.parallel) {
+    int to_stdout = 0;
+    for (const ClientOptions::Target& t : o.targets)
+      to_stdout += (t.output.empty() && !t.remote_name) || t.output == "-" ? 1 : 0;
+    if (to_stdout > 1)
+      throw UsageError("-Z: at most one URL may write to the standard output; give -o or -O");
+  }
+}
+
 }  // namespace
 
 Command parse_command_line(int argc, const char* const* argv) {
@@ -318,6 +391,9 @@ Command parse_command_line(int argc, const char* const* argv) {
   p.run();
   if (p.cmd.action != Command::Action::Run) return p.cmd;
 
+  const bool positional_form = !sub && p.positional.size() == 4 && is_port(p.positional[1]) &&
+                               is_method_word(p.positional[2]);
+  if (sub || positional_form) p.apply_single_output();
   if (sub) {
     // cURL-like: the command is the method; the body prints to stdout.
     o.method = upper(first);
@@ -329,8 +405,7 @@ Command parse_command_line(int argc, const char* const* argv) {
       throw UsageError(std::string(first) + ": needs -d DATA or -f FILE");
     if (!writes && o.body != ClientOptions::Body::None)
       throw UsageError(std::string(first) + ": takes no body (-d or -f)");
-  } else if (p.positional.size() == 4 && is_port(p.positional[1]) &&
-             is_method_word(p.positional[2])) {
+  } else if (positional_form) {
     // Positional: HOST PORT METHOD FILE.
     const std::string& host = p.positional[0];
     const std::string port = p.positional[1];
@@ -361,10 +436,17 @@ Command parse_command_line(int argc, const char* const* argv) {
       o.print_answer = true;  // DELETE
     }
   } else {
-    // Plain: one URL.
+    // Plain: one URL or several, each paired with its output.
     if (p.positional.empty()) throw UsageError("no URL given");
-    if (p.positional.size() > 1) throw UsageError("unexpected argument '" + p.positional[1] + "'");
-    o.url = p.positional[0];
+    if (p.outputs.size() > p.positional.size()) throw UsageError("more -o/-O options than URLs");
+    for (std::size_t i = 0; i < p.positional.size(); ++i) {
+      ClientOptions::Target t{p.positional[i], "", p.remote_name_all};
+      if (i < p.outputs.size()) std::tie(t.output, t.remote_name) = p.outputs[i];
+      o.targets.push_back(std::move(t));
+    }
+    o.url = o.targets[0].url;
+    o.output = o.targets[0].output;
+    o.remote_name = o.targets[0].remote_name;
     if (!p.method_given) {
       if ((o.body == ClientOptions::Body::Data && !o.get_query) ||
           o.body == ClientOptions::Body::Form)
@@ -373,26 +455,13 @@ Command parse_command_line(int argc, const char* const* argv) {
         o.method = "PUT";
     }
   }
-  if (o.get_query && o.body != ClientOptions::Body::Data && o.body != ClientOptions::Body::None)
-    throw UsageError("-G puts -d data into the URL; it cannot go with -T or -F");
-  if (!o.form.empty() && (o.body != ClientOptions::Body::Form || !o.data.empty()))
-    throw UsageError("-F makes a multipart body; it cannot go with -d, --json or -T");
-  // -C - continues a download into its .part file, or an upload of a file (-T FILE).
-  const bool upload = o.body == ClientOptions::Body::File;
-  if (o.resume && o.body == ClientOptions::Body::Stdin)
-    throw UsageError("-C -: an upload from the standard input cannot be resumed");
-  if (o.resume && upload && o.resumable == ResumableMode::Never)
-    throw UsageError("-C - with -T resumes an upload; it cannot go with --resumable never");
-  if (o.resume && !upload && o.output == "-")
-    throw UsageError("-C - needs an output file, not stdout");
-  if (o.resume && !upload && o.output.empty() && !o.remote_name)
-    throw UsageError("-C - needs -o FILE or -O (or -T FILE to resume an upload)");
-  if (o.header_name && (!o.remote_name || !o.output.empty()))
-    throw UsageError("-J names the file of -O; use it with -O (and without -o)");
-  if (o.header_name && o.resume)
-    throw UsageError("-J with -C -: the name is known only from the answer");
-  if (o.resume && !upload && o.include_head)
-    throw UsageError("-i with -C -: a head would land in the middle of the file");
+  if (o.targets.size() > 1) check_several(o);
+  for (const ClientOptions::Target& t : o.targets) {
+    ClientOptions one = o;
+    one.url = t.url, one.output = t.output, one.remote_name = t.remote_name;
+    check_combinations(one);
+  }
+  if (o.targets.empty()) check_combinations(o);
   return p.cmd;
 }
 
@@ -432,7 +501,9 @@ std::string help_text(const std::string& topic) {
            "  13  TLS: the server's certificate is not trusted (see --cacert, -k)\n"
            "  14  TLS: the server's certificate expired or is not valid yet\n"
            "  15  TLS: the server's certificate is for another host name\n"
-           "  16  the answer is larger than --max-filesize\n";
+           "  16  the answer is larger than --max-filesize\n"
+           "With several URLs the run's code is the first failure's (in the order the URLs\n"
+           "were given), and each failure gets a summary line at the end.\n";
   if (topic == "options" || topic.empty()) {
     std::string s =
         std::string(kUsageText) +
@@ -456,6 +527,11 @@ std::string help_text(const std::string& topic) {
         "                          offers (its last path component; not hidden, not a device\n"
         "                          name; else the URL's), never replacing a file\n"
         "      --output-dir DIR    the directory of -O names and relative -o files\n"
+        "      --remote-name-all   -O for every URL that has no -o or -O of its own\n"
+        "      --segments N        fetch a file as N ranges over N connections at once\n"
+        "                          (up to 16; -C - continues each after a crash)\n"
+        "  -Z, --parallel          several URLs at once (each with its own -o or -O)\n"
+        "      --parallel-max N    at most N transfers at a time with -Z (default 50, max 300)\n"
         "      --create-dirs       make the output file's missing directories (mode 0750)\n"
         "  -i, --include           write the answer's head before its body (with -L, each\n"
         "                          redirect's head too)\n"

@@ -4,7 +4,7 @@
 //   httpc get|head|delete [-v] [-h K:V]... URL         cURL-like
 //   httpc post|put [-v] [-h K:V]... (-d DATA | -f FILE) URL
 //   httpc help [CMD]
-//   httpc [options] URL                                plain (like curl)
+//   httpc [options] URL...                             plain (like curl)
 #pragma once
 
 #include <cstdint>
@@ -48,6 +48,20 @@ enum class ResumableMode : std::uint8_t { Auto, Always, Never };
 struct ClientOptions {
   std::string method = "GET";
   std::string url;
+  // Several URLs in one run (plain form): each with its own output, paired in order as curl
+  // pairs them (the n-th -o or -O goes with the n-th URL; the others go to stdout, or are
+  // saved by name with --remote-name-all). One URL: url, output and remote_name say it all.
+  struct Target {
+    std::string url;
+    std::string output;
+    bool remote_name = false;
+  };
+  std::vector<Target> targets;
+  bool parallel = false;  // -Z: the URLs at once, --parallel-max at a time
+  int parallel_max = 50;
+  // --segments N: a download to a file fetched as N byte ranges at once, when the server
+  // allows (client/segmented_download.hpp); 1: one stream.
+  int segments = 1;
   std::vector<std::pair<std::string, std::string>> headers;  // as given, in order
 
   enum class Body { None, Data, File, Stdin, Form } body = Body::None;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "client/options.hpp"
+#include "client/segment_map.hpp"
 #include "http/chars.hpp"
 #include "http/date.hpp"
 #include "http/percent.hpp"
@@ -50,6 +51,12 @@ bool retryable_failure(int exit_code, bool body_replayable, bool request_sent,
                          (all_errors && exit_code != kLocalFile && exit_code != kUsage &&
                           exit_code != kInternal && exit_code != kTooLarge);
   return transient && (body_replayable || !request_sent);
+}
+
+bool idempotent_method(std::string_view method) noexcept {
+  for (const std::string_view m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+    if (method == m) return true;
+  return false;
 }
 
 std::uint64_t backoff_ms(int attempt) noexcept {
@@ -125,6 +132,23 @@ Resume judge_resume(int status, std::string_view content_range, std::uint64_t re
 std::string part_validator(std::string_view etag, std::string_view last_modified) {
   if (!etag.empty() && !etag.starts_with("W/")) return std::string(etag);
   return std::string(last_modified);
+}
+
+int segments_for(int status, bool length_known, std::uint64_t length,
+                 std::string_view accept_ranges, std::string_view content_encoding,
+                 std::string_view validator, int wanted) {
+  if (wanted <= 1 || status != 200 || !length_known || validator.empty() ||
+      !http::chars::iequals(http::chars::trim_ows(accept_ranges), "bytes"))
+    return 1;
+  const std::string_view coding = http::chars::trim_ows(content_encoding);
+  if (!coding.empty() && !http::chars::iequals(coding, "identity")) return 1;
+  return static_cast<int>(plan_segments(length, wanted, {}).segments.size());
+}
+
+bool range_answers(std::string_view content_range, std::uint64_t first, std::uint64_t last,
+                   std::uint64_t length) {
+  const auto r = parse_content_range(content_range);
+  return r && r->first == first && r->last == last && r->complete && *r->complete == length;
 }
 
 Digest judge_digests(std::string_view content_expected, std::string_view content_actual,

@@ -47,6 +47,11 @@ bool retryable_status(int status) noexcept;
 // be replayed, or it was never sent.
 bool retryable_failure(int exit_code, bool body_replayable, bool request_sent,
                        bool all_errors = false) noexcept;
+// RFC 9110 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT and DELETE (case-sensitive). Only these go
+// out on a reused keep-alive connection, since only these may be sent again when that
+// connection turns out closed with nothing answered (RFC 9112 9.3.1.1): a POST or PATCH that
+// a server may have applied before it closed is never sent twice.
+bool idempotent_method(std::string_view method) noexcept;
 // The wait before attempt `attempt` + 1 (1-based): 1 s, 2 s, 4 s, ..., at most kMaxRetryWait.
 std::uint64_t backoff_ms(int attempt) noexcept;
 // Retry-After (RFC 9110 10.2.3), delay-seconds or an HTTP-date, as a wait from `now`; at
@@ -70,6 +75,19 @@ Resume judge_resume(int status, std::string_view content_range, std::uint64_t re
 // The validator a .part file is kept under: a strong ETag, else Last-Modified; empty when
 // neither (such a download cannot be resumed safely).
 std::string part_validator(std::string_view etag, std::string_view last_modified);
+
+// ---- segmented downloads (--segments N, client/segmented_download.hpp)
+
+// How many segments an answer to a plain GET can be fetched in again: `wanted` when it is a
+// 200 of known length with `Accept-Ranges: bytes`, no content coding (ranges are of the coded
+// bytes then) and a validator to pin the ranges to (part_validator), else 1; fewer for a
+// small file (plan_segments: none under kMinSegment).
+int segments_for(int status, bool length_known, std::uint64_t length,
+                 std::string_view accept_ranges, std::string_view content_encoding,
+                 std::string_view validator, int wanted);
+// A 206's Content-Range is exactly bytes first-last of a representation `length` long.
+bool range_answers(std::string_view content_range, std::uint64_t first, std::uint64_t last,
+                   std::uint64_t length);
 
 // ---- resumable uploads (draft-ietf-httpbis-resumable-upload, interop version 8)
 

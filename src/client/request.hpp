@@ -17,6 +17,8 @@ class OutputQueue;
 
 namespace httpfs::client {
 
+class ConnectionPool;
+
 struct RequestSpec {
   std::string method = "GET";
   http::Url url;
@@ -55,7 +57,11 @@ struct RequestSpec {
   };
   std::optional<Proxy> proxy;
   // For https: trust settings, shared by every attempt and redirect. Not owned.
-  const net::TlsContext* tls = nullptr;
+  const net::TlsContext* tls = nullptr;  // Where an HTTP/1.1 connection goes when its exchange ends
+                                         // cleanly, and where the next
+  // request to the same origin looks first (client/connection_pool.hpp). Not owned; null:
+  // one connection per request.
+  ConnectionPool* pool = nullptr;
 };
 
 // The request head: the request line, Host, User-Agent and Accept (unless the spec has

@@ -15,6 +15,7 @@
 
 #include "client/credentials.hpp"
 #include "client/form_body.hpp"
+#include "client/local_files.hpp"
 #include "client/policy.hpp"
 #include "http/chars.hpp"
 #include "http/content_digest.hpp"
@@ -31,33 +32,6 @@ constexpr std::uint64_t kExpectThreshold = 1 << 20;  // uploads over 1 MiB ask f
 constexpr std::size_t kMaxData = 64 << 20;           // -d, --data-urlencode and --json, in memory
 constexpr std::size_t kMaxSmallInput = 1 << 20;      // a netrc file or -w @FILE: larger is refused
 
-// Reads all of `fd` (or a file), at most `max` bytes, into `out`: 0, or an errno value
-// (EFBIG when there is more).
-int read_all(int fd, std::size_t max, std::string& out) {
-  char buf[16384];
-  int err = 0;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) err = errno;
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > max) {
-      err = EFBIG;
-      break;
-    }
-  }
-  return err;
-}
-
-int read_small_file(const std::string& path, std::size_t max, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  const int err = read_all(fd, max, out);
-  ::close(fd);
-  return err;
-}
-
 bool has_header(const Headers& headers, std::string_view lower) {
   return std::any_of(headers.begin(), headers.end(),
                      [&](const auto& h) { return http::chars::iequals(h.first, lower); });
@@ -67,31 +41,6 @@ std::string digest_text(const std::unique_ptr<io::Sha256>& sha) {
   if (!sha) return {};
   const io::Sha256::Digest d = sha->finish();
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
-}
-
-// Writes `text` whole under a temporary name beside `path`, then renames it over `path`:
-// never a half-written file under the name. 0 or an errno value.
-int replace_file(const std::string& path, std::string_view text, mode_t mode) {
-  const std::string tmp = path + ".part";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  std::uint64_t written = 0;
-  int err = fd < 0 ? errno : -io::write_all(fd, text, written);
-  if (fd >= 0) ::close(fd);
-  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) ::unlink(tmp.c_str());
-  return err;
-}
-
-// mkdir -p, each new directory with mode 0750 (curl's): 0 or an errno value.
-int make_dirs(const std::string& dir) {
-  for (std::size_t at = 1; at <= dir.size(); ++at) {
-    if (at < dir.size() && dir[at] != '/') continue;
-    const std::string part = dir.substr(0, at);
-    if (::mkdir(part.c_str(), 0750) != 0 && errno != EEXIST) return errno;
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) return errno;
-  return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
 // A head as it is printed (-i, -D, -I): the status line, the fields, an empty line.
@@ -120,11 +69,12 @@ int Session::start() {
   spec_.connect_timeout = o_.connect_timeout;
   spec_.ip_family = o_.ip_family;
   spec_.limit_rate = o_.limit_rate;
+  spec_.pool = shared_.pool;
   started_ns_ = uv_hrtime();
   if (int code = add_credentials(); code != 0) return code;
   if (int code = add_conditions(); code != 0) return code;
   first_url_ = spec_.url;
-  if (int code = load_cookies(); code != 0) return code;
+  load_cookies();
   if (int code = route(spec_.url); code != 0) return code;
   if (int code = prepare_body(); code != 0) return code;
   // A body read from a pipe goes over HTTP/1.1 (chunked): it is not offered HTTP/2.
@@ -147,7 +97,8 @@ int Session::start() {
   if (o_.max_time > 0)
     uv_timer_start(&max_timer_, &Session::on_max_timer,
                    static_cast<std::uint64_t>(o_.max_time * 1000), 0);
-  progress_.start(loop_, !o_.silent && ::isatty(2) == 1);
+  progress_.start(loop_, shared_.progress && !o_.silent && ::isatty(2) == 1);
+  if (o_.resume && file_ && resume_segments()) return -1;
   begin_transfer();
   return -1;  // running
 }
@@ -248,46 +199,23 @@ int Session::route(const http::Url& url) {
   return 0;
 }
 
-int Session::load_cookies() {
-  if (o_.cookies.empty() && o_.cookie_jar.empty()) return 0;
-  jar_ = std::make_unique<CookieJar>();
+void Session::load_cookies() {
   for (const std::string& b : o_.cookies) {
-    if (b.find('=') != std::string::npos) {  // NAME=VALUE; ...: as it is
-      if (!cookie_string_.empty()) cookie_string_ += "; ";
-      cookie_string_ += b;
-      continue;
-    }
-    std::string text;
-    if (const int err = read_small_file(b, kMaxData, text); err != 0) {
-      if (err == ENOENT) continue;  // curl's rule: a jar not made yet is an empty one
-      std::fprintf(stderr, "httpc: -b: cannot read %s: %s\n", b.c_str(), std::strerror(err));
-      return kLocalFile;
-    }
-    jar_->load(text, std::time(nullptr));
+    if (b.find('=') == std::string::npos) continue;  // a file: the run's jar holds it
+    if (!cookie_string_.empty()) cookie_string_ += "; ";
+    cookie_string_ += b;
   }
-  return 0;
 }
 
 std::string Session::cookie_field(const RequestSpec& spec) const {
   std::string field = same_origin(spec.url, first_url_) ? cookie_string_ : std::string();
-  if (jar_) {
+  if (shared_.jar) {
     const std::string path = spec.url.target.substr(0, spec.url.target.find('?'));
-    const std::string matched =
-        jar_->header_for(spec.url.host, path, spec.url.scheme == "https", std::time(nullptr));
+    const std::string matched = shared_.jar->header_for(
+        spec.url.host, path, spec.url.scheme == "https", std::time(nullptr));
     if (!matched.empty()) field += (field.empty() ? "" : "; ") + matched;
   }
   return field;
-}
-
-int Session::save_cookies() {
-  const std::string text = jar_->save(std::time(nullptr));
-  if (o_.cookie_jar == "-") return write_stdout(text);
-  if (const int err = replace_file(o_.cookie_jar, text, 0600); err != 0) {
-    std::fprintf(stderr, "httpc: -c: cannot write %s: %s\n", o_.cookie_jar.c_str(),
-                 std::strerror(err));
-    return kLocalFile;
-  }
-  return 0;
 }
 
 int Session::join_data(std::string& out, bool& json) {
@@ -452,7 +380,6 @@ int Session::prepare_body() {
 }
 
 int Session::prepare_output() {
-  if (int code = open_dump(); code != 0) return code;
   std::string out = o_.output;
   if (out.empty() && o_.remote_name) {
     out = remote_file_name(spec_.url.target);
@@ -497,22 +424,6 @@ int Session::prepare_output() {
   } else {
     to_stdout_ = true;
   }
-  return 0;
-}
-
-int Session::open_dump() {
-  if (o_.dump_head.empty()) return 0;
-  if (o_.dump_head == "-") {
-    dump_fd_ = 1;
-    return 0;
-  }
-  dump_fd_ = ::open(o_.dump_head.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (dump_fd_ < 0) {
-    std::fprintf(stderr, "httpc: -D: cannot write %s: %s\n", o_.dump_head.c_str(),
-                 std::strerror(errno));
-    return kLocalFile;
-  }
-  own_dump_fd_ = true;
   return 0;
 }
 
@@ -574,12 +485,12 @@ int Session::on_head(const http::ResponseHead& h) {
   // An upload's progress line counts the file, not the short answer to it.
   const bool upload = spec_.body == RequestSpec::Body::File;
   if (!upload) progress_.set_done(0);
-  if (jar_) {
+  if (shared_.jar) {
     const std::string path = spec_.url.target.substr(0, spec_.url.target.find('?'));
     for (const http::Header& f : h.headers)
       if (http::chars::iequals(f.name, "set-cookie"))
-        jar_->receive(f.value, spec_.url.host, path, spec_.url.scheme == "https",
-                      std::time(nullptr));
+        shared_.jar->receive(f.value, spec_.url.host, path, spec_.url.scheme == "https",
+                             std::time(nullptr));
   }
   // -w: the last answer's facts.
   facts_.http_code = h.status;
@@ -589,9 +500,9 @@ int Session::on_head(const http::ResponseHead& h) {
   facts_.time_starttransfer = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
   facts_.headers.clear();
   for (const http::Header& f : h.headers) facts_.headers.emplace_back(f.name, f.value);
-  if (dump_fd_ >= 0 || o_.include_head) {
+  if (shared_.dump_fd >= 0 || o_.include_head) {
     const std::string text = head_text(status_line(h.version_minor, h.status, h.reason), h);
-    if (dump_fd_ >= 0 && write_all(dump_fd_, text) != 0) {
+    if (shared_.dump_fd >= 0 && write_all(shared_.dump_fd, text) != 0) {
       std::fprintf(stderr, "httpc: -D: cannot write %s: %s\n", o_.dump_head.c_str(),
                    std::strerror(errno));
       return kLocalFile;
@@ -616,6 +527,8 @@ int Session::on_head(const http::ResponseHead& h) {
     return too_large(h.content_length);
   if (file_ && o_.header_name && h.status >= 200 && h.status < 300)
     if (int code = name_from_disposition(h); code != 0) return code;
+  if (file_ && o_.segments > 1 && !segments_off_ && resume_from_ == 0)
+    if (int code = maybe_segment(h); code != 0) return code;
   if (file_) return open_file(h);
   writing_ = !o_.print_head;
   if (!heads_.empty()) {  // -i: the heads go first
@@ -708,6 +621,146 @@ int Session::open_file(const http::ResponseHead& h) {
     progress_.set_total(h.content_length + resume_from_), progress_.set_done(resume_from_);
   writing_ = true;
   return 0;
+}
+
+// ---- segmented downloads
+
+int Session::maybe_segment(const http::ResponseHead& h) {
+  const http::Header* ar = h.find("accept-ranges");
+  const http::Header* ce = h.find("content-encoding");
+  const http::Header* etag = h.find("etag");
+  const http::Header* lm = h.find("last-modified");
+  const std::string validator =
+      part_validator(etag ? etag->value : std::string_view{}, lm ? lm->value : std::string_view{});
+  const int n = segments_for(h.status, h.framing == http::ResponseFraming::Length, h.content_length,
+                             ar ? ar->value : "", ce ? ce->value : "", validator, o_.segments);
+  if (n <= 1) {
+    if (o_.verbose)
+      std::fprintf(stderr, "* Not segmented: the answer cannot be fetched in ranges\n");
+    return 0;
+  }
+  const std::uint64_t length = h.content_length;
+  // No validator on the .part file: with holes in it, only its segment record may continue
+  // it (a plain -C - that found none starts from zero).
+  int r = file_->open(false, {});
+  if (r == 0 && ::fallocate(file_->fd(), 0, 0, static_cast<off_t>(length)) != 0)
+    r = errno == ENOSPC || errno == EDQUOT || errno == EFBIG        ? -errno
+        : ::ftruncate(file_->fd(), static_cast<off_t>(length)) == 0 ? 0
+                                                                    : -errno;
+  if (r < 0) {
+    std::fprintf(stderr, "httpc: cannot write %s (%llu bytes): %s\n", file_->part_path().c_str(),
+                 static_cast<unsigned long long>(length), net::errno_text(r).c_str());
+    file_->discard();
+    return kLocalFile;
+  }
+  RequestSpec base = spec_;
+  if (std::string c = cookie_field(base); !c.empty()) base.headers.emplace_back("Cookie", c);
+  segments_ = std::make_unique<SegmentedDownload>(loop_, std::move(base), file_->fd(),
+                                                  plan_segments(length, n, validator),
+                                                  file_->part_path() + ".segments", *this);
+  if (segments_->start() != 0) {
+    file_->discard();
+    return kLocalFile;
+  }
+  segmenting_ = true;
+  if (o_.verbose)
+    std::fprintf(stderr, "* Fetching %llu bytes in %d segments, pinned to %s\n",
+                 static_cast<unsigned long long>(length), n, validator.c_str());
+  progress_.set_total(length);
+  progress_.set_done(0);
+  return kPartial;  // this transfer has done its part: its body is not wanted
+}
+
+bool Session::resume_segments() {
+  const std::string record = file_->part_path() + ".segments";
+  std::string text;
+  if (read_small_file(record, 1 << 20, text) != 0) return false;
+  const std::optional<SegmentMap> map = parse_segment_map(text);
+  struct stat st {};
+  const bool fits = map && ::stat(file_->part_path().c_str(), &st) == 0 &&
+                    static_cast<std::uint64_t>(st.st_size) == map->length;
+  if (!fits || file_->open(true, {}) != 0) {
+    std::fprintf(stderr, "httpc: %s cannot be trusted; the download starts again\n",
+                 record.c_str());
+    ::unlink(record.c_str());
+    file_->discard();
+    return false;
+  }
+  RequestSpec base = spec_;
+  if (std::string c = cookie_field(base); !c.empty()) base.headers.emplace_back("Cookie", c);
+  const std::uint64_t have = map->length - map->remaining();
+  segments_ =
+      std::make_unique<SegmentedDownload>(loop_, std::move(base), file_->fd(), *map, record, *this);
+  if (segments_->start() != 0) return false;
+  segmenting_ = true;
+  if (!o_.silent)
+    std::fprintf(stderr, "httpc: resuming %zu segments of %s at %llu of %llu bytes\n",
+                 map->segments.size(), file_->path().c_str(), static_cast<unsigned long long>(have),
+                 static_cast<unsigned long long>(map->length));
+  progress_.set_total(map->length);
+  progress_.set_done(have);
+  return true;
+}
+
+void Session::on_segment_bytes(std::uint64_t n) {
+  facts_.size_download += n;
+  progress_.add(n);
+}
+
+void Session::on_segment_head(const http::ResponseHead& h) {
+  // A 206's Repr-Digest is the whole file's (its Content-Digest only the part's): for a
+  // resumed download it is the only digest there is.
+  if (!repr_digest_.empty()) return;
+  bool malformed = false;
+  if (const http::Header* d = h.find("repr-digest"))
+    if (auto v = http::sha256_from_digest_field(d->value, malformed)) repr_digest_ = *v;
+}
+
+void Session::on_segments_done(int code, bool restart, std::string why) {
+  segmenting_ = false;
+  if (done_) return close_handles();
+  if (restart) {
+    segments_->forget_record();
+    file_->discard();  // bytes of two versions may be in it
+    if (!o_.silent) std::fprintf(stderr, "httpc: %s; fetching it as one stream\n", why.c_str());
+    segments_off_ = true;
+    attempt_ = 0;
+    return begin_transfer();
+  }
+  if (code != 0) {
+    file_->close();
+    return finish(code, why + "; what arrived is kept in " + file_->part_path() +
+                            " and its segment record (resume with -C -)");
+  }
+  if (check_file_digest() != 0) return;
+  if (int e = file_->commit(last_modified_, (o_.no_clobber || named_by_server_) && !o_.force);
+      e < 0)
+    return finish(kLocalFile, "cannot rename " + file_->part_path() + " to " + file_->path() +
+                                  ": " + net::errno_text(e));
+  segments_->forget_record();
+  finish(0, {});
+}
+
+int Session::check_file_digest() {
+  // For a 200 its Content-Digest is the whole file's too.
+  const std::string& want = !repr_digest_.empty() ? repr_digest_ : content_digest_;
+  if (want.empty()) return 0;
+  io::Sha256 sha;
+  const int fd = ::open(file_->part_path().c_str(), O_RDONLY | O_CLOEXEC);
+  std::string buf(1 << 20, '\0');
+  ssize_t n = 0;
+  while (fd >= 0 && (n = ::read(fd, buf.data(), buf.size())) > 0)
+    sha.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+  if (fd >= 0) ::close(fd);
+  const io::Sha256::Digest d = sha.finish();
+  if (fd >= 0 && n == 0 && std::string(reinterpret_cast<const char*>(d.data()), d.size()) == want)
+    return 0;
+  segments_->forget_record();
+  file_->discard();
+  finish(kIntegrity,
+         "the finished file does not match the digest the server sent; nothing was "
+         "saved");
+  return kIntegrity;
 }
 
 int Session::start_decoding(const http::ResponseHead& h, bool append) {
@@ -870,6 +923,7 @@ void Session::print_head(const TransferResult& r) {
 void Session::on_finished(TransferResult r) {
   current_ = nullptr;
   if (done_) return close_handles();
+  if (segmenting_) return;  // the plan's answer, cut short: the segments go on
   if (resumable_ && upload_finished(r)) return;
   if (r.exit_code != 0) return failed(r);
   if (o_.follow && r.status >= 300 && r.status < 400 && !r.header("location").empty())
@@ -1206,6 +1260,7 @@ void Session::on_max_timer(uv_timer_t* t) {
   auto* self = static_cast<Session*>(t->data);
   const std::string why =
       "gave up after --max-time " + std::to_string(self->o_.max_time).substr(0, 6) + " s";
+  if (self->segmenting_) return self->segments_->cancel(kTimeout, why);
   if (self->current_ != nullptr) {
     self->retries_left_ = 0;
     self->current_->cancel(kTimeout, why);
@@ -1221,12 +1276,11 @@ void Session::finish(int code, const std::string& message) {
   exit_ = code;
   progress_.close();
   if (!message.empty()) std::fprintf(stderr, "httpc: %s\n", message.c_str());
-  if (jar_ && !o_.cookie_jar.empty())
-    if (const int err = save_cookies(); err != 0 && code == 0) code = exit_ = err;
   facts_.exitcode = code;
   facts_.errormsg = message;
   if (!o_.write_out.empty()) write_out();
   if (current_ == nullptr) close_handles();
+  if (shared_.on_done) shared_.on_done(*this);
 }
 
 void Session::write_out() {
@@ -1260,20 +1314,22 @@ void Session::write_out() {
     std::fprintf(stderr, "httpc: -w: unknown variable %%{%s}\n", name.c_str());
 }
 
+void Session::on_timer_closed(uv_handle_t* h) {
+  --static_cast<Session*>(h->data)->timers_closing_;
+}
+
 void Session::close_handles() {
   if (!timers_open_) return;
   timers_open_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&max_timer_), nullptr);
+  timers_closing_ = 2;
+  uv_close(reinterpret_cast<uv_handle_t*>(&retry_timer_), &Session::on_timer_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&max_timer_), &Session::on_timer_closed);
   if (upload_fd_ >= 0) ::close(upload_fd_);
   upload_fd_ = -1;
   for (const int fd : form_fds_) ::close(fd);
   form_fds_.clear();
   if (stream_fd_ != 1) ::close(stream_fd_);
   stream_fd_ = 1;
-  if (own_dump_fd_) ::close(dump_fd_);
-  own_dump_fd_ = false;
-  dump_fd_ = -1;
 }
 
 }  // namespace httpfs::client

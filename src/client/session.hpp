@@ -3,14 +3,16 @@
 // it belongs (a .part file renamed when complete, or stdout), digests checked, and one exit
 // code. What each answer means is decided by client/policy.hpp.
 //
-// Lifetime: lives on client::run()'s stack for the whole loop run; at most one Transfer at
-// a time, which calls back here until its on_finished().
+// Lifetime: owned by the run's Batch (client/batch.hpp) with its options, which outlive it;
+// at most one Transfer at a time, which calls back here until its on_finished(). After
+// finish() its timers close; closed() says when it may be freed.
 #pragma once
 
 #include <sys/stat.h>
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,7 @@
 #include "client/file_output.hpp"
 #include "client/options.hpp"
 #include "client/progress.hpp"
+#include "client/segmented_download.hpp"
 #include "client/transfer.hpp"
 #include "client/upload_memo.hpp"
 #include "client/write_out.hpp"
@@ -28,9 +31,22 @@
 
 namespace httpfs::client {
 
-class Session final : public Transfer::Handler {
+class ConnectionPool;
+class Session;
+
+// What the Sessions of one run share, owned by the run (client/batch.hpp).
+struct RunShared {
+  ConnectionPool* pool = nullptr;         // idle connections for the next request to an origin
+  CookieJar* jar = nullptr;               // -b FILE and -c: loaded before and saved after the run
+  int dump_fd = -1;                       // -D: where heads go (1 for "-"), opened once
+  bool progress = true;                   // a progress line on a terminal (not with -Z)
+  std::function<void(Session&)> on_done;  // after finish(): exit_code() is known
+};
+
+class Session final : public Transfer::Handler, public SegmentedDownload::Owner {
  public:
-  Session(uv_loop_t* loop, const ClientOptions& o) : loop_(loop), o_(o) {}
+  Session(uv_loop_t* loop, const ClientOptions& o, RunShared& shared)
+      : loop_(loop), o_(o), shared_(shared) {}
 
   // Writes all of `data` to `fd` (waiting when it is non-blocking): 0 or an errno value.
   static int write_all(int fd, std::string_view data);
@@ -38,6 +54,10 @@ class Session final : public Transfer::Handler {
   // Sets up and starts the first transfer: -1 while running, else the exit code.
   int start();
   int exit_code() const noexcept { return exit_; }
+  // The failure's line (empty on success, or when start() reported it itself).
+  const std::string& error() const noexcept { return facts_.errormsg; }
+  // finish() came and every handle is closed: the Session may be freed.
+  bool closed() const noexcept { return !timers_open_ && timers_closing_ == 0 && !current_; }
 
   // Transfer::Handler
   void on_interim(const http::ResponseHead& head) override;
@@ -50,22 +70,34 @@ class Session final : public Transfer::Handler {
   void on_finished(TransferResult r) override;
 
  private:
+  // SegmentedDownload::Owner
+  void on_segment_bytes(std::uint64_t n) override;
+  void on_segment_head(const http::ResponseHead& head) override;
+  void on_segments_done(int code, bool restart, std::string why) override;
+  // --segments: the answer `h` is fetched again as ranges into the .part file; its own
+  // transfer ends (kSegmented). 0 when it is not worth it, else the code on_head returns.
+  int maybe_segment(const http::ResponseHead& h);
+  // -C - with a segment record beside the .part file: every segment continues. False when
+  // there is none to trust (the record is removed then; the download starts as usual).
+  bool resume_segments();
+  // The finished file against the digest the server sent: 0 or kIntegrity (reported).
+  int check_file_digest();
   static void on_retry_timer(uv_timer_t* t);
   static void on_max_timer(uv_timer_t* t);
+  static void on_timer_closed(uv_handle_t* h);
   // -u and the netrc file: an Authorization field for the URL's origin, unless -H gave one.
   int add_credentials();
   // -d, --data-urlencode and --json joined (files read): 0 or an exit code.
   int join_data(std::string& out, bool& json);
   // -z and --etag-compare: the conditional fields.
   int add_conditions();
-  // -b and -c: the run's cookie engine, loaded before the first request.
-  int load_cookies();
+  // -b NAME=VALUE strings, for the URL's origin (files are the run's jar).
+  void load_cookies();
   // The proxy for a request to `url` (-x, --noproxy, the environment): spec_.proxy.
   int route(const http::Url& url);
   // The Cookie field for a request to spec's URL: the -b string (the URL's origin only) and
   // the jar's cookies that match.
   std::string cookie_field(const RequestSpec& spec) const;
-  int save_cookies();
   // --max-filesize was passed (`bytes`: the length, or what arrived): the exit code.
   int too_large(std::uint64_t bytes);
   // --etag-save: the answer's ETag (or nothing) kept in the file: 0 or kLocalFile.
@@ -90,8 +122,6 @@ class Session final : public Transfer::Handler {
   void close_handles();
   int write_stdout(std::string_view data);
 
-  // -D FILE: opened (truncated) before the first request.
-  int open_dump();
   void print_head(const TransferResult& r);
   // The TLS settings for https URLs, made once. An empty string, or the reason it failed.
   std::string ensure_tls();
@@ -122,6 +152,7 @@ class Session final : public Transfer::Handler {
   uv_loop_t* loop_;
   std::unique_ptr<net::TlsContext> tls_;
   const ClientOptions& o_;
+  RunShared& shared_;
   RequestSpec spec_;
   int upload_fd_ = -1;
   std::vector<int> form_fds_;  // -F files, open until the run ends
@@ -130,14 +161,11 @@ class Session final : public Transfer::Handler {
   bool to_stdout_ = false;
   int stream_fd_ = 1;  // where a body for the standard output goes (or -o DEVICE)
   bool explicit_stdout_ = false;
-  int dump_fd_ = -1;                // -D: where heads go (1 for "-")
-  bool named_by_server_ = false;    // -J named the file: it never replaces one
-  bool length_known_ = false;       // the answer's head gave its length
-  std::unique_ptr<CookieJar> jar_;  // -b FILE or -c: cookies of the run
-  std::string cookie_string_;       // -b NAME=VALUE...: for the origin named
-  http::Url first_url_;             // the URL given (for the origin of -b strings)
-  bool own_dump_fd_ = false;
-  std::string heads_;  // -i: heads not yet written, written before the body
+  bool named_by_server_ = false;  // -J named the file: it never replaces one
+  bool length_known_ = false;     // the answer's head gave its length
+  std::string cookie_string_;     // -b NAME=VALUE...: for the origin named
+  http::Url first_url_;           // the URL given (for the origin of -b strings)
+  std::string heads_;             // -i: heads not yet written, written before the body
   // -w: what the run did, gathered as it goes; printed by finish().
   RunFacts facts_;
   std::uint64_t started_ns_ = 0;
@@ -147,6 +175,7 @@ class Session final : public Transfer::Handler {
   uv_timer_t retry_timer_{};
   uv_timer_t max_timer_{};
   bool timers_open_ = false;
+  int timers_closing_ = 0;
   int retries_left_ = 0;
   int redirects_ = 0;
   int attempt_ = 0;
@@ -179,6 +208,11 @@ class Session final : public Transfer::Handler {
   int probe_failures_ = 0;              // probes in a row that got no answer
   struct stat source_ {};               // the file when the upload began
   std::unique_ptr<UploadMemos> memos_;  // -C -'s memory of unfinished uploads
+
+  // --segments: the ranges in flight (kept until the Session ends once started).
+  std::unique_ptr<SegmentedDownload> segments_;
+  bool segmenting_ = false;    // segments_ drives the download now
+  bool segments_off_ = false;  // the server would not serve ranges of one version: one stream
   std::string cancel_reason_;
 };
 

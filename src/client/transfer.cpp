@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "client/connection_pool.hpp"
 #include "client/h2_exchange.hpp"
 #include "client/options.hpp"
+#include "client/policy.hpp"
 #include "http/chars.hpp"
 #include "http/parse_error.hpp"
 #include "net/address.hpp"
@@ -72,18 +74,72 @@ std::string TransferResult::header(std::string_view lower_name) const {
 
 Transfer* Transfer::start(uv_loop_t* loop, RequestSpec spec, Handler& handler) {
   auto* t = new Transfer(loop, std::move(spec), handler);
+  t->resolve();
+  return t;
+}
+
+void Transfer::resolve() {
+  if (reuse_pooled()) return;
   addrinfo hints{};
-  hints.ai_family = t->spec_.ip_family != 0 ? t->spec_.ip_family : AF_UNSPEC;
+  hints.ai_family = spec_.ip_family != 0 ? spec_.ip_family : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_ADDRCONFIG;
-  const std::string port = std::to_string(t->peer_port());
-  if (int r = uv_getaddrinfo(loop, &t->resolve_, &Transfer::on_resolved, t->peer_host().c_str(),
+  const std::string port = std::to_string(peer_port());
+  if (int r = uv_getaddrinfo(loop_, &resolve_, &Transfer::on_resolved, peer_host().c_str(),
                              port.c_str(), &hints);
       r != 0) {
-    t->enter(State::Connecting);  // no answer is due: nothing to wait for
-    t->finish(kDns, "cannot resolve " + t->peer_name() + ": " + uv_strerror(r));
+    enter(State::Connecting);  // no answer is due: nothing to wait for
+    finish(kDns, "cannot resolve " + peer_name() + ": " + uv_strerror(r));
   }
-  return t;
+}
+
+bool Transfer::reuse_pooled() {
+  // What cannot be sent twice never risks a connection the server may have closed: a body
+  // from a pipe, or a method that is not idempotent.
+  if (spec_.pool == nullptr || spec_.body == RequestSpec::Body::Stream ||
+      !idempotent_method(spec_.method))
+    return false;
+  std::unique_ptr<net::Stream> s = spec_.pool->take(ConnectionPool::key_for(spec_));
+  if (!s) return false;
+  streams_.push_back(std::move(s));
+  stream_ = streams_.back().get();
+  stream_->rebind(*this, ready_);
+  reused_ = true;
+  if (spec_.verbose)
+    std::fprintf(stderr, "* Reusing the connection to %s port %u\n", peer_name().c_str(),
+                 peer_port());
+  // Writable at once: handle_connecting() then starts the exchange from the loop, as for a
+  // new connection (never from within start()).
+  enter(State::Connecting);
+  if (!stream_->want(false, true)) finish(kInternal, "cannot poll the socket");
+  return true;
+}
+
+bool Transfer::reusable() const {
+  return spec_.pool != nullptr && stream_ != nullptr && h2_ == nullptr && keep_alive_ &&
+         state_ == State::ReceivingBody && body_.done() && in_.empty() && out_.empty() &&
+         framing_ != http::ResponseFraming::Close && framing_ != http::ResponseFraming::Tunnel &&
+         framing_ != http::ResponseFraming::Upgrade && !stream_->output_pending() &&
+         (stream_->tls() == nullptr || !stream_->tls()->has_buffered_input());
+}
+
+bool Transfer::retry_fresh(int exit_code) {
+  // Only a failure that a closed idle connection explains: nothing of an answer came.
+  if (!reused_ || exit_code != kPartial || received_ != 0 ||
+      (state_ != State::Sending && state_ != State::AwaitingHead &&
+       state_ != State::AwaitingContinue))
+    return false;
+  if (spec_.verbose) std::fprintf(stderr, "* The reused connection was closed; a new one\n");
+  reused_ = false;
+  drop_stream();
+  stdin_.stop();
+  out_.clear();
+  in_.clear(0);
+  parser_.reset();
+  result_ = TransferResult{};
+  enter(State::Resolving);
+  resolve();
+  return true;
 }
 
 Transfer::Transfer(uv_loop_t* loop, RequestSpec spec, Handler& handler)
@@ -241,6 +297,7 @@ void Transfer::handle_connecting() {
     return try_next_address();
   }
   result_.connected = true;
+  if (reused_) return start_exchange();  // from the pool: connected, its TLS session on
   if (spec_.verbose)
     std::fprintf(stderr, "* Connected to %s (%s) port %u\n", peer_name().c_str(),
                  address_text_.c_str(), peer_port());
@@ -582,6 +639,7 @@ bool Transfer::take_head(const http::ResponseHead& h, http::ResponseParser::Resu
     return false;
   }
   framing_ = h.framing;
+  keep_alive_ = h.keep_alive;
   switch (h.framing) {
     case http::ResponseFraming::Length:
       body_ = http::BodyDecoder::length(h.content_length);
@@ -698,6 +756,13 @@ void Transfer::cancel(int exit_code, std::string why) {
 
 void Transfer::finish(int exit_code, std::string error) {
   if (state_ == State::Done) return;
+  if (exit_code != 0 && retry_fresh(exit_code)) return;
+  if (exit_code == 0 && reusable()) {
+    // The connection goes back to the pool instead of closing (its streams_ entry moves).
+    for (auto& s : streams_)
+      if (s.get() == stream_) spec_.pool->put(ConnectionPool::key_for(spec_), std::move(s));
+    stream_ = nullptr;
+  }
   // A resolution still in flight: its callback will come (with UV_ECANCELED if the cancel
   // was in time, with the answer otherwise) and is waited for like a handle's close.
   if (state_ == State::Resolving) {

@@ -20,6 +20,13 @@
 // or a CONNECT tunnel in which TLS verifies the origin. --limit-rate pauses reading on a
 // timer (rate_timer_).
 //
+// With a ConnectionPool (RequestSpec::pool) a request goes out on an idle connection to the
+// same origin when there is one (Connecting: writable at once, then straight to the
+// exchange), and a connection whose HTTP/1.1 exchange ended cleanly goes back to the pool. A
+// request on a reused connection that the server had closed meanwhile (nothing of the answer
+// came) is sent again once on a new connection. Only idempotent requests with a replayable
+// body take a reused connection (client/policy.hpp idempotent_method).
+//
 // Lifetime: created by start(), freed by itself once its handles are closed; the Handler's
 // on_finished() is its last call.
 #pragma once
@@ -136,6 +143,13 @@ class Transfer final : private net::Stream::Owner {
   void handle_http2(int events);
   void enter(State s);
 
+  // Looks up the peer's addresses (getaddrinfo), or takes an idle connection from the pool.
+  void resolve();
+  bool reuse_pooled();
+  // The exchange ended cleanly on an HTTP/1.1 connection the server keeps open.
+  bool reusable() const;
+  // A reused connection that turned out closed: the same request on a new connection.
+  bool retry_fresh(int exit_code);
   void try_next_address();
   void drop_stream();
   void start_request();
@@ -188,6 +202,8 @@ class Transfer final : private net::Stream::Owner {
   http::ResponseFraming framing_ = http::ResponseFraming::None;  // of the final answer
   net::SplicePipe pipe_;
   TransferResult result_;
+  bool reused_ = false;             // the connection came from the pool
+  bool keep_alive_ = false;         // the final answer lets the connection stay open
   std::unique_ptr<H2Exchange> h2_;  // in the Http2 state
 };
 

@@ -42,6 +42,13 @@ void Stream::init(uv_loop_t* loop, int fd, Owner& owner, ReadyList& ready) noexc
   sock_.init(loop, fd, this, &Stream::on_poll);
 }
 
+void Stream::rebind(Owner& owner, ReadyList& ready) noexcept {
+  if (posted_) ready_->unpost(this);
+  posted_ = false;
+  owner_ = &owner;
+  ready_ = &ready;
+}
+
 void Stream::start_tls(const TlsContext& ctx, std::string_view host) {
   tls_ = std::make_unique<TlsStream>(ctx, host);
 }

@@ -102,6 +102,10 @@ class Stream {
 
   // Takes the connected socket. `ready` wakes the stream for input held inside TLS.
   void init(uv_loop_t* loop, int fd, Owner& owner, ReadyList& ready) noexcept;
+  // Hands the connection to another owner (a client's pool of idle connections, and the
+  // next request's driver). Input TLS held for the old owner is not carried over: a stream
+  // is handed on only between exchanges, with nothing unread.
+  void rebind(Owner& owner, ReadyList& ready) noexcept;
   // Puts a TLS session between the socket and the owner. `host`: for a client, the name to
   // send and verify; empty for a server.
   void start_tls(const TlsContext& ctx, std::string_view host);

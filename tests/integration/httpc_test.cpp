@@ -66,7 +66,7 @@ TEST_CASE("help, version and usage errors") {
                                        {"-H", "no colon", "http://x/"},
                                        {"--retry", "lots", "http://x/"},
                                        {"-C", "5", "-o", "f", "http://x/"},
-                                       {"http://a/", "http://b/"},
+                                       {"-o", "a", "-o", "b", "http://x/"},
                                        {"ftp://x/"},
                                        {"http://user:pw@x/"}}) {
     RunResult u = httpc(bad);

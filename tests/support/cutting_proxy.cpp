@@ -37,8 +37,13 @@ bool send_all(int fd, const char* p, std::size_t n) {
 
 }  // namespace
 
-CuttingProxy::CuttingProxy(int target_port, std::uint64_t after, int faults, Fault fault)
-    : target_port_(target_port), after_(after), fault_(fault), left_(faults) {
+CuttingProxy::CuttingProxy(int target_port, std::uint64_t after, int faults, Fault fault,
+                           Direction direction)
+    : target_port_(target_port),
+      after_(after),
+      fault_(fault),
+      direction_(direction),
+      left_(faults) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -83,10 +88,29 @@ void CuttingProxy::accept_loop() {
 
 // Both directions on one thread, with poll; a 50 ms tick notices stop_ and releases.
 void CuttingProxy::forward(int client, int server) {
-  std::uint64_t upstream = 0;
+  std::uint64_t counted = 0;  // bytes in the direction that faults
   bool faulted = false, holding = false;
   const int epoch = release_epoch_.load();
   char buf[65536];
+  // Moves what `from` has to `to`: false when the connection is over (or cut).
+  auto pass = [&](int from, int to, bool counts) {
+    std::size_t want = sizeof buf;
+    // Stop exactly at the fault's byte, if this connection is to suffer it.
+    const bool armed = counts && !faulted && left_.load() > 0;
+    if (armed && after_ - counted < want) want = static_cast<std::size_t>(after_ - counted);
+    const ssize_t n = want == 0 ? 0 : ::recv(from, buf, want, 0);
+    if (want != 0 && n <= 0) return false;
+    if (n > 0 && !send_all(to, buf, static_cast<std::size_t>(n))) return false;
+    if (counts) counted += static_cast<std::uint64_t>(n > 0 ? n : 0);
+    if (armed && counted >= after_ && left_.fetch_sub(1) > 0) {
+      faulted = true;
+      ++done_;
+      if (fault_ == Fault::Cut) return false;
+      holding = true;
+    }
+    return true;
+  };
+  const bool upload = direction_ == Direction::Upload;
   while (!stop_) {
     if (holding) {
       if (release_epoch_.load() != epoch) break;
@@ -95,27 +119,9 @@ void CuttingProxy::forward(int client, int server) {
     }
     pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
     if (::poll(p, 2, 50) <= 0) continue;
-    if (p[0].revents != 0) {
-      std::size_t want = sizeof buf;
-      // Stop exactly at the fault's byte, if this connection is to suffer it.
-      const bool armed = !faulted && left_.load() > 0;
-      if (armed && after_ - upstream < want) want = static_cast<std::size_t>(after_ - upstream);
-      const ssize_t n = want == 0 ? 0 : ::recv(client, buf, want, 0);
-      if (want != 0 && n <= 0) break;
-      if (n > 0 && !send_all(server, buf, static_cast<std::size_t>(n))) break;
-      upstream += static_cast<std::uint64_t>(n > 0 ? n : 0);
-      if (armed && upstream >= after_ && left_.fetch_sub(1) > 0) {
-        faulted = true;
-        ++done_;
-        if (fault_ == Fault::Cut) break;
-        holding = true;
-        continue;
-      }
-    }
-    if (p[1].revents != 0) {
-      const ssize_t n = ::recv(server, buf, sizeof buf, 0);
-      if (n <= 0 || !send_all(client, buf, static_cast<std::size_t>(n))) break;
-    }
+    if (p[0].revents != 0 && !pass(client, server, upload)) break;
+    if (holding) continue;
+    if (p[1].revents != 0 && !pass(server, client, !upload)) break;
   }
   ::shutdown(client, SHUT_RDWR);
   ::shutdown(server, SHUT_RDWR);

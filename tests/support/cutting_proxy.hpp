@@ -1,8 +1,9 @@
 // A TCP proxy on loopback that breaks connections on purpose: the first `faults`
-// connections to carry `after` bytes from the client are cut there (both sides closed), or
-// held (nothing more is forwarded either way, the sockets stay open) until release_held().
-// Later connections pass through untouched. For resumable uploads: a client must find the
-// offset and go on.
+// connections to carry `after` bytes from the client (Direction::Upload) or from the server
+// (Direction::Download) are cut there (both sides closed), or held (nothing more is
+// forwarded either way, the sockets stay open) until release_held(). Later connections pass
+// through untouched. For resumable uploads and segmented downloads: a client must find where
+// it was and go on.
 //
 // Lifetime: one thread accepts and one thread per connection forwards; the destructor stops
 // and joins them all.
@@ -19,7 +20,9 @@ namespace httpfs::test {
 class CuttingProxy {
  public:
   enum class Fault { Cut, Hold };
-  CuttingProxy(int target_port, std::uint64_t after, int faults, Fault fault = Fault::Cut);
+  enum class Direction { Upload, Download };
+  CuttingProxy(int target_port, std::uint64_t after, int faults, Fault fault = Fault::Cut,
+               Direction direction = Direction::Upload);
   ~CuttingProxy();
   CuttingProxy(const CuttingProxy&) = delete;
   CuttingProxy& operator=(const CuttingProxy&) = delete;
@@ -36,6 +39,7 @@ class CuttingProxy {
   int target_port_;
   std::uint64_t after_;
   Fault fault_;
+  Direction direction_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<int> left_;

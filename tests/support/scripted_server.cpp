@@ -74,21 +74,29 @@ void ScriptedServer::run() {
     if (::poll(&p, 1, 50) <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    ++connections_;
     timeval tv{0, 50000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    while (!stop_ && serve(fd)) {
+    for (bool first = true; !stop_ && serve(fd, first); first = false) {
     }
     ::close(fd);
   }
 }
 
-// Serves one request on fd; false when the connection is done.
-bool ScriptedServer::serve(int fd) {
+// Serves one request on fd; false when the connection is done. A kept-alive connection that
+// is idle while another one waits to be accepted is closed, as a server at its connection
+// limit closes idle ones: this one-connection-at-a-time server never blocks a client that
+// holds an idle connection open and opens another.
+bool ScriptedServer::serve(int fd, bool first) {
   std::string buf;
   auto fill = [&]() -> bool {
     char tmp[65536];
     for (;;) {
       if (stop_) return false;
+      if (!first && buf.empty()) {
+        pollfd waiting{listen_fd_, POLLIN, 0};
+        if (::poll(&waiting, 1, 0) > 0) return false;
+      }
       ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
       if (n > 0) {
         buf.append(tmp, static_cast<std::size_t>(n));
@@ -106,6 +114,7 @@ bool ScriptedServer::serve(int fd) {
   }
   const http::RequestHead& h = parser.head();
   ReceivedRequest req;
+  req.connection = connections_ - 1;
   req.method = std::string(h.method_token);
   req.target = std::string(h.target);
   req.version = h.version_minor ? "HTTP/1.1" : "HTTP/1.0";

@@ -21,6 +21,7 @@ struct ReceivedRequest {
   std::string method, target, version;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  int connection = 0;  // which accepted connection it came on: 0, 1, 2, ...
   std::string header(std::string_view name) const;
 };
 
@@ -50,16 +51,18 @@ class ScriptedServer {
   int port() const { return port_; }
   std::string url(std::string_view path = "/") const;
   std::vector<ReceivedRequest> requests() const;
+  int connections() const { return connections_; }
 
  private:
   void run();
-  bool serve(int fd);
+  bool serve(int fd, bool first);
 
   Script script_;
   int listen_fd_ = -1;
   int port_ = 0;
   bool ipv6_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
   mutable std::mutex mu_;
   std::vector<ReceivedRequest> requests_;
   std::thread thread_;

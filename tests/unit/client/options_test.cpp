@@ -217,3 +217,36 @@ TEST_CASE("--limit-rate takes a rate with k, M or G") {
   CHECK_THROWS_AS(parse({"--limit-rate", "0", "http://h/"}), UsageError);
   CHECK_THROWS_AS(parse({"--limit-rate", "fast", "http://h/"}), UsageError);
 }
+
+TEST_CASE("several URLs: the n-th -o or -O pairs with the n-th URL, as curl pairs them") {
+  using Target = ClientOptions::Target;
+  auto targets = [](std::vector<const char*> args) {
+    std::vector<std::string> out;
+    for (const Target& t : parse(std::move(args)).options.targets)
+      out.push_back(t.url + ">" + (t.remote_name ? "-O" : t.output));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  CHECK(targets({"http://h/a"}) == V{"http://h/a>"});
+  CHECK(targets({"-o", "x", "http://h/a", "http://h/b"}) == V{"http://h/a>x", "http://h/b>"});
+  // Position does not matter, order does: the outputs go to the URLs in turn.
+  CHECK(targets({"http://h/a", "http://h/b", "-O", "-o", "y"}) ==
+        V{"http://h/a>-O", "http://h/b>y"});
+  CHECK(targets({"--remote-name-all", "http://h/a", "-o", "z", "http://h/b"}) ==
+        V{"http://h/a>z", "http://h/b>-O"});
+  const ClientOptions one = parse({"-O", "http://h/a"}).options;
+  CHECK(one.url == "http://h/a");
+  CHECK(one.remote_name);
+  CHECK(parse({"-Z", "--parallel-max", "7", "-O", "http://h/a", "-O", "http://h/b"})
+            .options.parallel_max == 7);
+  CHECK(parse({"-Z", "-O", "http://h/a", "-O", "http://h/b"}).options.parallel);
+  CHECK_THROWS_AS(parse({"-o", "a", "-o", "b", "http://h/"}), UsageError);
+  CHECK_THROWS_AS(parse({"get", "-o", "a", "-o", "b", "http://h/"}), UsageError);
+  CHECK_THROWS_AS(parse({"-Z", "http://h/a", "http://h/b"}), UsageError);  // two to stdout
+  CHECK_THROWS_AS(parse({"-Z", "--parallel-max", "0", "http://h/a"}), UsageError);
+  CHECK_THROWS_AS(parse({"-T", "f", "http://h/a", "http://h/b"}), UsageError);
+  CHECK_THROWS_AS(parse({"--data-urlencode", "n@-", "http://h/a", "http://h/b"}), UsageError);
+  // -C - needs a file for each URL.
+  CHECK_THROWS_AS(parse({"-C", "-", "-o", "a", "http://h/a", "http://h/b"}), UsageError);
+  CHECK_NOTHROW(parse({"-C", "-", "--remote-name-all", "http://h/a", "http://h/b"}));
+}

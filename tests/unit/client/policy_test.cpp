@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/options.hpp"
+#include "client/segment_map.hpp"
 #include "http/date.hpp"
 #include "http/url.hpp"
 
@@ -636,8 +637,8 @@ TEST_CASE("proxies: -x and the environment's URLs, no_proxy matching") {
   REQUIRE(p);
   CHECK(p->host == "::1");
   CHECK(p->port == 8080);
-  for (const char* bad : {"https://proxy:443", "socks5://proxy:1080", "http://:3128",
-                          "proxy:0", "proxy:99999", "proxy:x", "[::1:8080", "u:%zz@proxy"}) {
+  for (const char* bad : {"https://proxy:443", "socks5://proxy:1080", "http://:3128", "proxy:0",
+                          "proxy:99999", "proxy:x", "[::1:8080", "u:%zz@proxy"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_proxy(bad, error));
     CHECK_FALSE(error.empty());
@@ -687,4 +688,59 @@ TEST_CASE("proxies: -x and the environment's URLs, no_proxy matching") {
     CAPTURE(r.host);
     CHECK(no_proxy_matches(r.list, r.host, static_cast<std::uint16_t>(r.port)) == r.direct);
   }
+}
+
+TEST_CASE("idempotent_method: RFC 9110's six, exactly as spelled") {
+  for (const char* m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+    CAPTURE(m);
+    CHECK(idempotent_method(m));
+  }
+  for (const char* m :
+       {"POST", "PATCH", "CONNECT", "PROPFIND", "MKCOL", "get", "Put", "", "GETX"}) {
+    CAPTURE(m);
+    CHECK_FALSE(idempotent_method(m));
+  }
+}
+
+TEST_CASE("segments_for: only a whole, uncoded, rangeable, pinned answer is split") {
+  const std::uint64_t big = 64ull << 20;
+  struct Case {
+    const char* what;
+    int status;
+    bool length_known;
+    std::uint64_t length;
+    const char* accept_ranges;
+    const char* coding;
+    const char* validator;
+    int wanted;
+    int want;
+  };
+  for (const Case c : {
+           Case{"the usual", 200, true, big, "bytes", "", "\"e\"", 4, 4},
+           Case{"case and spaces", 200, true, big, " Bytes ", "identity", "\"e\"", 4, 4},
+           Case{"one wanted", 200, true, big, "bytes", "", "\"e\"", 1, 1},
+           Case{"a 206", 206, true, big, "bytes", "", "\"e\"", 4, 1},
+           Case{"no length", 200, false, big, "bytes", "", "\"e\"", 4, 1},
+           Case{"no ranges", 200, true, big, "", "", "\"e\"", 4, 1},
+           Case{"ranges refused", 200, true, big, "none", "", "\"e\"", 4, 1},
+           Case{"coded", 200, true, big, "bytes", "gzip", "\"e\"", 4, 1},
+           Case{"nothing to pin", 200, true, big, "bytes", "", "", 4, 1},
+           Case{"small", 200, true, 3 * kMinSegment, "bytes", "", "\"e\"", 8, 3},
+           Case{"tiny", 200, true, 100, "bytes", "", "\"e\"", 8, 1},
+       }) {
+    CAPTURE(c.what);
+    CHECK(segments_for(c.status, c.length_known, c.length, c.accept_ranges, c.coding, c.validator,
+                       c.wanted) == c.want);
+  }
+}
+
+TEST_CASE("range_answers: exactly the range asked, of the length planned") {
+  CHECK(range_answers("bytes 0-99/1000", 0, 99, 1000));
+  CHECK(range_answers("bytes 900-999/1000", 900, 999, 1000));
+  CHECK_FALSE(range_answers("bytes 0-98/1000", 0, 99, 1000));  // less
+  CHECK_FALSE(range_answers("bytes 1-99/1000", 0, 99, 1000));  // elsewhere
+  CHECK_FALSE(range_answers("bytes 0-99/1001", 0, 99, 1000));  // another length
+  CHECK_FALSE(range_answers("bytes 0-99/*", 0, 99, 1000));     // an unknown length
+  CHECK_FALSE(range_answers("", 0, 99, 1000));
+  CHECK_FALSE(range_answers("bytes */1000", 0, 99, 1000));
 }

@@ -1,0 +1,72 @@
+// One httpc run: a Session per URL given (one, or several with their own outputs), one after
+// another or --parallel-max at a time with -Z, on one loop. What the URLs share lives here:
+// the pool of idle connections (keep-alive reuse per origin), the cookie jar (-b FILE, -c),
+// the -D file. The run's exit code is the first failure's in the order the URLs were given;
+// with several URLs each failure gets a summary line at the end.
+//
+// Lifetime: on client::run()'s stack around the loop's run; a Session (with its options) is
+// made when it starts and freed once closed (Session::closed()), so a long list of URLs
+// holds only the transfers in flight.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/connection_pool.hpp"
+#include "client/cookie_jar.hpp"
+#include "client/options.hpp"
+#include "client/session.hpp"
+
+namespace httpfs::client {
+
+class Batch {
+ public:
+  Batch(uv_loop_t* loop, const ClientOptions& options);
+  ~Batch();
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  // Runs every URL and the loop until they are done: the run's exit code.
+  int run();
+
+ private:
+  struct Job {
+    std::size_t index;  // in options.targets
+    ClientOptions options;
+    std::unique_ptr<Session> session;
+  };
+  // -D FILE: opened (truncated) once for the run.
+  int open_dump();
+  // -b FILE (every one that exists) into the jar: 0 or kLocalFile.
+  int load_cookie_files();
+  int save_cookie_jar();
+  // Starts URLs until --parallel-max run at once (one without -Z) or none are left.
+  void start_more();
+  void on_session_done(Session& s);
+  void free_closed();
+  void record(std::size_t index, int code, const std::string& error);
+
+  uv_loop_t* loop_;
+  const ClientOptions& o_;
+  std::vector<ClientOptions::Target> targets_;
+  std::size_t next_ = 0;     // the next target to start
+  std::size_t running_ = 0;  // sessions started and not done
+  std::list<Job> jobs_;      // started, not yet freed
+  ConnectionPool pool_;
+  std::unique_ptr<CookieJar> jar_;
+  int dump_fd_ = -1;
+  RunShared shared_;
+  struct Failure {
+    std::size_t index;
+    int code;
+    std::string error;
+  };
+  std::vector<Failure> failures_;
+};
+
+}  // namespace httpfs::client
