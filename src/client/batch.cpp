@@ -22,7 +22,7 @@ constexpr std::size_t kMaxCookieFile = 64 << 20;  // -b FILE: larger is refused
 Batch::Batch(uv_loop_t* loop, const ClientOptions& options)
     : loop_(loop), o_(options), pool_(loop) {
   targets_ = o_.targets;
-  if (targets_.empty()) targets_.push_back({o_.url, o_.output, o_.remote_name});
+  if (targets_.empty() && !o_.mirror) targets_.push_back({o_.url, o_.output, o_.remote_name});
   shared_.pool = &pool_;
   shared_.progress = !o_.parallel || targets_.size() == 1;
   shared_.on_done = [this](Session& s) { on_session_done(s); };
@@ -35,31 +35,44 @@ Batch::~Batch() {
 int Batch::run() {
   int code = open_dump();
   if (code == 0) code = load_cookie_files();
-  if (code == 0) {
-    start_more();
-    if (running_ == 0) pool_.close();  // every URL failed to start
-    uv_run(loop_, UV_RUN_DEFAULT);
-    free_closed();
-    if (jar_ && !o_.cookie_jar.empty())
-      if (const int err = save_cookie_jar(); err != 0) record(targets_.size(), err, {});
-    std::sort(failures_.begin(), failures_.end(),
-              [](const Failure& a, const Failure& b) { return a.index < b.index; });
-    code = failures_.empty() ? 0 : failures_.front().code;
-  } else {
-    pool_.close();
+  if (code == 0 && o_.mirror) {
+    mirror_ = std::make_unique<Mirror>(loop_, o_, shared_, *this);
+    code = mirror_->start();
   }
-  if (targets_.size() > 1 && !failures_.empty()) {
+  if (code != 0) {
+    pool_.close();
+    return code;
+  }
+  start_more();
+  maybe_end();  // every URL may have failed to start
+  uv_run(loop_, UV_RUN_DEFAULT);
+  free_closed();
+  if (jar_ && !o_.cookie_jar.empty())
+    if (const int err = save_cookie_jar(); err != 0) record(SIZE_MAX, {}, err, {});
+  std::sort(failures_.begin(), failures_.end(),
+            [](const Failure& a, const Failure& b) { return a.index < b.index; });
+  print_summary();
+  return failures_.empty() ? 0 : failures_.front().code;
+}
+
+void Batch::print_summary() const {
+  const bool several = targets_.size() > 1 || mirror_;
+  if (several)
     for (const Failure& f : failures_) {
-      if (f.index >= targets_.size()) continue;  // the cookie jar: reported already
+      if (f.url.empty()) continue;  // the cookie jar: reported already
       // The line names the URL, unless the failure's own line does already.
-      const std::string& url = targets_[f.index].url;
-      const bool named = f.error.find(url) != std::string::npos;
-      std::fprintf(stderr, "httpc: failed (exit %d): %s%s%s\n", f.code, named ? "" : url.c_str(),
+      const bool named = f.error.find(f.url) != std::string::npos;
+      std::fprintf(stderr, "httpc: failed (exit %d): %s%s%s\n", f.code, named ? "" : f.url.c_str(),
                    named || f.error.empty() ? "" : ": ", f.error.c_str());
     }
+  if (mirror_) {
+    if (!o_.silent || !failures_.empty())
+      std::fprintf(stderr, "httpc: --mirror: %zu fetched, %zu unchanged, %zu failed%s\n", fetched_,
+                   mirror_->skipped() + not_modified_, failures_.size(),
+                   o_.mirror_delete ? (", " + std::to_string(removed_) + " removed").c_str() : "");
+  } else if (several && !failures_.empty()) {
     std::fprintf(stderr, "httpc: %zu of %zu transfers failed\n", failures_.size(), targets_.size());
   }
-  return code;
 }
 
 int Batch::open_dump() {
@@ -115,32 +128,66 @@ void Batch::start_more() {
     job.options.url = t.url;
     job.options.output = t.output;
     job.options.remote_name = t.remote_name;
+    if (!t.time_cond.empty()) job.options.time_cond = t.time_cond;
     job.options.targets.clear();
+    if (mirror_) job.options.create_dirs = true, job.options.mirror = false;
     job.session = std::make_unique<Session>(loop_, job.options, shared_);
     ++running_;
     const int code = job.session->start();
     if (code >= 0) {  // refused before anything went out; start() said why
       --running_;
-      if (code != 0) record(index, code, {});
+      if (code != 0) record(index, t.url, code, {});
     }
   }
 }
 
 void Batch::on_session_done(Session& s) {
   --running_;
-  for (const Job& job : jobs_)
-    if (job.session.get() == &s && s.exit_code() != 0) record(job.index, s.exit_code(), s.error());
+  for (const Job& job : jobs_) {
+    if (job.session.get() != &s) continue;
+    if (s.exit_code() != 0)
+      record(job.index, job.options.url, s.exit_code(), s.error());
+    else if (s.last_status() == 304)
+      ++not_modified_;
+    else
+      ++fetched_;
+  }
   free_closed();
   start_more();
-  if (running_ == 0 && next_ >= targets_.size()) pool_.close();  // the loop may end now
+  maybe_end();
+}
+
+void Batch::add_file(ClientOptions::Target target) {
+  targets_.push_back(std::move(target));
+  start_more();
+}
+
+void Batch::listing_failed(const std::string& url, int code, const std::string& why) {
+  std::fprintf(stderr, "httpc: --mirror: %s: %s\n", url.c_str(), why.c_str());
+  record(next_, url, code, why);
+}
+
+void Batch::listings_done() {
+  maybe_end();
+}
+
+void Batch::maybe_end() {
+  if (ended_ || running_ > 0 || next_ < targets_.size() || (mirror_ && !mirror_->done())) return;
+  ended_ = true;
+  if (mirror_ && o_.mirror_delete) {
+    int failures = 0;
+    removed_ = mirror_->delete_vanished(failures);
+    if (failures > 0) record(SIZE_MAX - 1, o_.mirror_dir, kLocalFile, "--delete failed");
+  }
+  pool_.close();  // the loop may end now
 }
 
 void Batch::free_closed() {
   jobs_.remove_if([](const Job& job) { return job.session->closed(); });
 }
 
-void Batch::record(std::size_t index, int code, const std::string& error) {
-  failures_.push_back({index, code, error});
+void Batch::record(std::size_t index, std::string url, int code, const std::string& error) {
+  failures_.push_back({index, std::move(url), code, error});
 }
 
 }  // namespace httpfs::client

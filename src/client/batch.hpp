@@ -1,5 +1,6 @@
-// One httpc run: a Session per URL given (one, or several with their own outputs), one after
-// another or --parallel-max at a time with -Z, on one loop. What the URLs share lives here:
+// One httpc run: a Session per URL given (one, or several with their own outputs), or per
+// file a --mirror walk finds (client/mirror.hpp), one after another or --parallel-max at a
+// time with -Z, on one loop. What the URLs share lives here:
 // the pool of idle connections (keep-alive reuse per origin), the cookie jar (-b FILE, -c),
 // the -D file. The run's exit code is the first failure's in the order the URLs were given;
 // with several URLs each failure gets a summary line at the end.
@@ -19,12 +20,13 @@
 
 #include "client/connection_pool.hpp"
 #include "client/cookie_jar.hpp"
+#include "client/mirror.hpp"
 #include "client/options.hpp"
 #include "client/session.hpp"
 
 namespace httpfs::client {
 
-class Batch {
+class Batch final : public Mirror::Sink {
  public:
   Batch(uv_loop_t* loop, const ClientOptions& options);
   ~Batch();
@@ -35,8 +37,17 @@ class Batch {
   int run();
 
  private:
+  // Mirror::Sink
+  void add_file(ClientOptions::Target target) override;
+  void listing_failed(const std::string& url, int code, const std::string& why) override;
+  void listings_done() override;
+  // No session runs and none is left to start (nor a listing to read): the pool closes,
+  // and the loop ends.
+  void maybe_end();
+  void print_summary() const;
+
   struct Job {
-    std::size_t index;  // in options.targets
+    std::size_t index;  // in targets_
     ClientOptions options;
     std::unique_ptr<Session> session;
   };
@@ -49,7 +60,7 @@ class Batch {
   void start_more();
   void on_session_done(Session& s);
   void free_closed();
-  void record(std::size_t index, int code, const std::string& error);
+  void record(std::size_t index, std::string url, int code, const std::string& error);
 
   uv_loop_t* loop_;
   const ClientOptions& o_;
@@ -61,8 +72,14 @@ class Batch {
   std::unique_ptr<CookieJar> jar_;
   int dump_fd_ = -1;
   RunShared shared_;
+  std::unique_ptr<Mirror> mirror_;
+  std::size_t fetched_ = 0;       // sessions that ended well, but for 304s
+  std::size_t not_modified_ = 0;  // --mirror: 304s, files that had not changed
+  std::size_t removed_ = 0;       // --delete
+  bool ended_ = false;
   struct Failure {
-    std::size_t index;
+    std::size_t index;  // the order of the report
+    std::string url;
     int code;
     std::string error;
   };

@@ -169,6 +169,10 @@ struct Parser {
         flag(), remote_name_all = true;
       else if (name == "-Z" || name == "--parallel")
         flag(), o.parallel = true;
+      else if (name == "--mirror")
+        flag(), o.mirror = true;
+      else if (name == "--delete")
+        flag(), o.mirror_delete = true;
       else if (name == "-J" || name == "--remote-header-name")
         flag(), o.header_name = true;
       else if (name == "-k" || name == "--insecure")
@@ -324,6 +328,7 @@ std::string encode_positional_path(std::string_view file) {
 
 // Options that cannot go together, for one URL and its output.
 void check_combinations(const ClientOptions& o) {
+  if (o.mirror_delete && !o.mirror) throw UsageError("--delete goes with --mirror");
   if (o.get_query && o.body != ClientOptions::Body::Data && o.body != ClientOptions::Body::None)
     throw UsageError("-G puts -d data into the URL; it cannot go with -T or -F");
   if (!o.form.empty() && (o.body != ClientOptions::Body::Form || !o.data.empty()))
@@ -436,6 +441,19 @@ Command parse_command_line(int argc, const char* const* argv) {
       o.print_answer = true;  // DELETE
     }
   } else {
+    if (o.mirror) {
+      // --mirror URL DIR: the files are found by walking the listings.
+      if (p.positional.size() != 2 || !p.outputs.empty() || p.remote_name_all)
+        throw UsageError("--mirror takes a directory URL and a local directory, and no -o or -O");
+      if (p.method_given || o.body != ClientOptions::Body::None || o.segments > 1 || o.resume ||
+          !o.time_cond.empty() || o.include_head || o.header_name)
+        throw UsageError(
+            "--mirror fetches files with GET: no -X, -I, -d, -T, -F, -C, -z, -i, "
+            "-J or --segments");
+      o.url = p.positional[0];
+      o.mirror_dir = p.positional[1];
+      return p.cmd;
+    }
     // Plain: one URL or several, each paired with its output.
     if (p.positional.empty()) throw UsageError("no URL given");
     if (p.outputs.size() > p.positional.size()) throw UsageError("more -o/-O options than URLs");
@@ -528,6 +546,9 @@ std::string help_text(const std::string& topic) {
         "                          name; else the URL's), never replacing a file\n"
         "      --output-dir DIR    the directory of -O names and relative -o files\n"
         "      --remote-name-all   -O for every URL that has no -o or -O of its own\n"
+        "      --mirror URL DIR    the tree under the directory URL into DIR: httpfs's JSON\n"
+        "                          listings or HTML index pages, only what changed (-Z)\n"
+        "      --delete            with --mirror: remove local files the server no longer has\n"
         "      --segments N        fetch a file as N ranges over N connections at once\n"
         "                          (up to 16; -C - continues each after a crash)\n"
         "  -Z, --parallel          several URLs at once (each with its own -o or -O)\n"

@@ -55,10 +55,16 @@ struct ClientOptions {
     std::string url;
     std::string output;
     bool remote_name = false;
+    std::string time_cond;  // -z for this URL only ("": the run's)
   };
   std::vector<Target> targets;
   bool parallel = false;  // -Z: the URLs at once, --parallel-max at a time
   int parallel_max = 50;
+  // --mirror URL DIR: the tree under URL's directory into DIR (client/mirror.hpp); --delete:
+  // what vanished from it goes from DIR too.
+  bool mirror = false;
+  std::string mirror_dir;
+  bool mirror_delete = false;
   // --segments N: a download to a file fetched as N byte ranges at once, when the server
   // allows (client/segmented_download.hpp); 1: one stream.
   int segments = 1;

@@ -14,6 +14,12 @@
 
 namespace httpfs::client {
 
+bool has_header(const Headers& headers, std::string_view lower_name) noexcept {
+  for (const auto& [name, value] : headers)
+    if (http::chars::iequals_lower(name, lower_name)) return true;
+  return false;
+}
+
 Redirect redirect(int status, std::string_view method) {
   const bool to_get =
       (status == 303 && method != "HEAD") || ((status == 301 || status == 302) && method == "POST");

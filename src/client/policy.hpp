@@ -20,6 +20,9 @@ namespace httpfs::client {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Whether `headers` has a field named `lower_name` (given in lower case), in any case.
+bool has_header(const Headers& headers, std::string_view lower_name) noexcept;
+
 // ---- redirects (RFC 9110 15.4)
 
 struct Redirect {

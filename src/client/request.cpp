@@ -3,20 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "client/policy.hpp"
 #include "http/chars.hpp"
 #include "net/output_queue.hpp"
 
 namespace httpfs::client {
-
-namespace {
-
-bool has_header(const RequestSpec& spec, std::string_view lower) {
-  for (const auto& [n, v] : spec.headers)
-    if (http::chars::iequals_lower(n, lower)) return true;
-  return false;
-}
-
-}  // namespace
 
 std::string request_head(const RequestSpec& spec) {
   std::string head;
@@ -31,9 +22,9 @@ std::string request_head(const RequestSpec& spec) {
   };
   if (via_proxy && !spec.proxy->authorization.empty())
     add("Proxy-Authorization", spec.proxy->authorization);
-  if (!has_header(spec, "host")) add("Host", spec.url.host_header());
-  if (!has_header(spec, "user-agent")) add("User-Agent", "httpc/" HTTPFS_VERSION);
-  if (!has_header(spec, "accept")) add("Accept", "*/*");
+  if (!has_header(spec.headers, "host")) add("Host", spec.url.host_header());
+  if (!has_header(spec.headers, "user-agent")) add("User-Agent", "httpc/" HTTPFS_VERSION);
+  if (!has_header(spec.headers, "accept")) add("Accept", "*/*");
   for (const auto& [n, v] : spec.headers) add(n, v);
   switch (spec.body) {
     case RequestSpec::Body::None:

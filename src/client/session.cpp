@@ -32,11 +32,6 @@ constexpr std::uint64_t kExpectThreshold = 1 << 20;  // uploads over 1 MiB ask f
 constexpr std::size_t kMaxData = 64 << 20;           // -d, --data-urlencode and --json, in memory
 constexpr std::size_t kMaxSmallInput = 1 << 20;      // a netrc file or -w @FILE: larger is refused
 
-bool has_header(const Headers& headers, std::string_view lower) {
-  return std::any_of(headers.begin(), headers.end(),
-                     [&](const auto& h) { return http::chars::iequals(h.first, lower); });
-}
-
 std::string digest_text(const std::unique_ptr<io::Sha256>& sha) {
   if (!sha) return {};
   const io::Sha256::Digest d = sha->finish();
@@ -86,7 +81,7 @@ int Session::start() {
       return net::tls_available() ? kLocalFile : kUsage;
     }
   }
-  spec_.tls = tls_.get();
+  spec_.tls = tls_;
   if (int code = prepare_output(); code != 0) return code;
 
   retries_left_ = o_.retries;
@@ -179,12 +174,17 @@ int Session::add_conditions() {
 }
 
 int Session::route(const http::Url& url) {
-  spec_.proxy.reset();
+  return proxy_for(o_, url, spec_.proxy);
+}
+
+int Session::proxy_for(const ClientOptions& o, const http::Url& url,
+                       std::optional<RequestSpec::Proxy>& proxy) {
+  proxy.reset();
   auto env = [](const char* name) -> const char* { return std::getenv(name); };
-  const std::string text = o_.proxy ? *o_.proxy : proxy_from_environment(url.scheme, env);
+  const std::string text = o.proxy ? *o.proxy : proxy_from_environment(url.scheme, env);
   if (text.empty()) return 0;
   const char* no_proxy = env("no_proxy") ? env("no_proxy") : env("NO_PROXY");
-  const std::string direct = o_.noproxy ? *o_.noproxy : no_proxy ? no_proxy : "";
+  const std::string direct = o.noproxy ? *o.noproxy : no_proxy ? no_proxy : "";
   if (no_proxy_matches(direct, url.host, url.port)) return 0;
   std::string error;
   const std::optional<ProxySpec> p = parse_proxy(text, error);
@@ -192,10 +192,9 @@ int Session::route(const http::Url& url) {
     std::fprintf(stderr, "httpc: the proxy '%s': %s\n", text.c_str(), error.c_str());
     return kUsage;
   }
-  spec_.proxy = RequestSpec::Proxy{
-      p->host, p->port, p->has_credentials ? basic_authorization(p->user, p->password) : ""};
-  if (o_.verbose)
-    std::fprintf(stderr, "* Through the proxy %s port %u\n", p->host.c_str(), p->port);
+  proxy = RequestSpec::Proxy{p->host, p->port,
+                             p->has_credentials ? basic_authorization(p->user, p->password) : ""};
+  if (o.verbose) std::fprintf(stderr, "* Through the proxy %s port %u\n", p->host.c_str(), p->port);
   return 0;
 }
 
@@ -434,12 +433,19 @@ std::string Session::status_line(int version_minor, int status, std::string_view
          std::string(reason);
 }
 
+const net::TlsContext* Session::run_tls(RunShared& shared, const ClientOptions& o, bool offer_h2,
+                                        std::string& error) {
+  std::unique_ptr<net::TlsContext>& ctx = shared.tls[offer_h2 ? 1 : 0];
+  if (!ctx) ctx = net::TlsContext::client(!o.insecure, o.cacert, error, offer_h2);
+  return ctx.get();
+}
+
 std::string Session::ensure_tls() {
   if (tls_) return {};
   std::string err;
   const bool offer_h2 =
       o_.http2 != ClientOptions::Http2::Off && spec_.body != RequestSpec::Body::Stream;
-  tls_ = net::TlsContext::client(!o_.insecure, o_.cacert, err, offer_h2);
+  tls_ = run_tls(shared_, o_, offer_h2, err);
   return tls_ ? std::string() : err;
 }
 
@@ -961,7 +967,7 @@ void Session::follow(const TransferResult& r) {
   if (next->scheme == "https") {
     if (std::string why = ensure_tls(); !why.empty())
       return finish(net::tls_available() ? kLocalFile : kUsage, why);
-    spec_.tls = tls_.get();
+    spec_.tls = tls_;
   }
   const Redirect rd = redirect(r.status, spec_.method);
   if (!rd.drop_body && spec_.body == RequestSpec::Body::Stream)

@@ -36,10 +36,13 @@ class Session;
 
 // What the Sessions of one run share, owned by the run (client/batch.hpp).
 struct RunShared {
-  ConnectionPool* pool = nullptr;         // idle connections for the next request to an origin
-  CookieJar* jar = nullptr;               // -b FILE and -c: loaded before and saved after the run
-  int dump_fd = -1;                       // -D: where heads go (1 for "-"), opened once
-  bool progress = true;                   // a progress line on a terminal (not with -Z)
+  ConnectionPool* pool = nullptr;  // idle connections for the next request to an origin
+  CookieJar* jar = nullptr;        // -b FILE and -c: loaded before and saved after the run
+  int dump_fd = -1;                // -D: where heads go (1 for "-"), opened once
+  bool progress = true;            // a progress line on a terminal (not with -Z)
+  // The run's TLS settings, made on first use (without and with h2 offered by ALPN): one
+  // context for every URL, so that connections to an origin are reused across them.
+  std::unique_ptr<net::TlsContext> tls[2];
   std::function<void(Session&)> on_done;  // after finish(): exit_code() is known
 };
 
@@ -51,11 +54,20 @@ class Session final : public Transfer::Handler, public SegmentedDownload::Owner 
   // Writes all of `data` to `fd` (waiting when it is non-blocking): 0 or an errno value.
   static int write_all(int fd, std::string_view data);
 
+  // The proxy for a request to `url` (-x, --noproxy, the environment): 0 or kUsage.
+  static int proxy_for(const ClientOptions& o, const http::Url& url,
+                       std::optional<RequestSpec::Proxy>& proxy);
+  // The run's TLS context for https (made on first use): nullptr and `error` when it fails.
+  static const net::TlsContext* run_tls(RunShared& shared, const ClientOptions& o, bool offer_h2,
+                                        std::string& error);
+
   // Sets up and starts the first transfer: -1 while running, else the exit code.
   int start();
   int exit_code() const noexcept { return exit_; }
   // The failure's line (empty on success, or when start() reported it itself).
   const std::string& error() const noexcept { return facts_.errormsg; }
+  // The final answer's status (0 without one).
+  int last_status() const noexcept { return facts_.http_code; }
   // finish() came and every handle is closed: the Session may be freed.
   bool closed() const noexcept { return !timers_open_ && timers_closing_ == 0 && !current_; }
 
@@ -150,7 +162,7 @@ class Session final : public Transfer::Handler, public SegmentedDownload::Owner 
   void schedule(std::uint64_t wait_ms);
 
   uv_loop_t* loop_;
-  std::unique_ptr<net::TlsContext> tls_;
+  const net::TlsContext* tls_ = nullptr;  // one of shared_.tls
   const ClientOptions& o_;
   RunShared& shared_;
   RequestSpec spec_;

@@ -3,10 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <csignal>
 #include <thread>
 
+#include "client/segment_map.hpp"
+#include "support/cutting_proxy.hpp"
 #include "support/http_client.hpp"
 #include "support/scripted_server.hpp"
+#include "support/wait.hpp"
 
 using namespace httpfs::test;
 
@@ -84,6 +88,45 @@ TEST_CASE("httpc: 1 GiB up and down, byte for byte, against httpfs and nginx") {
     CHECK(run({"/usr/bin/cmp", src / "one.gib", src / "down.gib"}, 120s).status == 0);
     ::unlink((root / "up.gib").c_str());
   }
+}
+
+TEST_CASE("httpc --segments 4: 1 GiB from nginx, killed midway, -C - finishes it whole") {
+  TempDir root, out;
+  REQUIRE(
+      run({"/bin/sh", "-c", "head -c 1073741824 /dev/urandom > '" + root / "one.gib" + "'"}, 120s)
+          .status == 0);
+  NginxProcess nginx(root.path());
+  const std::string part = out / "one.gib.part", rec = part + ".segments";
+  {
+    // Every connection is held after 64 MiB: the download stands still, part done, when the
+    // kill comes.
+    CuttingProxy proxy(nginx.port(), 64 << 20, 100, CuttingProxy::Fault::Hold,
+                       CuttingProxy::Direction::Download);
+    Process p({binary("httpc"), "-s", "--segments", "4", "-o", out / "one.gib",
+               "http://127.0.0.1:" + std::to_string(proxy.port()) + "/one.gib"});
+    wait_until(
+        [&] {
+          if (!file_exists(rec)) return false;
+          const auto m = httpfs::client::parse_segment_map(read_file(rec));
+          if (!m || m->segments.size() != 4) return false;
+          for (const auto& s : m->segments)
+            if (s.next < s.first + (32 << 20)) return false;
+          return true;
+        },
+        "every segment is 32 MiB along in the record", 120s);
+    p.signal(SIGKILL);
+    REQUIRE(p.wait(10s).has_value());
+    proxy.release_held();
+  }
+  CHECK(!file_exists(out / "one.gib"));
+  const RunResult r =
+      run({binary("httpc"), "-C", "-", "-o", out / "one.gib", nginx.url("/one.gib")}, 300s);
+  INFO(r.err);
+  CHECK(r.status == 0);
+  CHECK(r.err.find("resuming 4 segments") != std::string::npos);
+  CHECK(run({"/usr/bin/cmp", root / "one.gib", out / "one.gib"}, 120s).status == 0);
+  CHECK(!file_exists(rec));
+  CHECK(!file_exists(part));
 }
 
 TEST_CASE("a folder of more than 4 GiB as zip (ZIP64) and tar, judged by python, in flat memory") {

@@ -194,7 +194,8 @@ NginxProcess::NginxProcess(const std::string& root, const std::string& tls_cert,
           ";\n  uwsgi_temp_path " + body + ";\n  scgi_temp_path " + body +
           ";\n  server {\n    listen 127.0.0.1:" + std::to_string(port_) + tls + ";\n    root " +
           root +
-          ";\n    location / {\n      dav_methods PUT DELETE;\n      create_full_put_path on;\n"
+          ";\n    location / {\n      autoindex on;\n      dav_methods PUT DELETE;\n      "
+          "create_full_put_path on;\n"
           "      client_max_body_size 0;\n    }\n    location = /redirect { return 301 "
           "/target.txt; }\n  }\n}\n");
   proc_ = std::make_unique<Process>(

@@ -68,8 +68,8 @@ class ScriptedServer {
   std::thread thread_;
 };
 
-// nginx (nginx-light) serving `root` on 127.0.0.1, one worker, with WebDAV PUT/DELETE;
-// over TLS when given a certificate and key.
+// nginx (nginx-light) serving `root` on 127.0.0.1, one worker, with WebDAV PUT/DELETE and
+// autoindex pages; over TLS when given a certificate and key.
 class NginxProcess {
  public:
   explicit NginxProcess(const std::string& root, const std::string& tls_cert = {},
