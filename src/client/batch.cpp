@@ -22,7 +22,8 @@ constexpr std::size_t kMaxCookieFile = 64 << 20;  // -b FILE: larger is refused
 Batch::Batch(uv_loop_t* loop, const ClientOptions& options)
     : loop_(loop), o_(options), pool_(loop) {
   targets_ = o_.targets;
-  if (targets_.empty() && !o_.mirror) targets_.push_back({o_.url, o_.output, o_.remote_name});
+  if (targets_.empty() && !o_.mirror && !o_.upload_tree)
+    targets_.push_back({o_.url, o_.output, o_.remote_name});
   shared_.pool = &pool_;
   shared_.progress = !o_.parallel || targets_.size() == 1;
   shared_.on_done = [this](Session& s) { on_session_done(s); };
@@ -38,6 +39,10 @@ int Batch::run() {
   if (code == 0 && o_.mirror) {
     mirror_ = std::make_unique<Mirror>(loop_, o_, shared_, *this);
     code = mirror_->start();
+  }
+  if (code == 0 && o_.upload_tree) {
+    upload_tree_ = std::make_unique<UploadTree>(loop_, o_, shared_, *this);
+    code = upload_tree_->start();
   }
   if (code != 0) {
     pool_.close();
@@ -56,7 +61,7 @@ int Batch::run() {
 }
 
 void Batch::print_summary() const {
-  const bool several = targets_.size() > 1 || mirror_;
+  const bool several = targets_.size() > 1 || mirror_ || upload_tree_;
   if (several)
     for (const Failure& f : failures_) {
       if (f.url.empty()) continue;  // the cookie jar: reported already
@@ -70,6 +75,10 @@ void Batch::print_summary() const {
       std::fprintf(stderr, "httpc: --mirror: %zu fetched, %zu unchanged, %zu failed%s\n", fetched_,
                    mirror_->skipped() + not_modified_, failures_.size(),
                    o_.mirror_delete ? (", " + std::to_string(removed_) + " removed").c_str() : "");
+  } else if (upload_tree_) {
+    if (!o_.silent || !failures_.empty())
+      std::fprintf(stderr, "httpc: --upload-tree: %zu sent, %zu failed\n", fetched_,
+                   failures_.size());
   } else if (several && !failures_.empty()) {
     std::fprintf(stderr, "httpc: %zu of %zu transfers failed\n", failures_.size(), targets_.size());
   }
@@ -131,6 +140,12 @@ void Batch::start_more() {
     if (!t.time_cond.empty()) job.options.time_cond = t.time_cond;
     job.options.targets.clear();
     if (mirror_) job.options.create_dirs = true, job.options.mirror = false;
+    if (!t.upload_file.empty()) {
+      job.options.upload_tree = false;
+      job.options.method = "PUT";
+      job.options.body = ClientOptions::Body::File;
+      job.options.upload_file = t.upload_file;
+    }
     job.session = std::make_unique<Session>(loop_, job.options, shared_);
     ++running_;
     const int code = job.session->start();
@@ -157,22 +172,25 @@ void Batch::on_session_done(Session& s) {
   maybe_end();
 }
 
-void Batch::add_file(ClientOptions::Target target) {
+void Batch::add_job(ClientOptions::Target target) {
   targets_.push_back(std::move(target));
   start_more();
 }
 
-void Batch::listing_failed(const std::string& url, int code, const std::string& why) {
-  std::fprintf(stderr, "httpc: --mirror: %s: %s\n", url.c_str(), why.c_str());
+void Batch::walk_failed(const std::string& url, int code, const std::string& why) {
+  std::fprintf(stderr, "httpc: %s: %s: %s\n", o_.mirror ? "--mirror" : "--upload-tree", url.c_str(),
+               why.c_str());
   record(next_, url, code, why);
 }
 
-void Batch::listings_done() {
+void Batch::walk_done() {
   maybe_end();
 }
 
 void Batch::maybe_end() {
-  if (ended_ || running_ > 0 || next_ < targets_.size() || (mirror_ && !mirror_->done())) return;
+  if (ended_ || running_ > 0 || next_ < targets_.size() || (mirror_ && !mirror_->done()) ||
+      (upload_tree_ && !upload_tree_->done()))
+    return;
   ended_ = true;
   if (mirror_ && o_.mirror_delete) {
     int failures = 0;

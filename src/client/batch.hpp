@@ -1,5 +1,6 @@
 // One httpc run: a Session per URL given (one, or several with their own outputs), or per
-// file a --mirror walk finds (client/mirror.hpp), one after another or --parallel-max at a
+// file a --mirror or --upload-tree walk finds (client/mirror.hpp, client/upload_tree.hpp),
+// one after another or --parallel-max at a
 // time with -Z, on one loop. What the URLs share lives here:
 // the pool of idle connections (keep-alive reuse per origin), the cookie jar (-b FILE, -c),
 // the -D file. The run's exit code is the first failure's in the order the URLs were given;
@@ -23,10 +24,11 @@
 #include "client/mirror.hpp"
 #include "client/options.hpp"
 #include "client/session.hpp"
+#include "client/upload_tree.hpp"
 
 namespace httpfs::client {
 
-class Batch final : public Mirror::Sink {
+class Batch final : public JobSink {
  public:
   Batch(uv_loop_t* loop, const ClientOptions& options);
   ~Batch();
@@ -37,10 +39,10 @@ class Batch final : public Mirror::Sink {
   int run();
 
  private:
-  // Mirror::Sink
-  void add_file(ClientOptions::Target target) override;
-  void listing_failed(const std::string& url, int code, const std::string& why) override;
-  void listings_done() override;
+  // JobSink
+  void add_job(ClientOptions::Target target) override;
+  void walk_failed(const std::string& url, int code, const std::string& why) override;
+  void walk_done() override;
   // No session runs and none is left to start (nor a listing to read): the pool closes,
   // and the loop ends.
   void maybe_end();
@@ -73,6 +75,7 @@ class Batch final : public Mirror::Sink {
   int dump_fd_ = -1;
   RunShared shared_;
   std::unique_ptr<Mirror> mirror_;
+  std::unique_ptr<UploadTree> upload_tree_;
   std::size_t fetched_ = 0;       // sessions that ended well, but for 304s
   std::size_t not_modified_ = 0;  // --mirror: 304s, files that had not changed
   std::size_t removed_ = 0;       // --delete

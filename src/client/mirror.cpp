@@ -9,7 +9,6 @@
 #include <system_error>
 #include <vector>
 
-#include "client/credentials.hpp"
 #include "client/local_files.hpp"
 #include "client/policy.hpp"
 #include "client/session.hpp"
@@ -19,17 +18,11 @@ namespace httpfs::client {
 
 int Mirror::start() {
   std::string err;
-  auto url = http::parse_url(o_.url, &err);
+  const auto url = parse_directory_url(o_.url, err);
   if (!url) {
-    std::fprintf(stderr, "httpc: %s: %s\n", o_.url.c_str(), err.c_str());
+    std::fprintf(stderr, "httpc: --mirror: %s: %s\n", o_.url.c_str(), err.c_str());
     return kUsage;
   }
-  if (url->target.find('?') != std::string::npos) {
-    std::fprintf(stderr, "httpc: --mirror: the URL of a directory has no query: %s\n",
-                 o_.url.c_str());
-    return kUsage;
-  }
-  if (!url->target.ends_with('/')) url->target += '/';
   root_ = *url;
   if (const int e = make_dirs(o_.mirror_dir); e != 0) {
     std::fprintf(stderr, "httpc: --mirror: cannot make %s: %s\n", o_.mirror_dir.c_str(),
@@ -44,33 +37,16 @@ int Mirror::start() {
 void Mirror::next_listing() {
   if (pending_.empty()) {
     done_ = true;
-    return sink_.listings_done();
+    return sink_.walk_done();
   }
   current_ = std::move(pending_.front());
   pending_.pop_front();
   RequestSpec spec;
-  spec.url = current_.url;
-  spec.headers = o_.headers;
+  const std::string err = Session::walk_spec(o_, shared_, current_.url, spec);
   if (!has_header(o_.headers, "accept"))
     spec.headers.emplace_back("Accept", "application/json, text/html;q=0.9");
-  // -u USER:PASS goes with the listings too (to the URL's origin: the walk never leaves it).
-  if (o_.user && o_.user->find(':') != std::string::npos &&
-      !has_header(o_.headers, "authorization")) {
-    const std::size_t colon = o_.user->find(':');
-    spec.headers.emplace_back("Authorization", basic_authorization(o_.user->substr(0, colon),
-                                                                   o_.user->substr(colon + 1)));
-  }
-  spec.verbose = o_.verbose;
-  spec.connect_timeout = o_.connect_timeout;
-  spec.ip_family = o_.ip_family;
-  spec.pool = shared_.pool;
-  std::string err;
-  if (Session::proxy_for(o_, spec.url, spec.proxy) != 0) err = "the proxy cannot be used";
-  if (err.empty() && spec.url.scheme == "https" &&
-      (spec.tls = Session::run_tls(shared_, o_, false, err)) == nullptr && err.empty())
-    err = "TLS is not available";
   if (!err.empty()) {
-    sink_.listing_failed(current_.url.to_string(), kUsage, err);
+    sink_.walk_failed(current_.url.to_string(), kUsage, err);
     return next_listing();
   }
   status_ = 0;
@@ -101,18 +77,18 @@ void Mirror::on_finished(TransferResult r) {
   reading_ = false;
   const std::string url = current_.url.to_string();
   if (r.exit_code != 0) {
-    sink_.listing_failed(url, r.exit_code,
-                         r.exit_code == kTooLarge ? "the listing is larger than 64 MiB"
-                         : r.error.empty()        ? "the listing could not be read"
-                                                  : r.error);
+    sink_.walk_failed(url, r.exit_code,
+                      r.exit_code == kTooLarge ? "the listing is larger than 64 MiB"
+                      : r.error.empty()        ? "the listing could not be read"
+                                               : r.error);
   } else if (status_ != 200) {
-    sink_.listing_failed(url, status_ >= 500 ? kHttp5xx : kHttp4xx,
-                         "GET " + url + ": " + std::to_string(r.status) + " " + r.reason);
+    sink_.walk_failed(url, status_ >= 500 ? kHttp5xx : kHttp4xx,
+                      "GET " + url + ": " + std::to_string(r.status) + " " + r.reason);
   } else if (json_) {
     if (const std::optional<Listing> l = parse_json_listing(body_, current_.url))
       take(*l, current_);
     else
-      sink_.listing_failed(url, kProtocol, "the JSON answer is not a directory listing");
+      sink_.walk_failed(url, kProtocol, "the JSON answer is not a directory listing");
   } else {
     take(parse_html_listing(body_, current_.url), current_);
   }
@@ -144,8 +120,8 @@ void Mirror::take(const Listing& listing, const Dir& dir) {
       named_.insert(rel + "/");
       // Made now, so that an empty directory is mirrored too.
       if (const int err = make_dirs(path); err != 0) {
-        sink_.listing_failed(e.url.to_string(), kLocalFile,
-                             "cannot make " + path + ": " + std::strerror(err));
+        sink_.walk_failed(e.url.to_string(), kLocalFile,
+                          "cannot make " + path + ": " + std::strerror(err));
         continue;
       }
       pending_.push_back({e.url, rel + "/", dir.depth + 1});
@@ -161,7 +137,7 @@ void Mirror::take(const Listing& listing, const Dir& dir) {
     // local copy (its mtime is the Last-Modified it came with).
     struct stat st {};
     if (!e.mtime && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) t.time_cond = path;
-    sink_.add_file(std::move(t));
+    sink_.add_job(std::move(t));
   }
 }
 

@@ -23,6 +23,7 @@
 #include <set>
 #include <string>
 
+#include "client/job_sink.hpp"
 #include "client/listing.hpp"
 #include "client/options.hpp"
 #include "client/transfer.hpp"
@@ -33,24 +34,11 @@ struct RunShared;
 
 class Mirror final : public Transfer::Handler {
  public:
-  class Sink {
-   public:
-    // A file to fetch: its URL, its local path, and the condition (-z FILE) if any.
-    virtual void add_file(ClientOptions::Target target) = 0;
-    // A listing could not be read: the walk goes on without that directory.
-    virtual void listing_failed(const std::string& url, int code, const std::string& why) = 0;
-    // Every listing is read: no more add_file() calls.
-    virtual void listings_done() = 0;
-
-   protected:
-    ~Sink() = default;
-  };
-
   // A listing page larger than this is refused (a directory of ~300 000 entries in JSON).
   static constexpr std::size_t kMaxListing = 64 << 20;
   static constexpr int kMaxDepth = 64;
 
-  Mirror(uv_loop_t* loop, const ClientOptions& o, RunShared& shared, Sink& sink)
+  Mirror(uv_loop_t* loop, const ClientOptions& o, RunShared& shared, JobSink& sink)
       : loop_(loop), o_(o), shared_(shared), sink_(sink) {}
 
   // Checks the URL and makes DIR, then starts the first listing: 0, kUsage or kLocalFile.
@@ -82,7 +70,7 @@ class Mirror final : public Transfer::Handler {
   uv_loop_t* loop_;
   const ClientOptions& o_;
   RunShared& shared_;
-  Sink& sink_;
+  JobSink& sink_;
   http::Url root_;
   std::deque<Dir> pending_;
   Dir current_;

@@ -173,6 +173,8 @@ struct Parser {
         flag(), o.mirror = true;
       else if (name == "--delete")
         flag(), o.mirror_delete = true;
+      else if (name == "--upload-tree")
+        flag(), o.upload_tree = true;
       else if (name == "-J" || name == "--remote-header-name")
         flag(), o.header_name = true;
       else if (name == "-k" || name == "--insecure")
@@ -441,6 +443,19 @@ Command parse_command_line(int argc, const char* const* argv) {
       o.print_answer = true;  // DELETE
     }
   } else {
+    if (o.upload_tree) {
+      // --upload-tree DIR URL: the files are found by walking DIR.
+      if (p.positional.size() != 2 || !p.outputs.empty() || p.remote_name_all || o.mirror)
+        throw UsageError("--upload-tree takes a local directory and a directory URL");
+      if (p.method_given || o.body != ClientOptions::Body::None || o.segments > 1 ||
+          !o.time_cond.empty() || o.include_head || o.header_name)
+        throw UsageError(
+            "--upload-tree sends files with PUT: no -X, -I, -d, -T, -F, -z, -i, "
+            "-J or --segments");
+      o.tree_dir = p.positional[0];
+      o.url = p.positional[1];
+      return p.cmd;
+    }
     if (o.mirror) {
       // --mirror URL DIR: the files are found by walking the listings.
       if (p.positional.size() != 2 || !p.outputs.empty() || p.remote_name_all)
@@ -549,6 +564,8 @@ std::string help_text(const std::string& topic) {
         "      --mirror URL DIR    the tree under the directory URL into DIR: httpfs's JSON\n"
         "                          listings or HTML index pages, only what changed (-Z)\n"
         "      --delete            with --mirror: remove local files the server no longer has\n"
+        "      --upload-tree DIR URL  every file under DIR to the directory URL: MKCOL for\n"
+        "                          its directories (WebDAV), PUT for its files (-Z, -C -)\n"
         "      --segments N        fetch a file as N ranges over N connections at once\n"
         "                          (up to 16; -C - continues each after a crash)\n"
         "  -Z, --parallel          several URLs at once (each with its own -o or -O)\n"

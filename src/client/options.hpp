@@ -55,7 +55,8 @@ struct ClientOptions {
     std::string url;
     std::string output;
     bool remote_name = false;
-    std::string time_cond;  // -z for this URL only ("": the run's)
+    std::string time_cond;    // -z for this URL only ("": the run's)
+    std::string upload_file;  // a PUT of this file (--upload-tree), instead of a GET
   };
   std::vector<Target> targets;
   bool parallel = false;  // -Z: the URLs at once, --parallel-max at a time
@@ -65,6 +66,9 @@ struct ClientOptions {
   bool mirror = false;
   std::string mirror_dir;
   bool mirror_delete = false;
+  // --upload-tree DIR URL: every file under DIR sent to URL's directory (client/upload_tree.hpp).
+  bool upload_tree = false;
+  std::string tree_dir;
   // --segments N: a download to a file fetched as N byte ranges at once, when the server
   // allows (client/segmented_download.hpp); 1: one stream.
   int segments = 1;

@@ -140,6 +140,17 @@ std::string part_validator(std::string_view etag, std::string_view last_modified
   return std::string(last_modified);
 }
 
+std::optional<http::Url> parse_directory_url(std::string_view text, std::string& error) {
+  auto url = http::parse_url(text, &error);
+  if (!url) return std::nullopt;
+  if (url->target.find('?') != std::string::npos) {
+    error = "the URL of a directory has no query";
+    return std::nullopt;
+  }
+  if (!url->target.ends_with('/')) url->target += '/';
+  return url;
+}
+
 int segments_for(int status, bool length_known, std::uint64_t length,
                  std::string_view accept_ranges, std::string_view content_encoding,
                  std::string_view validator, int wanted) {

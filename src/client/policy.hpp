@@ -79,6 +79,12 @@ Resume judge_resume(int status, std::string_view content_range, std::uint64_t re
 // neither (such a download cannot be resumed safely).
 std::string part_validator(std::string_view etag, std::string_view last_modified);
 
+// ---- walks (--mirror, --upload-tree)
+
+// The URL of a directory to walk: an http(s) URL without a query, its path made to end in
+// '/'. nullopt and `error` otherwise.
+std::optional<http::Url> parse_directory_url(std::string_view text, std::string& error);
+
 // ---- segmented downloads (--segments N, client/segmented_download.hpp)
 
 // How many segments an answer to a plain GET can be fetched in again: `wanted` when it is a

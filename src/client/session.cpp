@@ -433,6 +433,27 @@ std::string Session::status_line(int version_minor, int status, std::string_view
          std::string(reason);
 }
 
+std::string Session::walk_spec(const ClientOptions& o, RunShared& shared, const http::Url& url,
+                               RequestSpec& spec) {
+  spec.url = url;
+  spec.headers = o.headers;
+  // -u USER:PASS goes with them too (to the URL's origin: a walk never leaves it).
+  if (o.user && o.user->find(':') != std::string::npos && !has_header(o.headers, "authorization")) {
+    const std::size_t colon = o.user->find(':');
+    spec.headers.emplace_back(
+        "Authorization", basic_authorization(o.user->substr(0, colon), o.user->substr(colon + 1)));
+  }
+  spec.verbose = o.verbose;
+  spec.connect_timeout = o.connect_timeout;
+  spec.ip_family = o.ip_family;
+  spec.pool = shared.pool;
+  if (proxy_for(o, url, spec.proxy) != 0) return "the proxy cannot be used";
+  std::string err;
+  if (url.scheme == "https" && (spec.tls = run_tls(shared, o, false, err)) == nullptr)
+    return err.empty() ? "TLS is not available" : err;
+  return {};
+}
+
 const net::TlsContext* Session::run_tls(RunShared& shared, const ClientOptions& o, bool offer_h2,
                                         std::string& error) {
   std::unique_ptr<net::TlsContext>& ctx = shared.tls[offer_h2 ? 1 : 0];

@@ -57,6 +57,11 @@ class Session final : public Transfer::Handler, public SegmentedDownload::Owner 
   // The proxy for a request to `url` (-x, --noproxy, the environment): 0 or kUsage.
   static int proxy_for(const ClientOptions& o, const http::Url& url,
                        std::optional<RequestSpec::Proxy>& proxy);
+  // A request of a walk (--mirror's listings, --upload-tree's MKCOLs) to `url`: the -H
+  // fields, -u USER:PASS as Basic credentials, timeouts, the pool, the proxy and TLS. An
+  // empty string, or why it cannot be made.
+  static std::string walk_spec(const ClientOptions& o, RunShared& shared, const http::Url& url,
+                               RequestSpec& spec);
   // The run's TLS context for https (made on first use): nullptr and `error` when it fails.
   static const net::TlsContext* run_tls(RunShared& shared, const ClientOptions& o, bool offer_h2,
                                         std::string& error);

@@ -744,3 +744,13 @@ TEST_CASE("range_answers: exactly the range asked, of the length planned") {
   CHECK_FALSE(range_answers("", 0, 99, 1000));
   CHECK_FALSE(range_answers("bytes */1000", 0, 99, 1000));
 }
+
+TEST_CASE("parse_directory_url: an http(s) URL without a query, ending in '/'") {
+  std::string error;
+  CHECK(parse_directory_url("http://h/dir", error)->target == "/dir/");
+  CHECK(parse_directory_url("https://h:8443/a/b/", error)->target == "/a/b/");
+  CHECK(parse_directory_url("http://h", error)->target == "/");
+  CHECK_FALSE(parse_directory_url("http://h/dir/?sort=name", error).has_value());
+  CHECK(error.find("query") != std::string::npos);
+  CHECK_FALSE(parse_directory_url("ftp://h/dir/", error).has_value());
+}
