@@ -38,6 +38,8 @@ import urllib.parse
 import zipfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# client-mirror: the tree mirrored from nginx (MIRROR_DIRS directories of MIRROR_FILES files).
+MIRROR_DIRS, MIRROR_FILES = 100, 100
 PEERS = ["nginx", "lighttpd", "h2o"]
 # The WebDAV peers: processes of their own, so that the modules they load change nothing in
 # the other groups. Their results are recorded as apache, lighttpd and nginx.
@@ -51,7 +53,7 @@ VARIANT_SUFFIXES = ("-nofsync", "-tls", "-close", "-dav", "-gzip", "-h2")
 GROUPS = {"server": ["keepalive-50", "keepalive-1000", "pipelined-16", "close", "100k-keepalive"],
           "tls": ["tls-keepalive-50"],
           "large": ["get-large", "tls-get-large", "put-large"],
-          "client": ["client-get", "client-put"],
+          "client": ["client-get", "client-put", "client-segmented", "client-mirror"],
           "memory": ["idle-memory"],
           "dav": ["propfind-10k", "propfind-100k", "dav-cycles", "dav-copy"],
           "resumable": ["put-plain", "put-resumable", "put-resumable-cut10"],
@@ -584,6 +586,19 @@ class Bench:
             f"count={self.big_mib}", "status=none"])
         self.big = os.path.join(self.root, "big.bin")
         self.big_size = os.path.getsize(self.big)
+        # The mirror scenario's tree: 100 directories of 100 files, 1 to 8 KiB each.
+        self.mirror_tree = (0, 0)
+        if self.want("client-mirror"):
+            count = total = 0
+            for i in range(MIRROR_DIRS):
+                d = os.path.join(self.root, "mirror", f"d{i:03}")
+                os.makedirs(d)
+                for j in range(MIRROR_FILES):
+                    size = random.randint(1024, 8192)
+                    with open(os.path.join(d, f"f{j:03}.txt"), "wb") as f:
+                        f.write(os.urandom(size))
+                    count, total = count + 1, total + size
+            self.mirror_tree = (count, total)
         # Written back and read once, so that no scenario pays for the docroot's writeback
         # and every server reads the big file from the page cache.
         subprocess.run(["sync"])
@@ -760,6 +775,7 @@ class Bench:
       create_full_put_path on;
       client_max_body_size 0;
     }}
+    location /mirror/ {{ autoindex on; }}
   }}
 }}
 """
@@ -1676,18 +1692,61 @@ LimitRequestBody 0
             raise RuntimeError(f"{server.name}: PUT stored {size} bytes")
         return res
 
+    def mirror_run(self, client):
+        """httpc --mirror (one file at a time, or -Z with 8 at once), wget -r or wget2 -r
+        (5 threads by default) copying the mirror tree from nginx's autoindex pages into an
+        empty directory: seconds, peak RSS and CPU, after checking that every file arrived."""
+        url = self.servers["nginx"].url("/mirror/")
+        out = os.path.join(self.tmp, "mirror-out")
+        shutil.rmtree(out, ignore_errors=True)
+        httpc = f"{self.build}/httpc"
+        wget = ["-q", "-r", "-np", "-nH", "--cut-dirs=1", "-R", "index.html*", "-P", out, url]
+        cmd = {"httpc": [httpc, "-s", "--mirror", url, out],
+               "httpc-Z": [httpc, "-s", "-Z", "--parallel-max", "8", "--mirror", url, out],
+               "wget": ["wget"] + wget, "wget2": ["wget2"] + wget}[client]
+        r = subprocess.run(["taskset", "-c", str(self.load_cpu), "/usr/bin/time", "-f",
+                            "%e %M %U %S"] + cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{client} mirror failed: {r.stderr.strip()[-500:]}")
+        secs, rss, user, system = r.stderr.strip().splitlines()[-1].split()
+        count = total = 0
+        for dirpath, _, names in os.walk(out):
+            for n in names:
+                if n.startswith("index.html"):
+                    continue  # wget2 keeps the pages -R names; they are not the tree
+                count += 1
+                total += os.path.getsize(os.path.join(dirpath, n))
+        shutil.rmtree(out, ignore_errors=True)
+        if (count, total) != self.mirror_tree:
+            raise RuntimeError(f"{client} mirror: {count} files, {total} bytes, not "
+                               f"{self.mirror_tree}")
+        return {"seconds": float(secs), "files_per_s": count / float(secs),
+                "peak_rss_kib": int(rss), "cpu_s": float(user) + float(system)}
+
     def client_run(self, client, direction, round_no):
-        """httpc, curl or wget moving the big file to disk (GET) or to httpfs (PUT)."""
+        """httpc, curl or wget moving the big file to disk (GET) or to httpfs (PUT); httpc
+        --segments 4 or aria2c -x4 -s4 fetching it from nginx as four ranges at once
+        (segmented; aria2c reserves the file with fallocate as httpc does, not its default
+        of writing zeros first)."""
+        if direction == "mirror":
+            return self.mirror_run(client)
         get_url = self.servers["httpfs"].url("/big.bin")
         put_name = f"client-{client}-{round_no}.bin"
         put_url = self.servers["httpfs-nofsync"].url("/up/" + put_name)
         out = os.path.join(self.tmp, "client.out")
         httpc = f"{self.build}/httpc"
-        if direction == "get":
-            cmd = {"httpc": [httpc, "-s", "-o", out, get_url],
-                   "curl": ["curl", "-s", "-o", out, get_url],
-                   "wget": ["wget", "-q", "-O", out, get_url]}[client]
-            for f in (out, out + ".part"):
+        if direction in ("get", "segmented"):
+            if direction == "segmented":
+                url = self.servers["nginx"].url("/big.bin")
+                cmd = {"httpc": [httpc, "-s", "--segments", "4", "-o", out, url],
+                       "aria2c": ["aria2c", "-q", "-x4", "-s4", "--file-allocation=falloc",
+                                  "--allow-overwrite=true", "--auto-file-renaming=false",
+                                  "-d", self.tmp, "-o", "client.out", url]}[client]
+            else:
+                cmd = {"httpc": [httpc, "-s", "-o", out, get_url],
+                       "curl": ["curl", "-s", "-o", out, get_url],
+                       "wget": ["wget", "-q", "-O", out, get_url]}[client]
+            for f in (out, out + ".part", out + ".part.segments", out + ".aria2"):
                 if os.path.exists(f):
                     os.unlink(f)
         else:
@@ -1701,7 +1760,7 @@ LimitRequestBody 0
         if r.returncode != 0:
             raise RuntimeError(f"{client} {direction} failed: {r.stderr.strip()}")
         secs, rss, user, system = r.stderr.strip().splitlines()[-1].split()
-        written = out if direction == "get" else os.path.join(self.root, "up", put_name)
+        written = out if direction != "put" else os.path.join(self.root, "up", put_name)
         size = os.path.getsize(written)
         os.unlink(written)
         if size != self.big_size:
@@ -1955,9 +2014,14 @@ LimitRequestBody 0
         if any(plan[s] for s in H2 if H2_SCENARIOS[s][0]):
             needed |= {n + "-tls" for n in h2}
         # The clients download from httpfs and upload to httpfs --no-fsync, whatever --servers.
-        plan["client"] = [d for d in ("get", "put") if self.want(f"client-{d}")]
+        plan["client"] = [d for d in ("get", "put", "segmented", "mirror")
+                          if self.want(f"client-{d}")]
         if plan["client"]:
             needed |= {"httpfs", "httpfs-nofsync"}
+        # The segmented download (--segments 4 against aria2c -x4) and the mirror (of its
+        # autoindex pages, against wget -r and wget2) are from nginx.
+        if "segmented" in plan["client"] or "mirror" in plan["client"]:
+            needed |= {"nginx"}
         return plan, needed
 
     def run(self):
@@ -2066,7 +2130,13 @@ LimitRequestBody 0
                             self.record(scenario, name, self.resumable_upload(
                                 self.servers[name], scenario, f"{scenario}-{name}-{r}-{k}.bin"))
                 for direction in plan["client"]:
-                    for client in self.rotate(["httpc", "curl", "wget"], r):
+                    clients = {"segmented": ["httpc", "aria2c"],
+                               "mirror": ["httpc", "httpc-Z", "wget", "wget2"]}.get(
+                                   direction, ["httpc", "curl", "wget"])
+                    for client in self.rotate(clients, r):
+                        if shutil.which(client) is None and not client.startswith("httpc"):
+                            log(f"bench: {client} is not installed; left out of {direction}")
+                            continue
                         log(f"round {r + 1}: client {direction} {client}")
                         self.record(f"client-{direction}", client,
                                     self.client_run(client, direction, r))
@@ -2307,6 +2377,10 @@ TARGETS = [
     ("idle-memory", "bytes_per_conn", False, 0.8, "≤ 0.8x nginx's"),
     ("client-get", "gbps", True, 1.5, "≥ 1.5x curl and wget"),
     ("client-put", "gbps", True, 1.0, "≥ curl and wget"),
+    ("client-segmented", "seconds", False, 1.0, "time ≤ aria2c -x4's"),
+    ("client-segmented", "peak_rss_kib", False, 1.0, "peak RSS ≤ aria2c -x4's"),
+    ("client-mirror", "seconds", False, 1.0, "time ≤ wget -r's and wget2's"),
+    ("client-mirror", "peak_rss_kib", False, 1.0, "peak RSS ≤ wget -r's and wget2's"),
     ("tls-keepalive-50", "cpu_us_per_req", False, 1.0, "CPU/req ≤ nginx's"),
     ("tls-get-large", "gbps", True, 1.0, "throughput ≥ nginx's"),
     ("propfind-10k", "cpu_ms", False, 1.0, "server CPU per PROPFIND ≤ nginx's"),
@@ -2918,13 +2992,26 @@ def report(results):
                 for k in ("rss_start_kib", "rss_kib", "bytes_per_conn")) + " |")
         lines.append("")
 
+    if "client-mirror" in sc:
+        lines.append(f"### Mirror ({MIRROR_DIRS * MIRROR_FILES} files of 1–8 KiB in "
+                     f"{MIRROR_DIRS} directories, from nginx's autoindex pages to an empty "
+                     "directory)")
+        lines.append("")
+        lines.append("| client | seconds | files/s | peak RSS KiB | client CPU s |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for n, vals in sc["client-mirror"].items():
+            lines.append(f"| {n} | {cell(vals, 'seconds', 2)} | {cell(vals, 'files_per_s')} | "
+                         f"{cell(vals, 'peak_rss_kib')} | {cell(vals, 'cpu_s', 2)} |")
+        lines.append("")
+
     if "client-get" in sc:
         lines.append(f"### Clients ({st['large_file_mib']} MiB; GET from httpfs to a file on "
                      "disk, PUT to httpfs --no-fsync)")
         lines.append("")
         lines.append("| direction | client | GB/s | seconds | peak RSS KiB | client CPU s |")
         lines.append("|---|---|---:|---:|---:|---:|")
-        for scenario, title in (("client-get", "GET to disk"), ("client-put", "PUT")):
+        for scenario, title in (("client-get", "GET to disk"), ("client-put", "PUT"),
+                                ("client-segmented", "GET from nginx, 4 ranges at once")):
             for n, vals in sc.get(scenario, {}).items():
                 lines.append(f"| {title} | {n} | {cell(vals, 'gbps', 2)} | "
                              f"{cell(vals, 'seconds', 2)} | {cell(vals, 'peak_rss_kib')} | "
@@ -2954,10 +3041,13 @@ def report(results):
     for scenario, metric, higher, target, text in TARGETS:
         if scenario not in sc:
             continue
-        ours = {"client-get": "httpc", "client-put": "httpc", "tls-keepalive-50": "httpfs-tls",
+        ours = {"client-get": "httpc", "client-put": "httpc", "client-segmented": "httpc",
+                "client-mirror": "httpc",
+                "tls-keepalive-50": "httpfs-tls",
                 "tls-get-large": "httpfs-tls"}.get(scenario, "httpfs")
         peers = {"put-large": ["nginx"], "idle-memory": ["nginx"],
-                 "propfind-10k": ["nginx"]}.get(scenario)
+                 "propfind-10k": ["nginx"], "client-segmented": ["aria2c"],
+                 "client-mirror": ["wget", "wget2"]}.get(scenario)
         if scenario in ("put-large", "dav-cycles", "dav-copy"):
             for variant in ("httpfs", "httpfs-nofsync"):
                 r, _ = judge(results, scenario, metric, higher, variant, peers)

@@ -139,7 +139,8 @@ void Batch::start_more() {
     job.options.remote_name = t.remote_name;
     if (!t.time_cond.empty()) job.options.time_cond = t.time_cond;
     job.options.targets.clear();
-    if (mirror_) job.options.create_dirs = true, job.options.mirror = false;
+    // The mirror made each directory when it read its listing.
+    if (mirror_) job.options.mirror = false;
     if (!t.upload_file.empty()) {
       job.options.upload_tree = false;
       job.options.method = "PUT";

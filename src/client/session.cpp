@@ -29,6 +29,7 @@ namespace httpfs::client {
 namespace {
 
 constexpr std::uint64_t kExpectThreshold = 1 << 20;  // uploads over 1 MiB ask first
+constexpr std::uint64_t kReserveMinimum = 1 << 20;   // downloads this big reserve their room
 constexpr std::size_t kMaxData = 64 << 20;           // -d, --data-urlencode and --json, in memory
 constexpr std::size_t kMaxSmallInput = 1 << 20;      // a netrc file or -w @FILE: larger is refused
 
@@ -626,8 +627,9 @@ int Session::open_file(const http::ResponseHead& h) {
     heads_.clear();
   }
   // With a content coding this is the coded length: less than the decoded file for anything
-  // worth compressing, so still a fair test of the room.
-  if (h.framing == http::ResponseFraming::Length) {
+  // worth compressing, so still a fair test of the room. A small body is not worth the
+  // fallocate(2): thousands of them (--mirror) would pay it for nothing.
+  if (h.framing == http::ResponseFraming::Length && h.content_length >= kReserveMinimum) {
     if (int r = file_->reserve(h.content_length); r < 0) {
       std::fprintf(stderr, "httpc: cannot write %s: no room for %llu bytes (%s)\n",
                    file_->part_path().c_str(), static_cast<unsigned long long>(h.content_length),

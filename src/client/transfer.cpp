@@ -97,7 +97,7 @@ bool Transfer::reuse_pooled() {
   // What cannot be sent twice never risks a connection the server may have closed: a body
   // from a pipe, or a method that is not idempotent.
   if (spec_.pool == nullptr || spec_.body == RequestSpec::Body::Stream ||
-      !idempotent_method(spec_.method))
+      !idempotent_method(spec_.method) || retried_fresh_)
     return false;
   std::unique_ptr<net::Stream> s = spec_.pool->take(ConnectionPool::key_for(spec_));
   if (!s) return false;
@@ -131,6 +131,7 @@ bool Transfer::retry_fresh(int exit_code) {
     return false;
   if (spec_.verbose) std::fprintf(stderr, "* The reused connection was closed; a new one\n");
   reused_ = false;
+  retried_fresh_ = true;  // a new connection now, not another idle one that may be as stale
   drop_stream();
   stdin_.stop();
   out_.clear();

@@ -203,6 +203,7 @@ class Transfer final : private net::Stream::Owner {
   net::SplicePipe pipe_;
   TransferResult result_;
   bool reused_ = false;             // the connection came from the pool
+  bool retried_fresh_ = false;      // sent again after a reused connection failed (retry_fresh)
   bool keep_alive_ = false;         // the final answer lets the connection stay open
   std::unique_ptr<H2Exchange> h2_;  // in the Http2 state
 };
