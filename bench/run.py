@@ -2379,8 +2379,8 @@ TARGETS = [
     ("client-put", "gbps", True, 1.0, "≥ curl and wget"),
     ("client-segmented", "seconds", False, 1.0, "time ≤ aria2c -x4's"),
     ("client-segmented", "peak_rss_kib", False, 1.0, "peak RSS ≤ aria2c -x4's"),
-    ("client-mirror", "seconds", False, 1.0, "time ≤ wget -r's and wget2's"),
-    ("client-mirror", "peak_rss_kib", False, 1.0, "peak RSS ≤ wget -r's and wget2's"),
+    ("client-mirror", "seconds", False, 1.0, "httpc -Z: time ≤ wget -r's and wget2's"),
+    ("client-mirror", "peak_rss_kib", False, 1.0, "httpc -Z: peak RSS ≤ wget -r's and wget2's"),
     ("tls-keepalive-50", "cpu_us_per_req", False, 1.0, "CPU/req ≤ nginx's"),
     ("tls-get-large", "gbps", True, 1.0, "throughput ≥ nginx's"),
     ("propfind-10k", "cpu_ms", False, 1.0, "server CPU per PROPFIND ≤ nginx's"),
@@ -3004,7 +3004,7 @@ def report(results):
                          f"{cell(vals, 'peak_rss_kib')} | {cell(vals, 'cpu_s', 2)} |")
         lines.append("")
 
-    if "client-get" in sc:
+    if any(s in sc for s in ("client-get", "client-put", "client-segmented")):
         lines.append(f"### Clients ({st['large_file_mib']} MiB; GET from httpfs to a file on "
                      "disk, PUT to httpfs --no-fsync)")
         lines.append("")
@@ -3042,7 +3042,7 @@ def report(results):
         if scenario not in sc:
             continue
         ours = {"client-get": "httpc", "client-put": "httpc", "client-segmented": "httpc",
-                "client-mirror": "httpc",
+                "client-mirror": "httpc-Z",
                 "tls-keepalive-50": "httpfs-tls",
                 "tls-get-large": "httpfs-tls"}.get(scenario, "httpfs")
         peers = {"put-large": ["nginx"], "idle-memory": ["nginx"],

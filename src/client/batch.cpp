@@ -21,11 +21,12 @@ constexpr std::size_t kMaxCookieFile = 64 << 20;  // -b FILE: larger is refused
 
 Batch::Batch(uv_loop_t* loop, const ClientOptions& options)
     : loop_(loop), o_(options), pool_(loop) {
-  targets_ = o_.targets;
-  if (targets_.empty() && !o_.mirror && !o_.upload_tree)
-    targets_.push_back({o_.url, o_.output, o_.remote_name});
+  waiting_.assign(o_.targets.begin(), o_.targets.end());
+  if (waiting_.empty() && !o_.mirror && !o_.upload_tree)
+    waiting_.push_back({o_.url, o_.output, o_.remote_name});
+  total_ = waiting_.size();
   shared_.pool = &pool_;
-  shared_.progress = !o_.parallel || targets_.size() == 1;
+  shared_.progress = !o_.parallel || total_ == 1;
   shared_.on_done = [this](Session& s) { on_session_done(s); };
 }
 
@@ -61,7 +62,7 @@ int Batch::run() {
 }
 
 void Batch::print_summary() const {
-  const bool several = targets_.size() > 1 || mirror_ || upload_tree_;
+  const bool several = total_ > 1 || mirror_ || upload_tree_;
   if (several)
     for (const Failure& f : failures_) {
       if (f.url.empty()) continue;  // the cookie jar: reported already
@@ -80,7 +81,7 @@ void Batch::print_summary() const {
       std::fprintf(stderr, "httpc: --upload-tree: %zu sent, %zu failed\n", fetched_,
                    failures_.size());
   } else if (several && !failures_.empty()) {
-    std::fprintf(stderr, "httpc: %zu of %zu transfers failed\n", failures_.size(), targets_.size());
+    std::fprintf(stderr, "httpc: %zu of %zu transfers failed\n", failures_.size(), total_);
   }
 }
 
@@ -130,10 +131,12 @@ int Batch::save_cookie_jar() {
 
 void Batch::start_more() {
   const std::size_t limit = o_.parallel ? static_cast<std::size_t>(o_.parallel_max) : 1;
-  while (running_ < limit && next_ < targets_.size()) {
+  while (running_ < limit && !waiting_.empty()) {
     const std::size_t index = next_++;
     Job& job = jobs_.emplace_back(Job{index, o_, nullptr});
-    const ClientOptions::Target& t = targets_[index];
+    // Off the queue once started: a long walk's list holds only what still waits.
+    const ClientOptions::Target t = std::move(waiting_.front());
+    waiting_.pop_front();
     job.options.url = t.url;
     job.options.output = t.output;
     job.options.remote_name = t.remote_name;
@@ -174,7 +177,8 @@ void Batch::on_session_done(Session& s) {
 }
 
 void Batch::add_job(ClientOptions::Target target) {
-  targets_.push_back(std::move(target));
+  waiting_.push_back(std::move(target));
+  ++total_;
   start_more();
 }
 
@@ -189,7 +193,7 @@ void Batch::walk_done() {
 }
 
 void Batch::maybe_end() {
-  if (ended_ || running_ > 0 || next_ < targets_.size() || (mirror_ && !mirror_->done()) ||
+  if (ended_ || running_ > 0 || !waiting_.empty() || (mirror_ && !mirror_->done()) ||
       (upload_tree_ && !upload_tree_->done()))
     return;
   ended_ = true;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <deque>
 #include <list>
 #include <memory>
 #include <string>
@@ -49,7 +50,7 @@ class Batch final : public JobSink {
   void print_summary() const;
 
   struct Job {
-    std::size_t index;  // in targets_
+    std::size_t index;  // the order of its URL in the run
     ClientOptions options;
     std::unique_ptr<Session> session;
   };
@@ -66,10 +67,11 @@ class Batch final : public JobSink {
 
   uv_loop_t* loop_;
   const ClientOptions& o_;
-  std::vector<ClientOptions::Target> targets_;
-  std::size_t next_ = 0;     // the next target to start
-  std::size_t running_ = 0;  // sessions started and not done
-  std::list<Job> jobs_;      // started, not yet freed
+  std::deque<ClientOptions::Target> waiting_;  // not started yet, in order
+  std::size_t total_ = 0;                      // URLs of the run so far
+  std::size_t next_ = 0;                       // URLs started: the next one's index
+  std::size_t running_ = 0;                    // sessions started and not done
+  std::list<Job> jobs_;                        // started, not yet freed
   ConnectionPool pool_;
   std::unique_ptr<CookieJar> jar_;
   int dump_fd_ = -1;

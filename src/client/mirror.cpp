@@ -117,7 +117,7 @@ void Mirror::take(const Listing& listing, const Dir& dir) {
                      e.url.to_string().c_str(), kMaxDepth);
         continue;
       }
-      named_.insert(rel + "/");
+      if (o_.mirror_delete) named_.insert(rel + "/");
       // Made now, so that an empty directory is mirrored too.
       if (const int err = make_dirs(path); err != 0) {
         sink_.walk_failed(e.url.to_string(), kLocalFile,
@@ -127,7 +127,7 @@ void Mirror::take(const Listing& listing, const Dir& dir) {
       pending_.push_back({e.url, rel + "/", dir.depth + 1});
       continue;
     }
-    named_.insert(rel);
+    if (o_.mirror_delete) named_.insert(rel);
     if (unchanged(e, path)) {
       ++skipped_;
       continue;

@@ -79,7 +79,7 @@ class Mirror final : public Transfer::Handler {
   int status_ = 0;
   bool json_ = false;
   std::string body_;
-  std::set<std::string> named_;  // local paths (relative) the listings named, dirs with '/'
+  std::set<std::string> named_;  // --delete: local paths the listings named, dirs with '/'
   std::size_t skipped_ = 0;
 };
 
