@@ -1334,10 +1334,9 @@ void Session::write_out() {
   facts_.time_total = static_cast<double>(uv_hrtime() - started_ns_) / 1e9;
   std::vector<std::string> unknown;
   for (const WriteOutPiece& p : format_write_out(format, facts_, unknown)) {
-    if (p.stream == WriteOutStream::Stderr)
-      write_all(2, p.text);
-    else
-      write_stdout(p.text);
+    // The standard output itself, as curl writes it, also when -o names a device
+    // (-o /dev/null -w '%{http_code}').
+    write_all(p.stream == WriteOutStream::Stderr ? 2 : 1, p.text);
   }
   for (const std::string& name : unknown)
     std::fprintf(stderr, "httpc: -w: unknown variable %%{%s}\n", name.c_str());

@@ -149,9 +149,10 @@ Transfer::Transfer(uv_loop_t* loop, RequestSpec spec, Handler& handler)
   uv_timer_init(loop_, &connect_timer_);
   uv_timer_init(loop_, &continue_timer_);
   uv_timer_init(loop_, &rate_timer_);
-  connect_timer_.data = continue_timer_.data = rate_timer_.data = this;
+  uv_timer_init(loop_, &send_timer_);
+  connect_timer_.data = continue_timer_.data = rate_timer_.data = send_timer_.data = this;
   ready_.init(loop_);
-  open_handles_ = 4;
+  open_handles_ = 5;
 }
 
 Transfer::~Transfer() = default;
@@ -465,6 +466,32 @@ std::uint64_t Transfer::rate_wait_ms() {
   return due > elapsed ? due - elapsed : 0;
 }
 
+std::uint64_t Transfer::send_allowance(std::uint64_t& wait_ms) {
+  wait_ms = 0;
+  const std::uint64_t sent = out_.sent();
+  if (spec_.limit_rate == 0 || state_ != State::Sending || body_starts_ == UINT64_MAX)
+    return net::kRoundBudget;
+  if (sent < body_starts_) return body_starts_ - sent;  // the head first, unlimited
+  const std::uint64_t now = uv_now(loop_);
+  if (!send_started_) {
+    send_started_ = true;
+    send_start_ms_ = now;
+  }
+  // What is due by now, from the first body byte on, and a first piece of 64 KiB.
+  constexpr std::uint64_t kBurst = 64 << 10;
+  const std::uint64_t body = sent - body_starts_;
+  const std::uint64_t due = (now - send_start_ms_) * spec_.limit_rate / 1000 + kBurst;
+  if (due > body) return due - body;
+  wait_ms = std::max<std::uint64_t>(1, (body - due + 1) * 1000 / spec_.limit_rate);
+  return 0;
+}
+
+void Transfer::on_send_timer(uv_timer_t* t) {
+  auto* self = static_cast<Transfer*>(t->data);
+  self->send_paused_ = false;
+  if (self->state_ == State::Sending) self->flush();
+}
+
 void Transfer::on_rate_timer(uv_timer_t* t) {
   auto* self = static_cast<Transfer*>(t->data);
   self->rate_paused_ = false;
@@ -483,8 +510,17 @@ void Transfer::on_continue_timer(uv_timer_t* t) {
 
 bool Transfer::flush() {
   if (state_ == State::Done) return false;
+  if (send_paused_) return true;  // --limit-rate: send_timer_ resumes it
+  std::uint64_t wait_ms = 0;
+  const std::uint64_t budget = send_allowance(wait_ms);
+  if (budget == 0) {
+    send_paused_ = true;
+    uv_timer_start(&send_timer_, &Transfer::on_send_timer, wait_ms, 0);
+    update_interest();
+    return true;
+  }
   std::size_t completed = 0;
-  const net::OutputQueue::Flush r = stream_->flush(out_, completed);
+  const net::OutputQueue::Flush r = stream_->flush(out_, completed, budget);
   if (r == net::OutputQueue::Flush::Error) {
     const int err = out_.error();
     if (state_ == State::Tunneling) {
@@ -518,7 +554,8 @@ void Transfer::update_interest() {
   if (state_ == State::Done) return;
   // Reading all along: a server may answer (an error, 100 Continue) before the body is sent;
   // not while --limit-rate holds reading back (rate_timer_ starts it again).
-  if (!stream_->want(!rate_paused_, !out_.empty())) finish(kInternal, "cannot poll the socket");
+  if (!stream_->want(!rate_paused_, !out_.empty() && !send_paused_))
+    finish(kInternal, "cannot poll the socket");
 }
 
 void Transfer::handle_sending(int events) {
@@ -744,6 +781,7 @@ void Transfer::enter(State s) {
       uv_close(reinterpret_cast<uv_handle_t*>(&connect_timer_), &Transfer::on_closed);
       uv_close(reinterpret_cast<uv_handle_t*>(&continue_timer_), &Transfer::on_closed);
       uv_close(reinterpret_cast<uv_handle_t*>(&rate_timer_), &Transfer::on_closed);
+      uv_close(reinterpret_cast<uv_handle_t*>(&send_timer_), &Transfer::on_closed);
       ready_.close(&Transfer::on_closed, this);
       if (stdin_.close(&Transfer::on_closed)) ++open_handles_;
       drop_stream();

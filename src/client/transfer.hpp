@@ -17,8 +17,8 @@
 // (an error, 100 Continue) before the body is sent, and then the rest of the body is not.
 // The connect timeout covers the tunnel and the TLS handshake too. Through an HTTP proxy
 // (RequestSpec::proxy) the connection goes to the proxy: an http request in absolute form,
-// or a CONNECT tunnel in which TLS verifies the origin. --limit-rate pauses reading on a
-// timer (rate_timer_).
+// or a CONNECT tunnel in which TLS verifies the origin. --limit-rate pauses reading
+// (rate_timer_) and the sending of a request body (send_timer_) on timers.
 //
 // With a ConnectionPool (RequestSpec::pool) a request goes out on an idle connection to the
 // same origin when there is one (Connecting: writable at once, then straight to the
@@ -120,8 +120,12 @@ class Transfer final : private net::Stream::Owner {
   static void on_connect_timer(uv_timer_t* t);
   static void on_continue_timer(uv_timer_t* t);
   static void on_rate_timer(uv_timer_t* t);
+  static void on_send_timer(uv_timer_t* t);
   // --limit-rate: how long reading must wait for the bytes read so far to be due, or 0.
   std::uint64_t rate_wait_ms();
+  // --limit-rate, the request body: how many bytes the next flush may send (the head is not
+  // counted), or 0 with `wait_ms` until more are due.
+  std::uint64_t send_allowance(std::uint64_t& wait_ms);
   static void on_stdin(uv_poll_t* handle, int status, int events);
   static void on_closed(uv_handle_t* h);
   // net::Stream::Owner
@@ -178,7 +182,11 @@ class Transfer final : private net::Stream::Owner {
   uv_timer_t connect_timer_{};
   uv_timer_t continue_timer_{};
   uv_timer_t rate_timer_{};  // --limit-rate: reading resumes when it fires
+  uv_timer_t send_timer_{};  // --limit-rate: sending resumes when it fires
   bool rate_paused_ = false;
+  bool send_paused_ = false;
+  bool send_started_ = false;
+  std::uint64_t send_start_ms_ = 0;  // loop time of the first body byte's flush
   bool rate_started_ = false;
   std::uint64_t rate_start_ms_ = 0;  // loop time of the first read
   std::uint64_t received_ = 0;       // bytes read from the connection (HTTP/1.1)

@@ -100,9 +100,9 @@ long Stream::read(char* buf, std::size_t len) {
   }
 }
 
-OutputQueue::Flush Stream::flush(OutputQueue& queue, std::size_t& completed) {
-  if (tls_) return tls_->flush(sock_.fd(), queue, kRoundBudget, completed);
-  return queue.flush(sock_.fd(), kRoundBudget, completed);
+OutputQueue::Flush Stream::flush(OutputQueue& queue, std::size_t& completed, std::uint64_t budget) {
+  if (tls_) return tls_->flush(sock_.fd(), queue, budget, completed);
+  return queue.flush(sock_.fd(), budget, completed);
 }
 
 int Stream::handshake() {

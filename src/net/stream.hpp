@@ -116,8 +116,10 @@ class Stream {
   // full or the socket is drained, so that bytes arrive in big pieces as from a plain socket.
   long read(ByteBuffer& buf);
   long read(char* buf, std::size_t len);
-  // Sends what `queue` holds, up to kRoundBudget bytes; `completed` counts whole responses.
-  OutputQueue::Flush flush(OutputQueue& queue, std::size_t& completed);
+  // Sends what `queue` holds, up to `budget` bytes (a write may go past it by one sendfile
+  // chunk or one sendmsg); `completed` counts whole responses.
+  OutputQueue::Flush flush(OutputQueue& queue, std::size_t& completed,
+                           std::uint64_t budget = kRoundBudget);
   // Client TLS: drives the handshake. 0 done, -EAGAIN, or an error (see tls()->failure()).
   int handshake();
   // Moves up to `limit` raw bytes from the socket into `sink` through `pipe` (plain sockets

@@ -301,6 +301,13 @@ TEST_CASE("-w prints what curl's -w prints for the same run") {
   const RunResult refused = httpc({"-w", "%{http_code} %{exitcode}", "http://127.0.0.1:1/"});
   CHECK(refused.status == 4);
   CHECK(refused.out == "000 4");
+  // -o /dev/null -w: the body goes to the device, the format to the standard output (curl's
+  // most common use of -w).
+  const std::vector<std::string> quiet = {"-o", "/dev/null", "-w", "%{http_code}", s.url("/a.txt")};
+  CHECK(httpc(quiet).out == "200");
+  std::vector<std::string> k = quiet;
+  k.insert(k.begin(), "-s");
+  CHECK(curl(k).out == "200");
 }
 
 TEST_CASE("-d, --data-urlencode, --json and -G send what curl's send") {
@@ -811,5 +818,13 @@ TEST_CASE("--limit-rate holds an answer to the rate, on average") {
   const double speed = std::stod(r.out);
   MESSAGE("--limit-rate 1M: " << speed << " bytes/s");
   CHECK(speed <= 1.2 * (1 << 20));
+  // An upload's body goes out at the rate too (its head is not held back), whole.
+  const RunResult up = httpc({"--limit-rate", "1M", "-w", "%{speed_upload}", "-o", "/dev/null",
+                              "-T", dir / "big.bin", server.url("/up.bin")});
+  CHECK(up.status == 0);
+  CHECK(read_file(root / "up.bin") == data);
+  const double up_speed = std::stod(up.out);
+  MESSAGE("--limit-rate 1M, upload: " << up_speed << " bytes/s");
+  CHECK(up_speed <= 1.2 * (1 << 20));
   CHECK(server.stop() == 0);
 }
