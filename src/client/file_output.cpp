@@ -68,6 +68,13 @@ int FileOutput::reserve(std::uint64_t bytes) {
   return errno == ENOSPC || errno == EDQUOT || errno == EFBIG ? -errno : 0;
 }
 
+int FileOutput::preallocate(std::uint64_t length) {
+  if (::fallocate(fd_, 0, 0, static_cast<off_t>(length)) == 0) return 0;
+  if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) return -errno;
+  // EOPNOTSUPP and the like: a sparse file of that length will do.
+  return ::ftruncate(fd_, static_cast<off_t>(length)) == 0 ? 0 : -errno;
+}
+
 int FileOutput::write(std::string_view bytes) {
   return io::write_all(fd_, bytes, size_);
 }

@@ -36,6 +36,9 @@ class FileOutput {
   // fails at once rather than after most of it. 0, -ENOSPC/-EDQUOT, or 0 where the file
   // system cannot reserve.
   int reserve(std::uint64_t bytes);
+  // Makes the open file `length` bytes long, its blocks allocated where the file system can
+  // (a segmented download writes anywhere in it): 0, -ENOSPC/-EDQUOT/-EFBIG, or -errno.
+  int preallocate(std::uint64_t length);
   int write(std::string_view bytes);  // 0 or -errno
   int fd() const noexcept { return fd_; }
   std::uint64_t size() const noexcept { return size_; }

@@ -34,9 +34,7 @@ constexpr std::size_t kMaxData = 64 << 20;           // -d, --data-urlencode and
 constexpr std::size_t kMaxSmallInput = 1 << 20;      // a netrc file or -w @FILE: larger is refused
 
 std::string digest_text(const std::unique_ptr<io::Sha256>& sha) {
-  if (!sha) return {};
-  const io::Sha256::Digest d = sha->finish();
-  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  return sha ? sha->finish_text() : std::string();
 }
 
 // A head as it is printed (-i, -D, -I): the status line, the fields, an empty line.
@@ -481,9 +479,7 @@ void Session::begin_transfer() {
   repr_sha_.reset();
   decoder_.reset();
   repr_decoded_sha_.reset();
-  RequestSpec spec = resumable_ ? upload_spec() : spec_;
-  if (!has_header(spec.headers, "cookie"))
-    if (std::string c = cookie_field(spec); !c.empty()) spec.headers.emplace_back("Cookie", c);
+  RequestSpec spec = with_cookies(resumable_ ? upload_spec() : spec_);
   if (file_ && o_.resume) {
     // Continue the .part file where it ends, if it holds a version we can name.
     const std::uint64_t have = file_->part_size();
@@ -640,11 +636,10 @@ int Session::open_file(const http::ResponseHead& h) {
   }
   if (append && repr_sha_) {
     // Repr-Digest covers the whole file: hash the part already on disk first.
-    int fd = ::open(file_->part_path().c_str(), O_RDONLY | O_CLOEXEC);
-    char buf[65536];
-    for (ssize_t n; fd >= 0 && (n = ::read(fd, buf, sizeof buf)) > 0;)
-      repr_sha_->update(std::string_view(buf, static_cast<std::size_t>(n)));
-    if (fd >= 0) ::close(fd);
+    if (const int fd = ::open(file_->part_path().c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+      repr_sha_->update_from_file(fd);
+      ::close(fd);
+    }
   }
   if (append)
     progress_.set_total(h.content_length + resume_from_), progress_.set_done(resume_from_);
@@ -672,31 +667,20 @@ int Session::maybe_segment(const http::ResponseHead& h) {
   // No validator on the .part file: with holes in it, only its segment record may continue
   // it (a plain -C - that found none starts from zero).
   int r = file_->open(false, {});
-  if (r == 0 && ::fallocate(file_->fd(), 0, 0, static_cast<off_t>(length)) != 0)
-    r = errno == ENOSPC || errno == EDQUOT || errno == EFBIG        ? -errno
-        : ::ftruncate(file_->fd(), static_cast<off_t>(length)) == 0 ? 0
-                                                                    : -errno;
+  if (r == 0) r = file_->preallocate(length);
   if (r < 0) {
     std::fprintf(stderr, "httpc: cannot write %s (%llu bytes): %s\n", file_->part_path().c_str(),
                  static_cast<unsigned long long>(length), net::errno_text(r).c_str());
     file_->discard();
     return kLocalFile;
   }
-  RequestSpec base = spec_;
-  if (std::string c = cookie_field(base); !c.empty()) base.headers.emplace_back("Cookie", c);
-  segments_ = std::make_unique<SegmentedDownload>(loop_, std::move(base), file_->fd(),
-                                                  plan_segments(length, n, validator),
-                                                  file_->part_path() + ".segments", *this);
-  if (segments_->start() != 0) {
+  if (start_segments(plan_segments(length, n, validator), file_->part_path() + ".segments") != 0) {
     file_->discard();
     return kLocalFile;
   }
-  segmenting_ = true;
   if (o_.verbose)
     std::fprintf(stderr, "* Fetching %llu bytes in %d segments, pinned to %s\n",
                  static_cast<unsigned long long>(length), n, validator.c_str());
-  progress_.set_total(length);
-  progress_.set_done(0);
   return kPartial;  // this transfer has done its part: its body is not wanted
 }
 
@@ -715,20 +699,28 @@ bool Session::resume_segments() {
     file_->discard();
     return false;
   }
-  RequestSpec base = spec_;
-  if (std::string c = cookie_field(base); !c.empty()) base.headers.emplace_back("Cookie", c);
   const std::uint64_t have = map->length - map->remaining();
-  segments_ =
-      std::make_unique<SegmentedDownload>(loop_, std::move(base), file_->fd(), *map, record, *this);
-  if (segments_->start() != 0) return false;
-  segmenting_ = true;
   if (!o_.silent)
     std::fprintf(stderr, "httpc: resuming %zu segments of %s at %llu of %llu bytes\n",
                  map->segments.size(), file_->path().c_str(), static_cast<unsigned long long>(have),
                  static_cast<unsigned long long>(map->length));
-  progress_.set_total(map->length);
-  progress_.set_done(have);
-  return true;
+  return start_segments(*map, record) == 0;
+}
+
+int Session::start_segments(SegmentMap map, std::string record) {
+  progress_.set_total(map.length);
+  progress_.set_done(map.length - map.remaining());
+  segments_ = std::make_unique<SegmentedDownload>(loop_, with_cookies(spec_), file_->fd(),
+                                                  std::move(map), std::move(record), *this);
+  if (segments_->start() != 0) return kLocalFile;
+  segmenting_ = true;
+  return 0;
+}
+
+RequestSpec Session::with_cookies(RequestSpec spec) const {
+  if (!has_header(spec.headers, "cookie"))
+    if (std::string c = cookie_field(spec); !c.empty()) spec.headers.emplace_back("Cookie", c);
+  return spec;
 }
 
 void Session::on_segment_bytes(std::uint64_t n) {
@@ -776,14 +768,9 @@ int Session::check_file_digest() {
   if (want.empty()) return 0;
   io::Sha256 sha;
   const int fd = ::open(file_->part_path().c_str(), O_RDONLY | O_CLOEXEC);
-  std::string buf(1 << 20, '\0');
-  ssize_t n = 0;
-  while (fd >= 0 && (n = ::read(fd, buf.data(), buf.size())) > 0)
-    sha.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+  const bool read = fd >= 0 && sha.update_from_file(fd) == 0;
   if (fd >= 0) ::close(fd);
-  const io::Sha256::Digest d = sha.finish();
-  if (fd >= 0 && n == 0 && std::string(reinterpret_cast<const char*>(d.data()), d.size()) == want)
-    return 0;
+  if (read && sha.finish_text() == want) return 0;
   segments_->forget_record();
   file_->discard();
   finish(kIntegrity,

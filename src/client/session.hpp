@@ -97,6 +97,11 @@ class Session final : public Transfer::Handler, public SegmentedDownload::Owner 
   // -C - with a segment record beside the .part file: every segment continues. False when
   // there is none to trust (the record is removed then; the download starts as usual).
   bool resume_segments();
+  // Starts the ranges `map` still needs into the open .part file, recorded in `record`:
+  // 0 or kLocalFile.
+  int start_segments(SegmentMap map, std::string record);
+  // `spec` with the Cookie field the run's cookies give it (unless -H gave one).
+  RequestSpec with_cookies(RequestSpec spec) const;
   // The finished file against the digest the server sent: 0 or kIntegrity (reported).
   int check_file_digest();
   static void on_retry_timer(uv_timer_t* t);

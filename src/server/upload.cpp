@@ -124,17 +124,7 @@ void reply_refusal(Reply& reply, const PreBodyRefusal& r) {
 // Whether the data file holds `digest` (sha-256, 32 bytes). Blocking.
 bool data_matches(int fd, std::string_view digest) {
   io::Sha256 sha;
-  std::string buf(1 << 20, '\0');
-  for (off_t at = 0;;) {
-    const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) break;
-    sha.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-    at += n;
-  }
-  const io::Sha256::Digest d = sha.finish();
-  return std::string_view(reinterpret_cast<const char*>(d.data()), d.size()) == digest;
+  return sha.update_from_file(fd) == 0 && sha.finish_text() == digest;
 }
 
 }  // namespace

@@ -27,16 +27,6 @@ RunResult httpc(std::vector<std::string> args) {
   return run(std::move(args), 120s);
 }
 
-// Every file under `dir` with its content, and every directory (as "name/": "").
-std::map<std::string, std::string> tree(const std::string& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    const std::string rel = e.path().lexically_relative(dir).string();
-    out[e.is_directory() ? rel + "/" : rel] = e.is_directory() ? "" : read_file(e.path());
-  }
-  return out;
-}
-
 void make_tree(TempDir& root) {
   root.write("a.txt", "alpha\n");
   root.write("big.bin", random_bytes(2 << 20, 21));
@@ -53,7 +43,7 @@ void make_tree(TempDir& root) {
 TEST_CASE("--mirror of httpfs, nginx, Apache and lighttpd: the tree, byte for byte") {
   TempDir root;
   make_tree(root);
-  const auto want = tree(root.path());
+  const auto want = read_tree(root.path());
   ServerProcess httpfs(root.path());
   NginxProcess nginx(root.path());
   const auto lighttpd = PeerServer::lighttpd(root.path());
@@ -70,14 +60,14 @@ TEST_CASE("--mirror of httpfs, nginx, Apache and lighttpd: the tree, byte for by
     const RunResult r = httpc({"--mirror", s.url, out / "m"});
     INFO(r.err);
     CHECK(r.status == 0);
-    CHECK(tree(out / "m") == want);
+    CHECK(read_tree(out / "m") == want);
     CHECK(r.err.find("7 fetched, 0 unchanged, 0 failed") != std::string::npos);
     // Again: nothing has changed, nothing is fetched (by size and mtime from httpfs's JSON,
     // by If-Modified-Since from the HTML pages).
     const RunResult again = httpc({"-Z", "--mirror", s.url, out / "m"});
     CHECK(again.status == 0);
     CHECK(again.err.find("0 fetched, 7 unchanged, 0 failed") != std::string::npos);
-    CHECK(tree(out / "m") == want);
+    CHECK(read_tree(out / "m") == want);
   }
 }
 
@@ -91,14 +81,8 @@ TEST_CASE("--mirror of nginx holds what wget -r's mirror holds") {
                           120s);
   REQUIRE(w.status == 0);
   // wget keeps no empty directory for a page it removed; both hold the same files.
-  auto files = [](const std::map<std::string, std::string>& t) {
-    std::map<std::string, std::string> out;
-    for (const auto& [k, v] : t)
-      if (!k.ends_with('/')) out[k] = v;
-    return out;
-  };
-  CHECK(files(tree(mine / "m")) == files(tree(theirs / "m")));
-  CHECK(files(tree(mine / "m")).size() == 3);
+  CHECK(read_tree(mine / "m", false) == read_tree(theirs / "m", false));
+  CHECK(read_tree(mine / "m", false).size() == 3);
 }
 
 TEST_CASE("--mirror fetches only what changed, and --delete removes what vanished") {
@@ -123,7 +107,7 @@ TEST_CASE("--mirror fetches only what changed, and --delete removes what vanishe
   CHECK(file_exists(out / "with space.txt"));  // without --delete, kept
   r = httpc({"--mirror", "--delete", server.url("/"), out.path()});
   CHECK(r.status == 0);
-  CHECK(tree(out.path()) == tree(root.path()));
+  CHECK(read_tree(out.path()) == read_tree(root.path()));
   CHECK(r.err.find("removed") != std::string::npos);
   // --delete without --mirror is a usage error, as is a mirror with an output.
   CHECK(httpc({"--delete", server.url("/")}).status == 2);
@@ -162,7 +146,7 @@ TEST_CASE("hostile listings cannot lead --mirror out of its directory") {
   const RunResult r = httpc({"--mirror", s.url("/pub/"), out / "m"});
   CHECK(r.status == 7);  // the broken listing's 500
   CHECK(r.err.find("/pub/broken/") != std::string::npos);
-  const auto got = tree(out / "m");
+  const auto got = read_tree(out / "m");
   const std::map<std::string, std::string> want = {{"ok.txt", "content of /pub/ok.txt"},
                                                    {"sub/", ""},
                                                    {"sub/deep.txt", "content of /pub/sub/deep.txt"},

@@ -26,21 +26,6 @@ RunResult httpc(std::vector<std::string> args) {
   return run(std::move(args), 120s);
 }
 
-// Every regular file under `dir` with its content; directories as "name/" when `dirs`.
-std::map<std::string, std::string> files(const std::string& dir, bool dirs = false) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    const std::string rel = e.path().lexically_relative(dir).string();
-    if (e.is_symlink()) continue;
-    if (e.is_directory()) {
-      if (dirs) out[rel + "/"] = "";
-    } else {
-      out[rel] = read_file(e.path());
-    }
-  }
-  return out;
-}
-
 void make_tree(TempDir& src) {
   src.write("one.txt", "one\n");
   src.write("a/two words.txt", "two\n");
@@ -61,7 +46,7 @@ TEST_CASE("--upload-tree to httpfs: MKCOL and PUT, the tree on the server byte f
   CHECK(r.status == 0);
   CHECK(r.err.find("4 sent, 0 failed") != std::string::npos);
   CHECK(r.err.find("left out") != std::string::npos);
-  CHECK(files(root / "up", true) == files(src.path(), true));  // the empty directory too
+  CHECK(read_tree(root / "up") == read_tree(src.path()));  // the empty directory too
   CHECK(!fs::exists(root / "up/link"));
   const std::string log = server.access_log();
   CHECK(log.find("\"MKCOL /up/a/b/c/ HTTP/1.1\" 201") != std::string::npos);
@@ -69,7 +54,7 @@ TEST_CASE("--upload-tree to httpfs: MKCOL and PUT, the tree on the server byte f
   src.write("one.txt", "one, again\n");
   r = httpc({"-Z", "--parallel-max", "3", "--upload-tree", src.path(), server.url("/up")});
   CHECK(r.status == 0);
-  CHECK(files(root / "up", true) == files(src.path(), true));
+  CHECK(read_tree(root / "up") == read_tree(src.path()));
   // Usage: a directory and a URL, nothing else to send.
   CHECK(httpc({"--upload-tree", src.path()}).status == 2);
   CHECK(httpc({"--upload-tree", "-d", "x", src.path(), server.url("/up/")}).status == 2);
@@ -86,7 +71,7 @@ TEST_CASE("--upload-tree to Apache (mod_dav) and nginx (PUT only)") {
     const RunResult r = httpc({"--upload-tree", src.path(), apache->url("/dav/tree/")});
     INFO(r.err);
     CHECK(r.status == 0);
-    CHECK(files(root / "dav/tree", true) == files(src.path(), true));
+    CHECK(read_tree(root / "dav/tree") == read_tree(src.path()));
   }
   {
     TempDir root;
@@ -95,7 +80,7 @@ TEST_CASE("--upload-tree to Apache (mod_dav) and nginx (PUT only)") {
     CHECK(r.status == 0);
     // nginx takes no MKCOL (405 Not Allowed: it makes a file's directories for its PUT), so
     // the files are there and the empty directory is not.
-    CHECK(files(root / "tree") == files(src.path()));
+    CHECK(read_tree(root / "tree", false) == read_tree(src.path(), false));
   }
 }
 
@@ -112,5 +97,5 @@ TEST_CASE("--upload-tree: a file whose upload is cut resumes, the others go on")
   CHECK(r.status == 0);
   CHECK(proxy.faults_done() == 1);
   CHECK(r.err.find("resuming the upload") != std::string::npos);
-  CHECK(files(root / "up") == files(src.path()));
+  CHECK(read_tree(root / "up", false) == read_tree(src.path(), false));
 }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -91,6 +92,19 @@ void write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::map<std::string, std::string> read_tree(const std::string& dir, bool with_dirs) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_symlink()) continue;
+    const std::string rel = e.path().lexically_relative(dir).string();
+    if (!e.is_directory())
+      out[rel] = read_file(e.path());
+    else if (with_dirs)
+      out[rel + "/"] = "";
+  }
+  return out;
 }
 
 std::vector<std::string> entries(const std::string& dir) {

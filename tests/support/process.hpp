@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -34,6 +35,9 @@ void write_file(const std::string& path, const std::string& content);
 bool file_exists(const std::string& path);
 // Every name in a directory, dotfiles included, sorted ("" entries never).
 std::vector<std::string> entries(const std::string& dir);
+// Every regular file under `dir` (relative path -> content), and with `with_dirs` every
+// directory as "path/" -> "". Symbolic links are left out.
+std::map<std::string, std::string> read_tree(const std::string& dir, bool with_dirs = true);
 
 // A tmpfs of `size` (a mount option value, e.g. "1m") mounted on `dir` (made if missing)
 // while the object lives. Needs root: without it, or where mounting fails, mounted() is false
