@@ -3,13 +3,17 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <deque>
 #include <utility>
 
@@ -22,13 +26,17 @@ namespace httpfs::io {
 namespace {
 
 std::atomic<unsigned> g_counter{0};
+std::atomic<bool> g_named_only{false};
 constexpr std::uint64_t kWritebackStep = 8ull << 20;
+constexpr std::size_t kNameMax = 255;
 
-std::string temp_name() {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s%d-%u", std::string(kTempPrefix).c_str(),
-                static_cast<int>(::getpid()), g_counter.fetch_add(1));
-  return buf;
+bool all_hex(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+bool parse_long(std::string_view s, long& out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
 // fsync(2) of a directory held as O_PATH (which cannot be synced itself).
@@ -41,6 +49,64 @@ void sync_dir(int dir_fd) noexcept {
 
 }  // namespace
 
+void use_named_temps_only(bool on) noexcept {
+  g_named_only.store(on);
+}
+
+std::string_view host_tag() {
+  static const std::string tag = [] {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::uint32_t h = 2166136261u;  // FNV-1a: stable across processes and hosts
+    for (const char* p = host; *p != 0; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%08x", h);
+    return std::string(buf);
+  }();
+  return tag;
+}
+
+std::string make_temp_name(std::string_view target) {
+  char suffix[64];
+  std::snprintf(suffix, sizeof suffix, ".%.*s%.*s-%d-%u", static_cast<int>(kTempMark.size()),
+                kTempMark.data(), static_cast<int>(host_tag().size()), host_tag().data(),
+                static_cast<int>(::getpid()), g_counter.fetch_add(1));
+  const std::size_t room = kNameMax - 1 - std::strlen(suffix);
+  std::string name = ".";
+  name.append(target.substr(0, room));
+  name.append(suffix);
+  return name;
+}
+
+std::optional<TempName> parse_temp_name(std::string_view name) noexcept {
+  const std::size_t dot = name.rfind('.');
+  if (name.empty() || name.front() != '.' || dot == std::string_view::npos) return std::nullopt;
+  std::string_view rest = name.substr(dot + 1);
+  if (!rest.starts_with(kTempMark)) return std::nullopt;
+  rest.remove_prefix(kTempMark.size());
+  // "<host>-<pid>-<n>", or "<pid>-<n>" in the older form (which had nothing before it).
+  std::string_view parts[3];
+  std::size_t count = 0;
+  for (;;) {
+    if (count == 3) return std::nullopt;  // a fourth part
+    const std::size_t dash = rest.find('-');
+    parts[count++] = rest.substr(0, dash);
+    if (dash == std::string_view::npos) break;
+    rest.remove_prefix(dash + 1);
+  }
+  TempName out;
+  long n = 0;
+  if (count == 3 && parts[0].size() == 8 && all_hex(parts[0]) && parse_long(parts[1], out.pid) &&
+      parse_long(parts[2], n)) {
+    out.host = parts[0];
+  } else if (!(count == 2 && dot == 0 && parse_long(parts[0], out.pid) &&
+               parse_long(parts[1], n))) {
+    return std::nullopt;
+  }
+  if (out.pid <= 0) return std::nullopt;
+  return out;
+}
+
 FileSink::~FileSink() {
   abort();
 }
@@ -48,12 +114,14 @@ FileSink::~FileSink() {
 int FileSink::open(int dir_fd, std::string name, mode_t mode) {
   dir_fd_ = dir_fd;
   name_ = std::move(name);
-  fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
-  if (fd_ >= 0) return 0;
-  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return -errno;
-  // No O_TMPFILE on this file system: a named, hidden temporary file.
+  if (!g_named_only.load(std::memory_order_relaxed)) {
+    fd_ = ::openat(dir_fd_, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    if (fd_ >= 0) return 0;
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return -errno;
+  }
+  // No O_TMPFILE here (or not wanted): a named, hidden temporary file.
   for (int attempt = 0; attempt < 16; ++attempt) {
-    temp_name_ = temp_name();
+    temp_name_ = make_temp_name(name_);
     fd_ = ::openat(dir_fd_, temp_name_.c_str(),
                    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd_ >= 0) return 0;
@@ -108,6 +176,39 @@ long FileSink::splice_from(int pipe_fd, std::size_t max) {
 
 namespace {
 
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Opens the file now named `name` in `dir` and takes an exclusive flock(2) on it, which other
+// threads, processes and (on file systems with cluster-wide locks) hosts respect; returns the
+// descriptor (closing it lets go) when that file still matches `if_match`, -ESTALE when it
+// does not. A writer that waited here for another finds the name on a new file afterwards:
+// it looks again, and that file's tag no longer matches.
+int lock_if_matching(int dir, const std::string& name, std::string_view if_match) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    Fd held;
+    held.fd = ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (held.fd < 0) return errno == ENOENT || errno == ELOOP ? -ESTALE : -errno;
+    int r;
+    while ((r = ::flock(held.fd, LOCK_EX)) != 0 && errno == EINTR) {
+    }
+    if (r != 0) return -errno;
+    struct stat locked {
+    }, named{};
+    if (::fstat(held.fd, &locked) != 0) return -errno;
+    if (::fstatat(dir, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0)
+      return errno == ENOENT ? -ESTALE : -errno;
+    if (locked.st_ino != named.st_ino || locked.st_dev != named.st_dev) continue;  // replaced
+    if (!http::etag_list_matches(if_match, file_etag(named), /*strong=*/true)) return -ESTALE;
+    return std::exchange(held.fd, -1);
+  }
+  return -ESTALE;
+}
+
 // Copies the first `size` bytes of `from` into `to`: copy_file_range(2) where the kernel
 // copies between these file systems, else through a buffer.
 int copy_range(int from, FileSink& to, std::uint64_t size) {
@@ -160,13 +261,13 @@ int FileSink::commit(bool durable, bool no_replace, std::string_view if_match, s
     if (int r = copy_across_file_systems(); r < 0) return r;
   }
   if (durable && ::fsync(fd_) != 0) return -errno;
+  // Checked again here, as close to the rename as it gets: another writer may have replaced
+  // the file while this upload was arriving; and held until the rename, so that two
+  // conditional replaces of one version never both succeed.
+  Fd guard;
   if (!if_match.empty()) {
-    // Checked again here, as close to the rename as it gets: another writer may have
-    // replaced the file while this upload was arriving.
-    struct stat cur {};
-    if (::fstatat(dir_fd_, name_.c_str(), &cur, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !http::etag_list_matches(if_match, file_etag(cur), /*strong=*/true))
-      return -ESTALE;
+    guard.fd = lock_if_matching(dir_fd_, name_, if_match);
+    if (guard.fd < 0) return guard.fd;
   }
   if (adopted_ && ::fchmod(fd_, 0644) != 0) return -errno;  // it was private until now
   if (::fstat(fd_, &st) != 0) return -errno;
@@ -176,7 +277,7 @@ int FileSink::commit(bool durable, bool no_replace, std::string_view if_match, s
     // final one when it must not replace anything (linkat never replaces: atomic create).
     char proc[64];
     std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd_);
-    std::string linked = no_replace ? name_ : temp_name();
+    std::string linked = no_replace ? name_ : make_temp_name(name_);
     int r = ::linkat(AT_FDCWD, proc, dir_fd_, linked.c_str(), AT_SYMLINK_FOLLOW);
     if (r != 0 && errno == ENOENT) {
       // /proc is not mounted: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, try it anyway.
@@ -221,6 +322,20 @@ void FileSink::close_dirs() noexcept {
   temp_dir_fd_ = -1;
 }
 
+namespace {
+
+// A temporary file of a live process is an upload in progress (another instance). Another
+// host's processes cannot be asked: their files are judged by their age.
+bool temp_is_stale(int dir, const char* name, const TempName& temp) {
+  if (temp.host.empty() || temp.host == host_tag())
+    return temp.pid != ::getpid() && ::kill(static_cast<pid_t>(temp.pid), 0) != 0 && errno == ESRCH;
+  struct stat st {};
+  if (::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  return std::time(nullptr) - st.st_mtim.tv_sec > kForeignTempAgeS;
+}
+
+}  // namespace
+
 std::size_t sweep_stale_temps(const Docroot& root, std::size_t max_dirs) {
   std::size_t removed = 0, visited = 0;
   std::deque<int> dirs;
@@ -246,11 +361,8 @@ std::size_t sweep_stale_temps(const Docroot& root, std::size_t max_dirs) {
         }
         if (e->d_type == DT_DIR) continue;
       }
-      if (name.substr(0, kTempPrefix.size()) != kTempPrefix) continue;
-      long pid = std::strtol(e->d_name + kTempPrefix.size(), nullptr, 10);
-      // A temporary file of a live process is an upload in progress (another instance).
-      if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
-      if (pid == ::getpid()) continue;
+      const std::optional<TempName> temp = parse_temp_name(name);
+      if (!temp || !temp_is_stale(dfd, e->d_name, *temp)) continue;
       if (::unlinkat(dfd, e->d_name, 0) == 0) ++removed;
     }
     ::closedir(d);

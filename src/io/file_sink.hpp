@@ -3,14 +3,21 @@
 // readable until the rename, and a failed upload leaves nothing behind.
 //
 // The temporary file is unnamed (O_TMPFILE) where the file system supports it: a crash
-// mid-upload then leaves nothing at all. Elsewhere it is a dotfile named
-// ".httpfs-tmp-<pid>-<n>", which sweep_stale_temps() removes at the next start.
+// mid-upload then leaves nothing at all. Elsewhere, and always on a directory shared with
+// other hosts (use_named_temps_only), it is a dotfile named after its target,
+// ".<target>.httpfs-tmp-<host>-<pid>-<n>", which sweep_stale_temps() removes at a later
+// start. The name keeps the target's: a distributed file system that places files by a
+// hash of their names (GlusterFS's DHT hashes ".<name>.<suffix>" as "<name>") then keeps
+// the temporary file where the target is, and the rename is one brick's rename, never
+// making the target briefly vanish for other clients. <host> tells this host's files
+// (whose <pid> can be checked) from other hosts' (judged by age).
 #pragma once
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +25,24 @@
 
 namespace httpfs::io {
 
-inline constexpr std::string_view kTempPrefix = ".httpfs-tmp-";
+// What follows the last dot of a named temporary file's name.
+inline constexpr std::string_view kTempMark = "httpfs-tmp-";
+
+// Process-wide, set once before the first upload: never O_TMPFILE (--shared-fs; distributed
+// file systems refuse it, and a link through /proc is a local trick).
+void use_named_temps_only(bool on) noexcept;
+
+// The parts of a named temporary file's name; nullopt for any other name. Names from
+// before the host tag (".httpfs-tmp-<pid>-<n>") parse with an empty host.
+struct TempName {
+  std::string_view host;  // 8 hex digits, this host's or another's
+  long pid = 0;
+};
+std::optional<TempName> parse_temp_name(std::string_view name) noexcept;
+// The name of a temporary file for `target` (shortened to fit NAME_MAX).
+std::string make_temp_name(std::string_view target);
+// This host's tag in temporary names: a hash of its host name, 8 hex digits.
+std::string_view host_tag();
 
 class FileSink {
  public:
@@ -78,9 +102,12 @@ class FileSink {
   void close_dirs() noexcept;
 };
 
-// Removes ".httpfs-tmp-<pid>-*" files left by a process that is gone (killed mid-commit, or
-// mid-upload where O_TMPFILE is missing), walking at most `max_dirs` directories beneath the
-// root without following symlinks. Returns how many were removed.
+// Removes named temporary files left by a process that is gone (killed mid-upload or
+// mid-commit), walking at most `max_dirs` directories beneath the root without following
+// symlinks: this host's when their pid is no longer running, another host's when untouched
+// for kForeignTempAge (an upload in progress writes its file at least every body timeout).
+// Returns how many were removed.
+inline constexpr std::int64_t kForeignTempAgeS = 3600;
 std::size_t sweep_stale_temps(const Docroot& root, std::size_t max_dirs);
 
 }  // namespace httpfs::io

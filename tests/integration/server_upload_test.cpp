@@ -44,7 +44,8 @@ std::vector<long long> uploads_in_progress(pid_t server, const std::string& dir)
     if (!f.path.starts_with(dir + "/")) continue;
     const std::string name = f.path.substr(dir.size() + 1);
     if (name.find('/') != std::string::npos) continue;
-    if ((name.starts_with('#') && name.ends_with(" (deleted)")) || name.starts_with(".httpfs-tmp-"))
+    if ((name.starts_with('#') && name.ends_with(" (deleted)")) ||
+        name.find(".httpfs-tmp-") != std::string::npos)
       sizes.push_back(f.size);
   }
   std::sort(sizes.begin(), sizes.end());

@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
+#include <map>
+#include <thread>
+
 #include "io/file_etag.hpp"
 #include "support/process.hpp"
 
@@ -138,4 +142,118 @@ TEST_CASE("an adopted file on another file system is copied to its name, and sta
   // The data stays for its owner (the upload store) to remove; no temporary is left.
   CHECK(httpfs::test::read_file(state / "fs/abc.data") == data + "tail");
   CHECK(httpfs::test::entries(target.path()) == std::vector<std::string>{"file.bin"});
+}
+
+TEST_CASE("named temporaries carry their target's name, host tag and pid") {
+  const std::string name = make_temp_name("report.pdf");
+  const std::string tag(host_tag());
+  CHECK(name == ".report.pdf.httpfs-tmp-" + tag + "-" + std::to_string(::getpid()) +
+                    name.substr(name.rfind('-')));
+  // GlusterFS's DHT places ".<name>.<suffix>" by "<name>": the suffix holds no dot.
+  CHECK(name.substr(name.rfind('.') + 1).starts_with("httpfs-tmp-"));
+  const std::string long_target(250, 'a');
+  const std::string shortened = make_temp_name(long_target);
+  CHECK(shortened.size() <= 255);
+  CHECK(parse_temp_name(shortened).has_value());
+
+  struct Row {
+    const char* name;
+    bool temp;
+    const char* host;
+    long pid;
+  };
+  const Row rows[] = {
+      {".a.txt.httpfs-tmp-0123abcd-42-7", true, "0123abcd", 42},
+      {".httpfs-tmp-42-7", true, "", 42},    // the older form
+      {".a.httpfs-tmp-42-7", false, "", 0},  // the older form never had a target
+      {".a.httpfs-tmp-0123abcd-42", false, "", 0},
+      {".a.httpfs-tmp-0123abcd-42-7-9", false, "", 0},
+      {".a.httpfs-tmp-0123ABCD-42-7", false, "", 0},
+      {".a.httpfs-tmp-0123abc-42-7", false, "", 0},
+      {".a.httpfs-tmp-0123abcd-0-7", false, "", 0},
+      {".a.httpfs-tmp-0123abcd--7", false, "", 0},
+      {"a.httpfs-tmp-0123abcd-42-7", false, "", 0},  // not a dotfile
+      {".a.httpfs-tmp-0123abcd-42-7.x", false, "", 0},
+      {".httpfs-tmp-", false, "", 0},
+      {"", false, "", 0},
+  };
+  for (const Row& r : rows) {
+    const auto parsed = parse_temp_name(r.name);
+    CHECK_MESSAGE(parsed.has_value() == r.temp, r.name);
+    if (parsed && r.temp) {
+      CHECK(parsed->host == r.host);
+      CHECK(parsed->pid == r.pid);
+    }
+  }
+}
+
+TEST_CASE("another host's temporaries are swept by age, this host's by pid") {
+  TempDir t;
+  const std::string other =
+      ".f.httpfs-tmp-" + std::string(host_tag() == "00000000" ? "00000001" : "00000000");
+  t.write(other + "-1-1", "recent, another host's");
+  t.write(other + "-1-2", "old, another host's");
+  const std::string old_path = t / (other + "-1-2");
+  const timespec times[2] = {{0, UTIME_OMIT}, {std::time(nullptr) - kForeignTempAgeS - 60, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, old_path.c_str(), times, 0) == 0);
+  const std::string mine = ".f.httpfs-tmp-" + std::string(host_tag());
+  t.write(mine + "-999999-1", "this host's, dead");
+  t.write(mine + "-" + std::to_string(::getppid()) + "-1", "this host's, alive");
+  Docroot d;
+  REQUIRE(d.open_root(t.path(), {}) == 0);
+  CHECK(sweep_stale_temps(d, 100) == 2);
+  CHECK(httpfs::test::file_exists(t / (other + "-1-1")));
+  CHECK_FALSE(httpfs::test::file_exists(old_path));
+  CHECK_FALSE(httpfs::test::file_exists(t / (mine + "-999999-1")));
+  CHECK(httpfs::test::file_exists(t / (mine + "-" + std::to_string(::getppid()) + "-1")));
+}
+
+TEST_CASE("with named temporaries only, an upload is a dotfile beside its target") {
+  TempDir t;
+  use_named_temps_only(true);
+  {
+    FileSink s;
+    REQUIRE(s.open(dir_fd(t), "data.bin") == 0);
+    s.write("abc");
+    const auto names = httpfs::test::read_tree(t.path());
+    REQUIRE(names.size() == 1);
+    CHECK(names.begin()->first.starts_with(".data.bin.httpfs-tmp-"));
+    struct stat st {};
+    CHECK(s.commit(false, false, {}, st) == 0);
+  }
+  use_named_temps_only(false);
+  CHECK(httpfs::test::read_tree(t.path()) ==
+        std::map<std::string, std::string>{{"data.bin", "abc"}});
+}
+
+TEST_CASE("two conditional replaces of one version: one commits, the other finds it changed") {
+  // Many rounds of two sinks committing on two threads with the same If-Match: without the
+  // lock held from the check to the rename, both would see the old version and both rename.
+  TempDir t;
+  int both = 0, none = 0;
+  for (int round = 0; round < 400; ++round) {
+    t.write("doc", "v" + std::to_string(round));
+    struct stat cur {};
+    REQUIRE(::stat((t / "doc").c_str(), &cur) == 0);
+    const std::string tag = file_etag(cur);
+    int results[2] = {1, 1};
+    FileSink sinks[2];
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(sinks[i].open(dir_fd(t), "doc") == 0);
+      sinks[i].write("writer " + std::to_string(i));
+    }
+    std::thread a([&] {
+      struct stat st {};
+      results[0] = sinks[0].commit(false, false, tag, st);
+    });
+    struct stat st {};
+    results[1] = sinks[1].commit(false, false, tag, st);
+    a.join();
+    const int ok = (results[0] == 0) + (results[1] == 0);
+    if (ok == 2) ++both;
+    if (ok == 0) ++none;
+    for (int i = 0; i < 2; ++i) CHECK((results[i] == 0 || results[i] == -ESTALE));
+  }
+  CHECK(both == 0);
+  CHECK(none == 0);
 }
