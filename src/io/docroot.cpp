@@ -19,6 +19,7 @@ namespace httpfs::io {
 namespace {
 
 constexpr int kMaxSymlinks = 40;  // as the kernel's MAXSYMLINKS
+constexpr int kStaleRetries = 4;
 
 long sys_openat2(int dirfd, const char* path, open_how* how) {
   return syscall(SYS_openat2, dirfd, path, how, sizeof *how);
@@ -116,6 +117,16 @@ int Docroot::open_root(const std::string& dir, Options options) {
 }
 
 int Docroot::open(std::string_view path, int flags, mode_t mode) const {
+  // ESTALE: a network or distributed file system's cached handle names a file that another
+  // host replaced or removed meanwhile. The kernel drops that handle; a new lookup by name
+  // finds the current file (or none).
+  int fd = -ESTALE;
+  for (int attempt = 0; attempt < kStaleRetries && fd == -ESTALE; ++attempt)
+    fd = open_once(path, flags, mode);
+  return fd;
+}
+
+int Docroot::open_once(std::string_view path, int flags, mode_t mode) const {
   const std::string rel = relative(path);
   if (rel.size() >= PATH_MAX) return -ENAMETOOLONG;
   // The state directory is never a request's to open, by name or through a link.

@@ -41,6 +41,7 @@ class Docroot {
   // Opens `path` ("/a/b" or "a/b"; already normalised: no "." or ".." segments) beneath the
   // root with open(2) `flags` (O_CLOEXEC is added). "" and "/" name the root itself.
   // Returns the fd or -errno: ENOENT, ENOTDIR, EACCES, ELOOP, EXDEV (would leave the root).
+  // An ESTALE (a shared file system's stale handle) is retried a few times first.
   int open(std::string_view path, int flags, mode_t mode = 0) const;
 
   // Opens the directory that would hold `path` ("/a/b/file": the directory "/a/b") as
@@ -59,6 +60,7 @@ class Docroot {
   int open_walk(std::string_view rel, int flags, mode_t mode) const;
   // `dir_fd`, or -ENOENT (closing it) when it is the root and `name` the state directory.
   int refuse_state_dir(int dir_fd, std::string_view name) const;
+  int open_once(std::string_view path, int flags, mode_t mode) const;
   int open_trusting_links(const std::string& rel, int flags, mode_t mode) const;
   // Whether the open `fd` lies in the state directory (io/state_dir.hpp); true when that
   // cannot be told.
