@@ -1,4 +1,4 @@
-// httpfs: serve a directory over HTTP/1.1. Argument parsing, logging set-up, exit codes.
+// httpfs: serve a directory over HTTP/1.1 and HTTP/2. Argument parsing, logging set-up, exit codes.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <uv.h>
@@ -8,17 +8,21 @@
 #include <exception>
 #include <memory>
 
+#include "io/file_sink.hpp"
 #include "server/options.hpp"
-#include "server/server.hpp"
+#include "server/workers.hpp"
 
 namespace {
 
 constexpr int kExitUsage = 2;
 
-void setup_logging(bool verbose) {
+// With several worker loops, each line names its thread (the kernel's thread id, as
+// /proc/PID/task/TID lists it, whose comm is "httpfs-wN").
+void setup_logging(bool verbose, std::size_t workers) {
   auto logger =
-      std::make_shared<spdlog::logger>("httpfs", std::make_shared<spdlog::sinks::stderr_sink_st>());
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+      std::make_shared<spdlog::logger>("httpfs", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_pattern(workers > 1 ? "%Y-%m-%dT%H:%M:%S.%e %l [%t] %v"
+                                  : "%Y-%m-%dT%H:%M:%S.%e %l %v");
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   logger->flush_on(spdlog::level::debug);
   spdlog::set_default_logger(logger);
@@ -46,31 +50,24 @@ int main(int argc, char** argv) {
     std::puts("httpfs " HTTPFS_VERSION);
     return 0;
   }
-  setup_logging(cl.options.verbose);
+  setup_logging(cl.options.verbose, cl.options.workers);
+
+  // Other hosts see the directory too: temporary files get names, never O_TMPFILE.
+  httpfs::io::use_named_temps_only(cl.options.shared_fs);
 
   try {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    int exit_code = 0;
-    {
-      auto server = std::make_unique<httpfs::server::Server>(&loop, cl.options);
-      if (std::string err = server->start(); !err.empty()) {
-        std::fprintf(stderr, "httpfs: %s\n", err.c_str());
-        exit_code = kExitUsage;
-      } else {
-        std::string line = "httpfs " HTTPFS_VERSION " serving " + server->docroot().path() + " at";
-        for (const std::string& url : server->urls()) line += " " + url;
-        std::puts(line.c_str());
-        std::fflush(stdout);
-      }
-      // Also after a failed start: it runs the close callbacks of what was opened.
-      uv_run(&loop, UV_RUN_DEFAULT);
+    httpfs::server::Workers workers(cl.options);
+    if (std::string err = workers.start(); !err.empty()) {
+      std::fprintf(stderr, "httpfs: %s\n", err.c_str());
+      return kExitUsage;
     }
-    if (int r = uv_loop_close(&loop); r != 0) {
-      spdlog::error("event loop did not close cleanly: {}", uv_strerror(r));
-      return 1;
-    }
-    return exit_code;
+    std::string line = "httpfs " HTTPFS_VERSION " serving " + workers.docroot().path();
+    if (cl.options.workers > 1) line += " (" + std::to_string(cl.options.workers) + " workers)";
+    line += " at";
+    for (const std::string& url : workers.urls()) line += " " + url;
+    std::puts(line.c_str());
+    std::fflush(stdout);
+    return workers.run();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;

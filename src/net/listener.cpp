@@ -15,8 +15,8 @@ constexpr int kAcceptBatch = 64;
 
 }  // namespace
 
-Listener* Listener::open(uv_loop_t* loop, const SocketAddress& addr, bool v6only, int backlog,
-                         int defer_accept_seconds, Delegate* delegate, int& err) {
+Listener* Listener::open(uv_loop_t* loop, const SocketAddress& addr, const Settings& settings,
+                         Delegate* delegate, int& err) {
   int fd = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     err = -errno;
@@ -24,19 +24,23 @@ Listener* Listener::open(uv_loop_t* loop, const SocketAddress& addr, bool v6only
   }
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (settings.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    err = -errno;
+    ::close(fd);
+    return nullptr;
+  }
   // Accepted sockets inherit TCP_NODELAY: one setsockopt here instead of one per connection.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (addr.family() == AF_INET6) {
-    int v = v6only ? 1 : 0;
+    int v = settings.v6only ? 1 : 0;
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
   }
-  if (defer_accept_seconds > 0) {
+  if (const int defer = settings.defer_accept_seconds; defer > 0) {
     // Hand over connections only once their first bytes have arrived: the request is read at
     // once, and a short connection never needs a poll registration.
-    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_accept_seconds,
-                 sizeof defer_accept_seconds);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
   }
-  if (::bind(fd, addr.get(), addr.length()) != 0 || ::listen(fd, backlog) != 0) {
+  if (::bind(fd, addr.get(), addr.length()) != 0 || ::listen(fd, settings.backlog) != 0) {
     err = -errno;
     ::close(fd);
     return nullptr;

@@ -26,11 +26,19 @@ class Listener {
     ~Delegate() = default;
   };
 
-  // Binds and listens. `v6only` matters only for IPv6 addresses: false makes a wildcard
-  // IPv6 socket also take IPv4 connections. `defer_accept_seconds` > 0 sets
-  // TCP_DEFER_ACCEPT. Returns nullptr and sets `err` (-errno) on failure.
-  static Listener* open(uv_loop_t* loop, const SocketAddress& addr, bool v6only, int backlog,
-                        int defer_accept_seconds, Delegate* delegate, int& err);
+  struct Settings {
+    // Only for IPv6 addresses: false makes a wildcard IPv6 socket also take IPv4 connections.
+    bool v6only = true;
+    int backlog = 4096;
+    int defer_accept_seconds = 0;  // > 0: TCP_DEFER_ACCEPT
+    // SO_REUSEPORT: several listeners (one per worker loop) on one address, among which the
+    // kernel spreads the connections by a hash of their addresses. All must set it.
+    bool reuse_port = false;
+  };
+
+  // Binds and listens. Returns nullptr and sets `err` (-errno) on failure.
+  static Listener* open(uv_loop_t* loop, const SocketAddress& addr, const Settings& settings,
+                        Delegate* delegate, int& err);
 
   const SocketAddress& address() const noexcept { return address_; }
   void pause() noexcept;

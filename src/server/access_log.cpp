@@ -1,10 +1,14 @@
 #include "server/access_log.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 #include "http/request_parser.hpp"
 
@@ -46,26 +50,27 @@ std::string_view first_line(std::string_view raw) noexcept {
                     std::min<std::size_t>(end == std::string_view::npos ? raw.size() : end, 256));
 }
 
+AccessLog::Destination::~Destination() {
+  if (owned && fd >= 0) ::close(fd);
+}
+
 void AccessLog::open(const std::string& target) {
-  if (target == "off") {
-    logger_.reset();
-    return;
-  }
+  out_.reset();
+  if (target == "off") return;
+  auto d = std::make_shared<Destination>();
   if (target == "-") {
-    logger_ = std::make_shared<spdlog::logger>("access",
-                                               std::make_shared<spdlog::sinks::stdout_sink_st>());
+    d->fd = STDOUT_FILENO;
   } else {
-    logger_ = std::make_shared<spdlog::logger>(
-        "access", std::make_shared<spdlog::sinks::basic_file_sink_st>(target, false));
+    d->fd = ::open(target.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (d->fd < 0) throw std::runtime_error(std::strerror(errno));
+    d->owned = true;
   }
-  logger_->set_pattern("%v");
-  logger_->set_level(spdlog::level::info);
-  logger_->flush_on(spdlog::level::off);
+  out_ = std::move(d);
 }
 
 void AccessLog::log(std::string_view host, std::string_view user, std::string_view request_line,
                     int status, std::uint64_t bytes) {
-  if (!logger_) return;
+  if (!out_) return;
   std::time_t now = std::time(nullptr);
   if (now != date_second_) {
     date_second_ = now;
@@ -73,8 +78,7 @@ void AccessLog::log(std::string_view host, std::string_view user, std::string_vi
     gmtime_r(&now, &tm);
     std::strftime(date_, sizeof date_, "%d/%b/%Y:%H:%M:%S +0000", &tm);
   }
-  std::string line;
-  line.reserve(96 + request_line.size());
+  std::string& line = pending_;  // appended in place: one buffer for the iteration's lines
   line += host;
   line += " - ";
   line += user.empty() ? std::string_view("-") : user;
@@ -92,13 +96,29 @@ void AccessLog::log(std::string_view host, std::string_view user, std::string_vi
     line += '-';
   else
     line += fmt::format_int(bytes).str();
-  logger_->info(line);
-  dirty_ = true;
+  line += '\n';
 }
 
 void AccessLog::flush() {
-  if (dirty_ && logger_) logger_->flush();
-  dirty_ = false;
+  if (pending_.empty() || !out_) return;
+  std::lock_guard<std::mutex> hold(out_->mutex);
+  std::string_view rest = pending_;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(out_->fd, rest.data(), rest.size());
+    if (n > 0) {
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EAGAIN) {
+      // A non-blocking stdout that is full: wait for its reader a little, as a blocking
+      // descriptor would, rather than drop lines.
+      pollfd p{out_->fd, POLLOUT, 0};
+      if (::poll(&p, 1, 1000) <= 0) break;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // EPIPE, ENOSPC, EIO: the lines are lost, the service goes on
+    }
+  }
+  pending_.clear();
 }
 
 }  // namespace httpfs::server

@@ -1,14 +1,18 @@
-// One line per response in Common Log Format, through spdlog:
+// One line per response in Common Log Format:
 //   127.0.0.1 - alice [24/Nov/2026:10:01:02 +0000] "GET /a.txt HTTP/1.1" 200 1234
 // Lines are buffered and flushed once per loop iteration (Server calls flush()), so a
 // burst of pipelined requests costs one write, and a quiet server shows each line at once.
+//
+// Worker loops (server/workers.hpp) each keep their own buffer and share one destination:
+// a flush writes only whole lines, with write(2) under the destination's mutex, so the log
+// stays one stream of whole lines however many loops write to it (a pipe would otherwise
+// split writes over PIPE_BUF, and two stdio buffers on one file cut lines anywhere).
 #pragma once
-
-#include <spdlog/logger.h>
 
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -37,7 +41,9 @@ class AccessLog {
   // "-": stdout, "off": disabled, anything else: a file (appended). Throws on a file that
   // cannot be opened (option parsing time).
   void open(const std::string& target);
-  bool enabled() const noexcept { return logger_ != nullptr; }
+  // Writes where `other` writes (a worker loop's log, sharing the first loop's destination).
+  void share(const AccessLog& other) { out_ = other.out_; }
+  bool enabled() const noexcept { return out_ != nullptr; }
 
   // `request_line` is the raw "METHOD target HTTP/x.y" (escaped here); empty logs "-".
   void log(std::string_view host, std::string_view user, std::string_view request_line, int status,
@@ -45,10 +51,16 @@ class AccessLog {
   void flush();
 
  private:
-  std::shared_ptr<spdlog::logger> logger_;
+  struct Destination {
+    int fd = -1;
+    bool owned = false;  // a file this log opened (stdout is not closed)
+    std::mutex mutex;    // held for a flush: whole buffers go out one after the other
+    ~Destination();
+  };
+  std::shared_ptr<Destination> out_;
+  std::string pending_;  // whole lines not yet written
   std::time_t date_second_ = 0;
   char date_[32] = {};
-  bool dirty_ = false;
 };
 
 }  // namespace httpfs::server

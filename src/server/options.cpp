@@ -1,5 +1,8 @@
 #include "server/options.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -19,7 +22,6 @@ std::uint64_t parse_count(std::string_view opt, std::string_view v, std::uint64_
   return n;
 }
 
-// Sizes accept a K, M or G suffix (binary).
 // An origin as browsers send it (RFC 6454 6.2): scheme "://" host [":" port], nothing after.
 std::string parse_origin(std::string_view opt, std::string_view v) {
   const std::size_t sep = v.find("://");
@@ -39,6 +41,7 @@ bool parse_on_off(std::string_view opt, std::string_view v) {
   throw UsageError(std::string(opt) + ": expected on or off, got '" + std::string(v) + "'");
 }
 
+// Sizes accept a K, M or G suffix (binary).
 std::uint64_t parse_size(std::string_view opt, std::string_view v) {
   std::uint64_t mult = 1;
   if (!v.empty()) {
@@ -83,6 +86,22 @@ std::uint64_t parse_seconds(std::string_view opt, std::string_view v) {
   return static_cast<std::uint64_t>(std::llround(d * 1000));
 }
 
+// A number of worker loops, or "auto": one per CPU this process may run on (its affinity
+// mask, which taskset and cgroup cpusets narrow, not the machine's count).
+std::size_t parse_workers(std::string_view opt, std::string_view v) {
+  if (v == "auto") {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    const int n = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    return static_cast<std::size_t>(std::clamp(n, 1, static_cast<int>(kMaxWorkers)));
+  }
+  const std::uint64_t n = parse_count(opt, v, kMaxWorkers);
+  if (n == 0)
+    throw UsageError(std::string(opt) + ": expected 1 to " + std::to_string(kMaxWorkers) +
+                     " or auto");
+  return static_cast<std::size_t>(n);
+}
+
 int parse_port(std::string_view opt, std::string_view v) {
   return static_cast<int>(parse_count(opt, v, 65535));
 }
@@ -106,6 +125,11 @@ std::string help_text() {
          "                            addresses, dual stack)\n"
          "  -d, --dir DIR             directory to serve (default: the current directory)\n"
          "  -v, --verbose             debug logging: one line per connection event\n"
+         "      --workers N|auto      loop threads, each accepting on its own socket\n"
+         "                            (SO_REUSEPORT); auto: one per usable CPU (default 1)\n"
+         "      --shared-fs           the directory is shared with other hosts (a network or\n"
+         "                            distributed file system): no inotify cache, named\n"
+         "                            temporary files, cross-host-safe commits\n"
          "      --tls-cert FILE       serve HTTPS with this PEM certificate chain (leaf\n"
          "                            first); needs --tls-key\n"
          "      --tls-key FILE        the certificate's PEM private key\n"
@@ -278,6 +302,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--max-head", [&](auto opt, auto v) { o.max_head = parse_count(opt, v, 1 << 22); }},
       {"--max-headers", [&](auto opt, auto v) { o.max_headers = parse_count(opt, v, 10000); }},
       {"--max-ranges", [&](auto opt, auto v) { o.max_ranges = parse_count(opt, v, 10000); }},
+      {"--workers", [&](auto opt, auto v) { o.workers = parse_workers(opt, v); }},
       {"--max-connections",
        [&](auto opt, auto v) { o.max_connections = parse_count(opt, v, 10000000); }},
       {"--max-pipelined", [&](auto opt, auto v) { o.max_pipelined = parse_count(opt, v, 100000); }},
@@ -322,6 +347,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       {"--force-path-walk", [&] { o.force_path_walk = true; }},
       {"--no-defer-accept", [&] { o.defer_accept = false; }},
       {"--read-only", [&] { o.read_only = true; }},
+      {"--shared-fs", [&] { o.shared_fs = true; }},
       {"--no-create-dirs", [&] { o.create_dirs = false; }},
       {"--no-fsync", [&] { o.durable = false; }},
       {"--auth-all", [&] { o.auth_all = true; }},

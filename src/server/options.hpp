@@ -9,11 +9,17 @@
 
 namespace httpfs::server {
 
+inline constexpr std::size_t kMaxWorkers = 256;
+
 struct ServerOptions {
   // where
   std::string dir = ".";
   int port = 8080;                 // 0: any free port
   std::vector<std::string> binds;  // empty: dual-stack wildcard ("::", else "0.0.0.0")
+
+  // scale
+  std::size_t workers = 1;  // loop threads, each with its own SO_REUSEPORT listener
+  bool shared_fs = false;   // the directory is shared with other hosts (server/workers.hpp)
 
   // HTTPS: both or neither
   std::string tls_cert;  // PEM certificate chain, leaf first

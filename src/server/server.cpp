@@ -25,6 +25,7 @@
 #include "server/ui.hpp"
 #include "server/upload.hpp"
 #include "server/upload_resource.hpp"
+#include "server/workers.hpp"
 
 namespace httpfs::server {
 
@@ -51,9 +52,10 @@ std::size_t fd_limit() {
 
 }  // namespace
 
-Server::Server(uv_loop_t* loop, ServerOptions options)
+Server::Server(uv_loop_t* loop, ServerOptions options, WorkerRole role)
     : loop_(loop),
       options_(std::move(options)),
+      role_(role),
       router_(options_, auth_),
       clocks_{TimeoutList(options_.keepalive_timeout_ms), TimeoutList(options_.header_timeout_ms),
               TimeoutList(options_.body_timeout_ms),      TimeoutList(options_.send_timeout_ms),
@@ -69,9 +71,11 @@ std::string Server::start() {
   if (std::string err = open_resources(); !err.empty()) return err;
   add_routes();
   const std::size_t limit = fd_limit();
-  max_connections_ = options_.max_connections != 0
-                         ? options_.max_connections
-                         : (limit > kReservedFds * 2 ? limit - kReservedFds : limit / 2);
+  const std::size_t process_max =
+      options_.max_connections != 0 ? options_.max_connections
+                                    : (limit > kReservedFds * 2 ? limit - kReservedFds : limit / 2);
+  // The limit is the process's (descriptors are): each worker loop takes its share.
+  max_connections_ = worker_share(process_max, role_.index, role_.count);
   if (std::string err = open_listeners(); !err.empty()) return err;
   start_handles();
   return {};
@@ -82,10 +86,14 @@ std::string Server::open_resources() {
           docroot_.open_root(options_.dir, {options_.follow_symlinks, options_.force_path_walk});
       r < 0)
     return "cannot serve '" + options_.dir + "': " + net::errno_text(r);
-  try {
-    access_log_.open(options_.access_log);
-  } catch (const std::exception& e) {
-    return "cannot open the access log '" + options_.access_log + "': " + e.what();
+  if (role_.first != nullptr) {
+    access_log_.share(role_.first->access_log_);
+  } else {
+    try {
+      access_log_.open(options_.access_log);
+    } catch (const std::exception& e) {
+      return "cannot open the access log '" + options_.access_log + "': " + e.what();
+    }
   }
   try {
     for (const std::string& a : options_.auth) auth_.add_plain(a);
@@ -93,27 +101,35 @@ std::string Server::open_resources() {
   } catch (const std::exception& e) {
     return e.what();
   }
-  if (!options_.tls_cert.empty()) {
+  if (role_.first != nullptr) {
+    tls_ = role_.first->tls_;  // one SSL_CTX: its session cache and ticket keys serve all loops
+  } else if (!options_.tls_cert.empty()) {
     std::string err;
     tls_ = net::TlsContext::server(options_.tls_cert, options_.tls_key, err, options_.http2);
     if (!tls_) return err;
   }
   // WebDAV locks live in the state directory, shared with other processes serving the tree.
-  if (int r = locks_.open(docroot_); r < 0)
-    spdlog::warn("WebDAV locks unavailable (LOCK will be refused): {}", net::errno_text(r));
-  else
+  // The first loop sweeps what earlier processes left; the others find it done.
+  const bool sweeps = role_.index == 0;
+  if (int r = locks_.open(docroot_); r < 0) {
+    if (sweeps)
+      spdlog::warn("WebDAV locks unavailable (LOCK will be refused): {}", net::errno_text(r));
+  } else if (sweeps) {
     locks_.sweep(std::time(nullptr));
+  }
   // Resumable uploads, in the same state directory: a restart continues them.
-  if (int r = uploads_.open(docroot_); r < 0)
-    spdlog::warn("resumable uploads unavailable: {}", net::errno_text(r));
-  else if (std::size_t n = uploads_.sweep(std::time(nullptr)); n > 0)
+  if (int r = uploads_.open(docroot_); r < 0) {
+    if (sweeps) spdlog::warn("resumable uploads unavailable: {}", net::errno_text(r));
+  } else if (std::size_t n = sweeps ? uploads_.sweep(std::time(nullptr)) : 0; n > 0) {
     spdlog::info("removed {} expired upload(s)", n);
+  }
   // Temporary files of uploads cut short by a crash of an earlier process.
-  if (!options_.read_only) {
+  if (!options_.read_only && sweeps) {
     if (std::size_t n = io::sweep_stale_temps(docroot_, 100000); n > 0)
       spdlog::info("removed {} temporary file(s) of interrupted uploads", n);
   }
-  if (options_.cache_bytes > 0) {
+  // On a shared directory other hosts' changes never reach inotify: no cache to go stale.
+  if (options_.cache_bytes > 0 && !options_.shared_fs) {
     cache_ = std::make_unique<io::FileCache>(options_.cache_bytes, options_.cache_file_max);
     if (std::string err = cache_->start(docroot_); !err.empty()) {
       spdlog::warn("file cache disabled: {}", err);
@@ -129,8 +145,13 @@ std::string Server::open_listeners() {
   const bool wildcard = binds.empty();
   if (wildcard) binds = {"::"};
   int port = options_.port;
+  // Worker loops listen where the first one does (-p 0: on the port it was given).
+  if (role_.first != nullptr && !role_.first->listeners_.empty())
+    port = role_.first->listeners_.front()->address().port();
+  net::Listener::Settings settings;
+  settings.reuse_port = role_.count > 1;
   // A connection that says nothing waits in the kernel up to the header timeout.
-  const int defer =
+  settings.defer_accept_seconds =
       options_.defer_accept
           ? static_cast<int>(std::max<std::uint64_t>(1, options_.header_timeout_ms / 1000))
           : 0;
@@ -138,11 +159,12 @@ std::string Server::open_listeners() {
     auto addr = net::SocketAddress::parse(b, static_cast<std::uint16_t>(port));
     if (!addr) return "cannot bind '" + b + "': not a numeric IPv4 or IPv6 address";
     int err = 0;
-    net::Listener* l =
-        net::Listener::open(loop_, *addr, /*v6only=*/!wildcard, 4096, defer, this, err);
+    settings.v6only = !wildcard;
+    net::Listener* l = net::Listener::open(loop_, *addr, settings, this, err);
     if (l == nullptr && wildcard) {
       addr = net::SocketAddress::parse("0.0.0.0", static_cast<std::uint16_t>(port));
-      l = net::Listener::open(loop_, *addr, false, 4096, defer, this, err);
+      settings.v6only = false;
+      l = net::Listener::open(loop_, *addr, settings, this, err);
     }
     if (l == nullptr) {
       for (net::Listener* open : listeners_) open->close();
@@ -163,6 +185,13 @@ void Server::start_handles() {
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   uv_check_init(loop_, &check_);
+  uv_async_init(loop_, &drain_async_, &Server::on_drain);
+  drain_async_.data = this;
+  ++open_handles_;
+  {
+    std::lock_guard<std::mutex> hold(drain_mutex_);
+    drain_closed_ = false;
+  }
   ready_.init(loop_);
   ++open_handles_;
   if (cache_) {
@@ -186,8 +215,11 @@ void Server::start_handles() {
                 options_.send_timeout_ms, options_.linger_timeout_ms});
   const std::uint64_t period = std::clamp<std::uint64_t>(shortest / 4, 50, 1000);
   uv_timer_start(&sweep_timer_, &Server::on_sweep, period, period);
-  uv_signal_start(&sigint_, &Server::on_signal, SIGINT);
-  uv_signal_start(&sigterm_, &Server::on_signal, SIGTERM);
+  // Alone, the loop takes the signals; worker loops hear of them through request_drain().
+  if (role_.count == 1) {
+    uv_signal_start(&sigint_, &Server::on_signal, SIGINT);
+    uv_signal_start(&sigterm_, &Server::on_signal, SIGTERM);
+  }
   uv_check_start(&check_, &Server::on_check);
 }
 
@@ -347,14 +379,34 @@ void Server::on_retry(uv_timer_t* t) {
 }
 
 void Server::on_signal(uv_signal_t* s, int signum) {
-  auto* self = static_cast<Server*>(s->data);
-  if (self->shutting_down_) {
-    spdlog::info("second signal: closing every connection now");
-    self->for_each_connection([](Connection* c) { c->close_now(); });
+  static_cast<Server*>(s->data)->drain(signum);
+}
+
+void Server::drain(int signum) {
+  if (shutting_down_) {
+    if (signum != 0) spdlog::info("second signal: closing every connection now");
+    for_each_connection([](Connection* c) { c->close_now(); });
     return;
   }
-  spdlog::info("{}: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-  self->shutdown();
+  if (signum != 0) spdlog::info("{}: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  shutdown();
+}
+
+void Server::request_drain_from_any_thread() {
+  std::lock_guard<std::mutex> hold(drain_mutex_);
+  if (drain_closed_) return;
+  drain_requests_.fetch_add(1);
+  uv_async_send(&drain_async_);
+}
+
+void Server::on_drain(uv_async_t* a) {
+  auto* self = static_cast<Server*>(a->data);
+  // uv_async_send coalesces: count the requests, not the callbacks.
+  const int requests = self->drain_requests_.load();
+  while (self->drains_done_ < requests && !self->handles_closed_) {
+    ++self->drains_done_;
+    self->drain(0);
+  }
 }
 
 void Server::on_check(uv_check_t* c) {
@@ -407,6 +459,11 @@ void Server::close_handles() {
         reinterpret_cast<uv_handle_t*>(&grace_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
         reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&check_)})
     uv_close(h, &Server::on_handle_closed);
+  {
+    std::lock_guard<std::mutex> hold(drain_mutex_);
+    drain_closed_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&drain_async_), &Server::on_handle_closed);
+  }
   ready_.close(&Server::on_handle_closed, this);
   if (cache_) uv_close(reinterpret_cast<uv_handle_t*>(&notify_poll_), &Server::on_handle_closed);
 }

@@ -1,5 +1,6 @@
 // The server: listeners, the connections, their timeouts, signals and shutdown, on one
-// libuv loop in one thread.
+// libuv loop in one thread. With --workers N, one Server per loop thread (server/workers.hpp),
+// sharing nothing mutable but the access log's destination and the TLS context.
 //
 // Lifetimes: the Server outlives its loop's run. Listeners and connections are heap objects
 // freed in their own close callbacks; the server's own handles (sweep timer, retry timer,
@@ -8,9 +9,11 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,9 +52,20 @@ enum class Timeout : std::uint8_t {
   Busy,       // server-side work (a job): never runs out, but keeps the connection known
 };
 
+class Server;
+
+// A Server's place among the worker loops of one process.
+struct WorkerRole {
+  std::size_t index = 0;  // 0: the first, which sweeps stale state and temporary files at start
+  std::size_t count = 1;  // 1: alone, handling SIGINT/SIGTERM itself
+  // For index > 0, the started first Server: its port (when -p 0 picked one), its access log's
+  // destination and its TLS context are shared.
+  const Server* first = nullptr;
+};
+
 class Server final : public net::Listener::Delegate {
  public:
-  Server(uv_loop_t* loop, ServerOptions options);
+  Server(uv_loop_t* loop, ServerOptions options, WorkerRole role = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -65,6 +79,9 @@ class Server final : public net::Listener::Delegate {
   // once.
   void shutdown();
   bool shutting_down() const noexcept { return shutting_down_; }
+  // From another thread (the one that took the signal): the first call drains as shutdown()
+  // does, a second closes every connection at once. Does nothing once the loop has ended.
+  void request_drain_from_any_thread();
 
   // For connections.
   uv_loop_t* loop() const noexcept { return loop_; }
@@ -104,6 +121,8 @@ class Server final : public net::Listener::Delegate {
   static void on_retry(uv_timer_t* t);
   static void on_grace(uv_timer_t* t);
   static void on_signal(uv_signal_t* s, int signum);
+  static void on_drain(uv_async_t* a);
+  void drain(int signum);
   static void on_check(uv_check_t* c);
   static void on_notify(uv_poll_t* p, int status, int events);
   static void on_handle_closed(uv_handle_t* h);
@@ -122,6 +141,7 @@ class Server final : public net::Listener::Delegate {
 
   uv_loop_t* loop_;
   ServerOptions options_;
+  WorkerRole role_;
   io::Docroot docroot_;
   std::unique_ptr<io::FileCache> cache_;
   AccessLog access_log_;
@@ -139,7 +159,7 @@ class Server final : public net::Listener::Delegate {
   std::vector<net::Listener*> listeners_;
   std::vector<std::unique_ptr<InFlight>> spare_in_flight_;
   std::vector<Connection*> retired_;
-  std::unique_ptr<net::TlsContext> tls_;
+  std::shared_ptr<const net::TlsContext> tls_;  // shared by the worker loops
 
   uv_timer_t sweep_timer_{};
   uv_timer_t retry_timer_{};
@@ -147,6 +167,12 @@ class Server final : public net::Listener::Delegate {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_check_t check_{};
+  // Drain requests from the thread that took a signal: counted, then seen by on_drain().
+  uv_async_t drain_async_{};
+  std::atomic<int> drain_requests_{0};
+  int drains_done_ = 0;
+  std::mutex drain_mutex_;  // drain_async_ is sent only while open
+  bool drain_closed_ = true;
   net::ReadyList ready_;     // TLS connections with input the socket will not announce
   uv_poll_t notify_poll_{};  // the file cache's inotify descriptor
   int open_handles_ = 0;

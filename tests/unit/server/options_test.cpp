@@ -1,6 +1,7 @@
 #include "server/options.hpp"
 
 #include <doctest/doctest.h>
+#include <sched.h>
 
 #include <vector>
 
@@ -98,8 +99,21 @@ TEST_CASE("server command line") {
                                        {"--http2-max-streams", "0"},
                                        {"--http2-window", "0"},
                                        {"--http2-window", "2G"},
-                                       {"--http2-conn-window", "4G"}})
+                                       {"--http2-conn-window", "4G"},
+                                       {"--workers", "0"},
+                                       {"--workers", "257"},
+                                       {"--workers", "two"},
+                                       {"--shared-fs=yes"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
+  // Workers and the shared directory: one loop and a private directory by default.
+  CHECK(parse({}).options.workers == 1);
+  CHECK_FALSE(parse({}).options.shared_fs);
+  CHECK(parse({"--workers", "4"}).options.workers == 4);
+  CHECK(parse({"--shared-fs"}).options.shared_fs);
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  REQUIRE(::sched_getaffinity(0, sizeof cpus, &cpus) == 0);
+  CHECK(parse({"--workers", "auto"}).options.workers == static_cast<std::size_t>(CPU_COUNT(&cpus)));
   // HTTP/2: on by default, with its limits.
   const ServerOptions h2 = parse({}).options;
   CHECK(h2.http2);
