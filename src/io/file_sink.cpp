@@ -191,7 +191,12 @@ struct Fd {
 int lock_if_matching(int dir, const std::string& name, std::string_view if_match) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     Fd held;
-    held.fd = ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    // Open for writing where allowed: NFS emulates flock with a byte-range lock, whose
+    // exclusive kind needs a descriptor open for writing. Nothing is written through it.
+    constexpr int kFlags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    held.fd = ::openat(dir, name.c_str(), O_RDWR | kFlags);
+    if (held.fd < 0 && (errno == EACCES || errno == EISDIR || errno == EROFS || errno == ETXTBSY))
+      held.fd = ::openat(dir, name.c_str(), O_RDONLY | kFlags);
     if (held.fd < 0) return errno == ENOENT || errno == ELOOP ? -ESTALE : -errno;
     int r;
     while ((r = ::flock(held.fd, LOCK_EX)) != 0 && errno == EINTR) {
