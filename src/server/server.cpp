@@ -130,7 +130,9 @@ std::string Server::open_resources() {
   }
   // On a shared directory other hosts' changes never reach inotify: no cache to go stale.
   if (options_.cache_bytes > 0 && !options_.shared_fs) {
-    cache_ = std::make_unique<io::FileCache>(options_.cache_bytes, options_.cache_file_max);
+    // --cache-size is the process's memory: each loop caches in its share.
+    cache_ = std::make_unique<io::FileCache>(
+        worker_share(options_.cache_bytes, role_.index, role_.count), options_.cache_file_max);
     if (std::string err = cache_->start(docroot_); !err.empty()) {
       spdlog::warn("file cache disabled: {}", err);
       cache_.reset();
@@ -353,8 +355,9 @@ void Server::sweep() {
   }
   // Expired WebDAV locks and uploads are ignored by every lookup; their files go at start and
   // then every --lock-sweep, on the worker pool: the sweep reads the state directories under
-  // the stores' file locks, which another process may hold.
-  if (!lock_sweep_running_ && !shutting_down_ && now - last_lock_sweep_ >= options_.lock_sweep_ms) {
+  // the stores' file locks, which another process may hold. One loop of the process sweeps.
+  if (role_.index == 0 && !lock_sweep_running_ && !shutting_down_ &&
+      now - last_lock_sweep_ >= options_.lock_sweep_ms) {
     last_lock_sweep_ = now;
     lock_sweep_running_ = true;
     lock_sweep_.data = this;

@@ -368,3 +368,34 @@ TEST_CASE("httpfs refuses unusable TLS files at start, with one line and exit co
   CHECK(r.err.find("--tls-cert needs --tls-key") != std::string::npos);
   CHECK(count_lines(r.err) == 2);  // the message and the --help hint
 }
+
+TEST_CASE("--workers 2 over TLS: one context, so a session from one loop resumes on any") {
+  // Each loop accepts half the connections (SO_REUSEPORT). With a TLS context per loop, a
+  // ticket sealed by one loop's keys could not be opened by the other: about half of the
+  // resumptions would fall back to full handshakes.
+  TempDir root;
+  root.write("a.txt", "hi");
+  auto args = tls_args();
+  args.insert(args.end(), {"--workers", "2"});
+  ServerProcess server(root.path(), args);
+  const char* probe = R"(
+import socket, ssl, sys
+port, ca, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(cafile=ca)
+def fetch(session=None):
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as s:
+            s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"hi"), data
+            return s.session, s.session_reused
+session, _ = fetch()
+print(sum(1 for _ in range(n) if fetch(session)[1]))
+)";
+  const RunResult r = run(
+      {"/usr/bin/python3", "-c", probe, std::to_string(server.port()), pki().ca_cert(), "24"}, 60s);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(r.out == "24\n");
+}
