@@ -90,15 +90,17 @@ std::string why_not_runnable() {
   return "";
 }
 
-// gluster.sh: from meson ($HTTPFS_GLUSTER_SCRIPT), else beside this source file (whose
-// name the compiler may have been given relative to the build directory).
+// gluster.sh: from meson ($HTTPFS_GLUSTER_SCRIPT), else beside this source file, whose name
+// the compiler may have been given relative to the build directory: one of the directories
+// above this executable.
 std::string gluster_script() {
   const char* env = std::getenv("HTTPFS_GLUSTER_SCRIPT");
   if (env != nullptr && *env != '\0') return env;
   const fs::path beside = fs::path(__FILE__).parent_path() / "gluster.sh";
-  const char* build = std::getenv("HTTPFS_BIN_DIR");
-  if (beside.is_relative() && build != nullptr && fs::exists(fs::path(build) / beside))
-    return (fs::path(build) / beside).string();
+  std::error_code ec;
+  for (fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+       beside.is_relative() && !ec && dir.has_relative_path(); dir = dir.parent_path())
+    if (fs::exists(dir / beside)) return (dir / beside).lexically_normal().string();
   return beside.string();
 }
 
