@@ -52,9 +52,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// How long a change made through one instance may take to be served by the other: the
-// README's documented bound. The mounts are set up for coherence (gluster.sh), where a change
-// shows on the other mount within about 80 ms on a loaded 2-core machine.
+// How long a change made through one instance may take to be served by the other. The README
+// says "about 100 ms" on mounts set up as gluster.sh does; the deadline is ten times that so
+// that a loaded machine does not fail it, and each test says the delay it measured.
 constexpr auto kPropagationBound = 1000ms;
 
 long long ms_since(Clock::time_point start) {
@@ -161,6 +161,7 @@ class Instance {
 
   // Starts the process (again, after a kill, on the port it had).
   void start() {
+    if (proc_) earlier_err_ += proc_->err();
     std::vector<std::string> argv = {binary("httpfs")};
     for (const std::string& a : server_args()) argv.push_back(a);
     argv.insert(argv.end(),
@@ -192,11 +193,13 @@ class Instance {
   }
   int port() const { return port_; }
   pid_t pid() const { return proc_->pid(); }
-  std::string err() const { return proc_->err(); }
+  // What it wrote to stderr, in all its starts.
+  std::string err() const { return earlier_err_ + proc_->err(); }
+  const std::string& name() const { return name_; }
   const std::string& root() const { return root_; }
 
  private:
-  std::string name_, root_, logs_;
+  std::string name_, root_, logs_, earlier_err_;
   int port_ = 0;
   int starts_ = 0;
   std::unique_ptr<Process> proc_;
@@ -312,13 +315,6 @@ class Cluster {
   std::string m1() const { return dir_ + "/m1"; }
   std::string m2() const { return dir_ + "/m2"; }
   long long up_ms() const { return up_ms_; }
-  // The end of what A and B wrote to stderr: their reasons, for a failing test to show.
-  std::string logs() const {
-    const auto tail = [](const std::string& s) {
-      return s.size() <= 3000 ? s : "..." + s.substr(s.size() - 3000);
-    };
-    return "A's log:\n" + tail(a_->err()) + "\nB's log:\n" + tail(b_->err());
-  }
   // Hands HAProxy over, for the last test to end it before it stops the instances.
   std::unique_ptr<Proxy> take_proxy() { return std::move(proxy_); }
 
@@ -347,8 +343,14 @@ class Cluster {
   // nothing is mounted in it any more (else removing it would reach into the volume).
   void tear_down() {
     proxy_.reset();
-    a_.reset();
-    b_.reset();
+    // What A and B logged (a line for each error they answered), for a failure's reasons.
+    for (std::unique_ptr<Instance>* i : {&a_, &b_}) {
+      if (!*i) continue;
+      const std::string err = (*i)->err();
+      std::cerr << "scale: " << (*i)->name() << "'s stderr:" << (err.empty() ? " nothing\n" : "\n")
+                << err;
+      i->reset();
+    }
     const auto start = Clock::now();
     const RunResult down = run({"/bin/bash", gluster_script(), "down", dir_}, 120s);
     std::cerr << "scale: GlusterFS down in " << ms_since(start) << " ms\n";
@@ -437,8 +439,11 @@ std::optional<long long> until_served(int port, const std::string& path, const s
       port, path, [&](const Response& r) { return r.status == 200 && r.body == body; }, last);
 }
 
+// An answer in a line: its status and size, and its body when that is an error's text.
 std::string describe(const Response& r) {
-  return std::to_string(r.status) + " with " + std::to_string(r.body.size()) + " bytes";
+  std::string d = std::to_string(r.status) + " with " + std::to_string(r.body.size()) + " bytes";
+  if (r.status >= 400 && r.body.size() <= 1000) d += ": " + r.body;
+  return d;
 }
 
 // Sends each request on its own connection, all but its last byte first; once every one is
@@ -501,7 +506,6 @@ Fields appending(std::size_t offset, bool complete) {
 TEST_CASE("an upload, a replacement and a DELETE through one instance reach the other in time") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   struct Way {
     std::string name;
     int from, to;
@@ -542,7 +546,6 @@ TEST_CASE("an upload, a replacement and a DELETE through one instance reach the 
 TEST_CASE("If-None-Match: * creates raced through A and B: exactly one 201 and one 412") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   struct Mode {
     std::string name;
     int first, second;
@@ -587,7 +590,6 @@ TEST_CASE("If-None-Match: * creates raced through A and B: exactly one 201 and o
 TEST_CASE("If-Match updates raced through A and B: one wins, the other is 412, none is lost") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   struct Mode {
     std::string name;
     int first, second;
@@ -643,7 +645,6 @@ TEST_CASE("If-Match updates raced through A and B: one wins, the other is 412, n
 TEST_CASE("ETags are strong and the same through A, B and HAProxy, and follow a change") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   const int a = c->a().port(), b = c->b().port(), p = c->proxy().port();
   // A small file (the cache's) and a larger one.
   for (const std::size_t size : {std::size_t{1000}, std::size_t{300} << 10}) {
@@ -686,7 +687,6 @@ TEST_CASE("ETags are strong and the same through A, B and HAProxy, and follow a 
 TEST_CASE("a WebDAV lock taken through one instance binds writes through the other") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   struct Mode {
     std::string name;
     int locker, writer;
@@ -733,7 +733,6 @@ TEST_CASE("a WebDAV lock taken through one instance binds writes through the oth
 TEST_CASE("a resumable upload started through one instance is finished through the other") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   struct Mode {
     std::string name;
     int creator, finisher;
@@ -785,7 +784,6 @@ TEST_CASE("a resumable upload started through one instance is finished through t
 TEST_CASE("a file replaced through A over and over is never served by B as a mix") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   const std::string path = "/replaced/big.bin";
   // Distinct throughout: any piece of one found in the other's place shows.
   const std::string one = random_bytes(4 << 20, 11), two = random_bytes(4 << 20, 12);
@@ -835,7 +833,6 @@ TEST_CASE("a file replaced through A over and over is never served by B as a mix
 TEST_CASE("through HAProxy, uploads and then downloads of them all succeed, on both instances") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   const int p = c->proxy().port();
   constexpr int kClients = 4, kFiles = 10;
   struct Outcome {
@@ -877,7 +874,6 @@ TEST_CASE("through HAProxy, uploads and then downloads of them all succeed, on b
 TEST_CASE("kill -9 of A mid-upload leaves nothing under the target's name; A restarts") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   const int a = c->a().port(), b = c->b().port();
   const std::string earlier = random_bytes(100 << 10, 21);
   REQUIRE(put(a, "/killed/replaced.bin", earlier).status == 201);
@@ -925,6 +921,10 @@ TEST_CASE("kill -9 of A mid-upload leaves nothing under the target's name; A res
   CHECK(c->a().port() == a);
   CHECK(get(a, "/killed/replaced.bin").body == earlier);
   CHECK(get(a, "/killed/new.bin").status == 404);
+  // The README: the next start on that host removes what the crash left.
+  wait_until(
+      [&] { return entries(c->m2() + "/root/killed") == std::vector<std::string>{"replaced.bin"}; },
+      "A's start has removed the temporary files of its interrupted uploads", 10s);
   CHECK(put(a, "/killed/new.bin", "after the restart").status == 201);
   CHECK(until_served(b, "/killed/new.bin", "after the restart"));
   wait_until([&] { return c->proxy().servers_up() == 2; }, "HAProxy sees A up again", 10s);
@@ -934,7 +934,6 @@ TEST_CASE("kill -9 of A mid-upload leaves nothing under the target's name; A res
 TEST_CASE("A and B exit 0 on SIGTERM") {
   Cluster* c = cluster_or_skip();
   if (c == nullptr) return;
-  INFO(c->logs());
   c->take_proxy().reset();
   const int a = c->a().stop(), b = c->b().stop();
   CHECK_MESSAGE(a == 0, "A exited with " << a << ":\n" << c->a().err());
