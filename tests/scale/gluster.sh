@@ -16,6 +16,8 @@
 # `up` refuses to start beside a glusterd it did not start, and first tears down one that an
 # earlier `up` left behind (a killed test run), which it finds through kStateFile.
 set -uo pipefail
+# glusterd and glusterfs live in /usr/sbin, which a non-login shell may not have in PATH.
+export PATH=$PATH:/usr/sbin:/sbin
 
 readonly kVolume=httpfs_scale
 readonly kHost=127.0.0.2             # the CLI refuses bricks on 127.0.0.1 and localhost

@@ -196,7 +196,6 @@ class Instance {
   // What it wrote to stderr, in all its starts.
   std::string err() const { return earlier_err_ + proc_->err(); }
   const std::string& name() const { return name_; }
-  const std::string& root() const { return root_; }
 
  private:
   std::string name_, root_, logs_, earlier_err_;
@@ -334,8 +333,8 @@ class Cluster {
       std::this_thread::sleep_for(10ms);
     }
     fs::create_directories(dir_ + "/logs");
-    a_ = std::make_unique<Instance>("a", m1() + "/root", dir_ + "/logs");
-    b_ = std::make_unique<Instance>("b", m2() + "/root", dir_ + "/logs");
+    a_ = std::make_unique<Instance>("A", m1() + "/root", dir_ + "/logs");
+    b_ = std::make_unique<Instance>("B", m2() + "/root", dir_ + "/logs");
     proxy_ = std::make_unique<Proxy>(dir_, a_->port(), b_->port());
   }
 
