@@ -126,6 +126,19 @@ int Docroot::open(std::string_view path, int flags, mode_t mode) const {
   return fd;
 }
 
+int Docroot::open_stat(std::string_view path, int flags, struct stat& st) const {
+  int fd = -ESTALE;
+  for (int attempt = 0; attempt < kStaleRetries && fd == -ESTALE; ++attempt) {
+    fd = open(path, flags);
+    if (fd >= 0 && ::fstat(fd, &st) != 0) {
+      const int e = errno;
+      ::close(fd);
+      fd = -e;
+    }
+  }
+  return fd;
+}
+
 int Docroot::open_once(std::string_view path, int flags, mode_t mode) const {
   const std::string rel = relative(path);
   if (rel.size() >= PATH_MAX) return -ENAMETOOLONG;

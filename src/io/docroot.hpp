@@ -43,6 +43,10 @@ class Docroot {
   // Returns the fd or -errno: ENOENT, ENOTDIR, EACCES, ELOOP, EXDEV (would leave the root).
   // An ESTALE (a shared file system's stale handle) is retried a few times first.
   int open(std::string_view path, int flags, mode_t mode = 0) const;
+  // open() and fstat(2) of what it opened, in `st`. On a shared file system the fstat can
+  // fail with ESTALE too, when another host replaced the file between the two calls: the
+  // path is then opened again (a few times). The fd or -errno.
+  int open_stat(std::string_view path, int flags, struct stat& st) const;
 
   // Opens the directory that would hold `path` ("/a/b/file": the directory "/a/b") as
   // O_PATH|O_DIRECTORY, creating missing directories beneath the root (mode 0755) when

@@ -24,6 +24,7 @@
 #include "io/dir_listing.hpp"
 #include "io/file_cache.hpp"
 #include "io/file_etag.hpp"
+#include "net/errors.hpp"
 #include "server/archive.hpp"
 #include "server/compressed_body.hpp"
 #include "server/compression.hpp"
@@ -113,8 +114,10 @@ bool add_body(Reply& reply, Source& src, std::uint64_t offset, std::uint64_t len
   return true;
 }
 
-void reply_errno(Reply& reply, int err, std::string_view what) {
+// A status from the errno; a server fault (5xx) is logged, a client's (4xx) is not.
+void reply_errno(Reply& reply, int err, std::string_view path, std::string_view what) {
   int status = status_from_errno(err);
+  if (status >= 500) spdlog::warn("{} {}: {}", status, path, net::errno_text(err < 0 ? -err : err));
   std::string detail(what);
   if (status == 404)
     detail = "There is nothing at this path.";
@@ -422,7 +425,7 @@ void serve_listing(const FileContext& ctx, const http::RequestHead& req,
   if (int r = io::read_directory(ctx.root, path.path, ctx.options.show_hidden,
                                  ctx.options.max_listing_entries, entries);
       r < 0) {
-    reply_errno(reply, r, "The directory cannot be read.");
+    reply_errno(reply, r, path.path, "The directory cannot be read.");
     return;
   }
   io::sort_entries(entries, key, desc);
@@ -487,16 +490,10 @@ std::unique_ptr<Job> serve_get(const FileContext& ctx, const http::RequestHead& 
     }
   }
   // O_NONBLOCK: opening a FIFO someone left in the directory must not hang the loop.
-  int fd = ctx.root.open(path.path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) {
-    reply_errno(reply, fd, "The path cannot be opened.");
-    return nullptr;
-  }
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    reply_errno(reply, e, "The path cannot be read.");
+  int fd = ctx.root.open_stat(path.path, O_RDONLY | O_NONBLOCK | O_NOCTTY, st);
+  if (fd < 0) {
+    reply_errno(reply, fd, path.path, "The path cannot be opened.");
     return nullptr;
   }
   if (S_ISREG(st.st_mode)) {
