@@ -176,10 +176,16 @@ long FileSink::splice_from(int pipe_fd, std::size_t max) {
 
 namespace {
 
+// A descriptor closed at the end of its scope; one that holds a flock lets go of it first
+// (on GlusterFS, a lock released by close() alone still held against another mount for
+// some milliseconds).
 struct Fd {
   int fd = -1;
+  bool flocked = false;
   ~Fd() {
-    if (fd >= 0) ::close(fd);
+    if (fd < 0) return;
+    if (flocked) ::flock(fd, LOCK_UN);
+    ::close(fd);
   }
 };
 
@@ -202,8 +208,9 @@ int lock_if_matching(int dir, const std::string& name, std::string_view if_match
     while ((r = ::flock(held.fd, LOCK_EX)) != 0 && errno == EINTR) {
     }
     if (r != 0) return -errno;
-    struct stat locked {
-    }, named{};
+    held.flocked = true;
+    struct stat locked {};
+    struct stat named {};
     if (::fstat(held.fd, &locked) != 0) return -errno;
     if (::fstatat(dir, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0)
       return errno == ENOENT ? -ESTALE : -errno;
@@ -273,6 +280,7 @@ int FileSink::commit(bool durable, bool no_replace, std::string_view if_match, s
   if (!if_match.empty()) {
     guard.fd = lock_if_matching(dir_fd_, name_, if_match);
     if (guard.fd < 0) return guard.fd;
+    guard.flocked = true;
   }
   if (adopted_ && ::fchmod(fd_, 0644) != 0) return -errno;  // it was private until now
   if (::fstat(fd_, &st) != 0) return -errno;

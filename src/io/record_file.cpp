@@ -179,7 +179,10 @@ DirGuard::DirGuard(int dir) {
     return;
   }
   int r = take(F_OFD_SETLKW);
-  if (r == -EINVAL) r = take(F_SETLKW);  // no OFD locks on this kernel
+  if (r == -EINVAL) {
+    ofd_ = false;
+    r = take(F_SETLKW);  // no OFD locks on this kernel
+  }
   if (r < 0) {
     error_ = r;
     ::close(fd_);
@@ -188,7 +191,14 @@ DirGuard::DirGuard(int dir) {
 }
 
 DirGuard::~DirGuard() {
-  if (fd_ >= 0) ::close(fd_);  // releases the lock
+  if (fd_ < 0) return;
+  // Released before the close: on GlusterFS a lock let go by close() alone still held
+  // against another mount for some milliseconds.
+  struct flock fl {};
+  fl.l_type = F_UNLCK;
+  fl.l_whence = SEEK_SET;
+  ::fcntl(fd_, ofd_ ? F_OFD_SETLK : F_SETLK, &fl);
+  ::close(fd_);
 }
 
 int DirGuard::take(int cmd) {

@@ -85,6 +85,7 @@ class DirGuard {
 
   int fd_ = -1;
   int error_ = 0;
+  bool ofd_ = true;  // an open file description lock (else a process-wide one)
 };
 
 }  // namespace httpfs::io

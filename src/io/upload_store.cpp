@@ -234,6 +234,15 @@ int UploadStore::update(const Upload& upload) {
   return write_file_atomically(d, upload.id, bytes);
 }
 
+void UploadStore::close_data(int fd) noexcept {
+  if (fd < 0) return;
+  struct flock lk {};
+  lk.l_type = F_UNLCK;
+  lk.l_whence = SEEK_SET;
+  ::fcntl(fd, F_OFD_SETLK, &lk);
+  ::close(fd);
+}
+
 int UploadStore::open_data(std::string_view id, int flags, std::uint64_t offset) const {
   if (!valid_id(id)) return -ENOENT;
   const int d = dir_.fd(false);

@@ -67,6 +67,10 @@ class UploadStore {
   // while another request, here or in another process, holds it) and truncates the file to
   // `offset`. The descriptor, or -errno (-EIO: fewer than `offset` bytes are there).
   int open_data(std::string_view id, int flags, std::uint64_t offset) const;
+  // Lets go of the writer lock of a descriptor from open_data() and closes it. (An explicit
+  // unlock: on GlusterFS a lock released by close() alone still held against another mount
+  // for some milliseconds, and the next writer there was refused.)
+  static void close_data(int fd) noexcept;
   // Makes `sink` write to the data file of `id` (after its bytes) and commit it as `name` in
   // `dir_fd`, which the sink takes (FileSink::adopt). 0 or -errno; on failure the caller
   // still owns nothing but what the sink closes.

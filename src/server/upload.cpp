@@ -136,9 +136,7 @@ constexpr std::uint64_t kCompletedRecordSeconds = 3600;
 struct ResumableUpload {
   ResumableUpload(const UploadContext& c, const ServerOptions& o)
       : store(c.store), writers(c.writers), options(o) {}
-  ~ResumableUpload() {
-    if (lock_fd >= 0) ::close(lock_fd);
-  }
+  ~ResumableUpload() { io::UploadStore::close_data(lock_fd); }
   ResumableUpload(const ResumableUpload&) = delete;
   ResumableUpload& operator=(const ResumableUpload&) = delete;
 
@@ -683,8 +681,7 @@ void Upload::keep_received(std::string_view why) {
       spdlog::info("{} {}: upload {} kept at byte {} ({})", peer_, path_, r.record.id, size, why);
   }
   sink_.reset();  // an adopted file stays
-  if (r.lock_fd >= 0) ::close(r.lock_fd);
-  r.lock_fd = -1;
+  io::UploadStore::close_data(std::exchange(r.lock_fd, -1));
 }
 
 void Upload::interrupt() {
