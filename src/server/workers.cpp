@@ -32,6 +32,16 @@ std::string Workers::start() {
     }
     workers_.back()->started = true;
   }
+  if (count > 1) {
+    // Before the URL is printed: a signal sent as soon as it is must find its handler.
+    uv_loop_init(&control_);
+    uv_signal_init(&control_, &sigint_);
+    uv_signal_init(&control_, &sigterm_);
+    uv_async_init(&control_, &done_, &Workers::on_worker_done);
+    sigint_.data = sigterm_.data = done_.data = this;
+    uv_signal_start(&sigint_, &Workers::on_signal, SIGINT);
+    uv_signal_start(&sigterm_, &Workers::on_signal, SIGTERM);
+  }
   return {};
 }
 
@@ -55,13 +65,6 @@ int Workers::run() {
     w.server.reset();
     w.close_result = uv_loop_close(&w.loop);
   } else {
-    uv_loop_init(&control_);
-    uv_signal_init(&control_, &sigint_);
-    uv_signal_init(&control_, &sigterm_);
-    uv_async_init(&control_, &done_, &Workers::on_worker_done);
-    sigint_.data = sigterm_.data = done_.data = this;
-    uv_signal_start(&sigint_, &Workers::on_signal, SIGINT);
-    uv_signal_start(&sigterm_, &Workers::on_signal, SIGTERM);
     for (std::size_t i = 0; i < workers_.size(); ++i)
       workers_[i]->thread = std::thread(&Workers::run_worker, this, workers_[i].get(), i);
     uv_run(&control_, UV_RUN_DEFAULT);
