@@ -14,7 +14,9 @@
 #
 # Only one such setup per machine (glusterd's port 24007 and the bricks' sockets are fixed):
 # `up` refuses to start beside a glusterd it did not start, and first tears down one that an
-# earlier `up` left behind (a killed test run), which it finds through kStateFile.
+# earlier `up` left behind (a killed test run), which it finds through kStateFile: the
+# setup's directory on the first line, the pid of the process that asked for it (the test or
+# benchmark) on the second. A setup whose owner still runs is in use: `up` then refuses.
 set -uo pipefail
 # glusterd and glusterfs live in /usr/sbin, which a non-login shell may not have in PATH.
 export PATH=$PATH:/usr/sbin:/sbin
@@ -27,6 +29,8 @@ readonly kCliTimeout=60              # seconds for one gluster CLI command
 readonly kMountTimeout=30            # seconds for a mount to come up and see both bricks
 
 say() { printf 'gluster.sh: %s\n' "$*" >&2; }
+# The directory of the setup recorded in kStateFile, if any.
+state_dir() { sed -n 1p "$kStateFile" 2>/dev/null; }
 die() {
   say "$*"
   exit 1
@@ -98,7 +102,7 @@ mounted() { awk -v mp="$1" '$2 == mp {found = 1} END {exit !found}' /proc/mounts
 down() {
   setup_paths "$1"
   local status=0 m pid b
-  [[ -d $DIR ]] || { [[ $(cat "$kStateFile" 2>/dev/null) == "$DIR" ]] && rm -f "$kStateFile"; return 0; }
+  [[ -d $DIR ]] || { [[ $(state_dir) == "$DIR" ]] && rm -f "$kStateFile"; return 0; }
   mkdir -p "$LOGS"
 
   for m in m1 m2; do
@@ -136,7 +140,7 @@ down() {
     mounted "$DIR/$m" || rm -rf "${DIR:?}/$m"
   done
   [[ $status == 0 ]] && rm -rf "${DIR:?}/b1" "${DIR:?}/b2" "$WD" "$SOCK" "$VOLFILE"
-  [[ $(cat "$kStateFile" 2>/dev/null) == "$DIR" ]] && rm -f "$kStateFile"
+  [[ $(state_dir) == "$DIR" ]] && rm -f "$kStateFile"
   return $status
 }
 
@@ -163,7 +167,7 @@ await_mount() {
 
 up() {
   setup_paths "$1"
-  local previous pid m b i deadline
+  local previous owner pid m b i deadline
 
   [[ $EUID == 0 ]] || die "needs root (FUSE mounts, glusterd)"
   [[ -c /dev/fuse ]] || die "no /dev/fuse"
@@ -172,7 +176,11 @@ up() {
   done
 
   # A setup an earlier run left behind (killed before its `down`) is ours to end.
-  previous=$(cat "$kStateFile" 2>/dev/null)
+  previous=$(state_dir)
+  owner=$(sed -n 2p "$kStateFile" 2>/dev/null)
+  if [[ -n $previous && -n $owner ]] && kill -0 "$owner" 2>/dev/null; then
+    die "the setup in $previous is in use by pid $owner: one setup per machine"
+  fi
   if [[ -n $previous ]]; then
     say "tearing down the setup left in $previous"
     down "$previous" || die "cannot tear down the earlier setup in $previous"
@@ -187,7 +195,7 @@ up() {
   done
 
   mkdir -p "$DIR" "$LOGS" "$WD" "$DIR/b1" "$DIR/b2" "$DIR/m1" "$DIR/m2" || die "cannot make $DIR"
-  echo "$DIR" >"$kStateFile"
+  printf '%s\n%s\n' "$DIR" "$PPID" >"$kStateFile"
   cp -a /var/lib/glusterd/groups /var/lib/glusterd/hooks "$WD/" ||
     die "cannot copy groups/ and hooks/ from /var/lib/glusterd"
   # glusterd wants the hooks' directories, not the scripts (SELinux, Samba, CTDB, Ganesha,
