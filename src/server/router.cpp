@@ -34,6 +34,7 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
     reply_error(reply, http::status::kNotImplemented, "This method is not known to the server.");
     return true;
   }
+
   if (h.expect_other) {
     reply_error(reply, http::status::kExpectationFailed, "Only 100-continue can be expected.");
     return true;
@@ -70,6 +71,12 @@ bool Router::refuse(Request& req, const Route& route, Reply& reply) {
     return true;
   }
   return false;
+}
+
+bool Router::implemented_anywhere(http::Method m) const noexcept {
+  // PATCH appends to resumable uploads only; every other method has a route or none.
+  if (m == http::Method::Patch && upload_resource_) return true;
+  return routes_[static_cast<std::size_t>(m)].handler != nullptr;
 }
 
 void Router::reply_preflight(const Request& req, Reply& reply) {
@@ -109,8 +116,13 @@ Handling Router::dispatch(Request& req, Reply& reply) {
     return upload_resource_->handle(req, reply);
   if (ui_assets_ && is_ui_path(req.path.path)) return ui_assets_->handle(req, reply);
   if (route.handler == nullptr) {
-    reply_error(reply, http::status::kMethodNotAllowed, "This method is not served here.", "Allow",
-                allow_);
+    // RFC 9110 9.1 and 15.6.2: 501 for a method implemented for no resource at all (TRACE,
+    // SEARCH, QUERY), 405 with Allow for one implemented for others.
+    if (!implemented_anywhere(req.head.method))
+      reply_error(reply, http::status::kNotImplemented, "This method is not implemented here.");
+    else
+      reply_error(reply, http::status::kMethodNotAllowed, "This method is not served here.",
+                  "Allow", allow_);
     return {};
   }
   return route.handler->handle(req, reply);

@@ -63,6 +63,7 @@ class Router {
   static constexpr std::size_t kMethods = static_cast<std::size_t>(http::Method::Query) + 1;
 
   // The answer to what no handler sees; false when the request passes.
+  bool implemented_anywhere(http::Method m) const noexcept;
   bool refuse(Request& request, const Route& route, Reply& reply);
   // 204 to a CORS preflight from an allowed origin.
   void reply_preflight(const Request& request, Reply& reply);
