@@ -34,8 +34,11 @@ std::string_view parent_of(std::string_view path) {
 
 }  // namespace
 
-FileCache::FileCache(std::uint64_t capacity_bytes, std::uint64_t max_file_bytes)
-    : capacity_(capacity_bytes), max_file_(std::min(max_file_bytes, capacity_bytes)) {}
+FileCache::FileCache(std::uint64_t capacity_bytes, std::uint64_t max_file_bytes,
+                     Validation validation)
+    : capacity_(capacity_bytes),
+      max_file_(std::min(max_file_bytes, capacity_bytes)),
+      validation_(validation) {}
 
 FileCache::~FileCache() {
   stop();
@@ -43,6 +46,7 @@ FileCache::~FileCache() {
 
 std::string FileCache::start(const Docroot& root) {
   root_ = &root;
+  if (validation_ == Validation::EveryUse) return {};
   notify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (notify_fd_ < 0) return std::string("inotify: ") + std::strerror(errno);
   return {};
@@ -80,6 +84,7 @@ void FileCache::drop_file(std::string_view file) {
 }
 
 void FileCache::on_notify() {
+  if (notify_fd_ < 0) return;
   alignas(inotify_event) char buf[16 * 1024];
   for (;;) {
     ssize_t n = ::read(notify_fd_, buf, sizeof buf);
@@ -111,8 +116,9 @@ std::shared_ptr<const FileCache::Entry> FileCache::lookup(std::string_view key, 
   auto it = map_.find(key);
   if (it == map_.end()) return nullptr;
   std::shared_ptr<Entry> e = *it->second;
-  if (now - e->validated_at > kRevalidateMs) {
-    // At most once a second: the path must still name the same, unchanged file.
+  if (validation_ == Validation::EveryUse || now - e->validated_at > kRevalidateMs) {
+    // The path must still name the same, unchanged file: checked at most once a second
+    // where inotify reports local changes, on every use where it cannot.
     struct stat st {};
     if (::fstatat(root_->fd(), e->file.c_str() + 1, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !same_file(st, e->st)) {
@@ -144,7 +150,8 @@ std::shared_ptr<const FileCache::Entry> FileCache::insert(std::string_view key,
                                                           const struct stat& st,
                                                           std::uint64_t now) {
   const Docroot& root = *root_;
-  if (notify_fd_ < 0 || !S_ISREG(st.st_mode) ||
+  const bool watching = validation_ == Validation::Notify;
+  if ((watching && notify_fd_ < 0) || !S_ISREG(st.st_mode) ||
       static_cast<std::uint64_t>(st.st_size) > max_file_ || st.st_nlink != 1)
     return nullptr;
   // The last component must not be a symlink: events about its target arrive elsewhere.
@@ -153,7 +160,7 @@ std::shared_ptr<const FileCache::Entry> FileCache::insert(std::string_view key,
   if (::fstatat(root.fd(), rel.c_str(), &lst, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(lst.st_mode) ||
       lst.st_ino != st.st_ino)
     return nullptr;
-  if (!watch_ancestors(root, file)) return nullptr;
+  if (watching && !watch_ancestors(root, file)) return nullptr;
   auto e = std::make_shared<Entry>();
   e->key = std::string(key);
   e->file = std::string(file);

@@ -13,6 +13,11 @@
 //   per entry, comparing inode, size, mtime and ctime. Files with more than one hard link
 //   and paths whose last component is a symlink are not cached at all.
 // So a change is visible at once through any local path, and within a second otherwise.
+//
+// On a directory that other hosts change (--shared-fs, Validation::EveryUse) inotify sees
+// none of their changes: no watches are made, and every hit is checked by that stat(2)
+// first. One stat per hit instead of open, fstat, read and close: on a distributed file
+// system each of those is a round trip.
 // Use --cache-size 0 to turn the cache off (every request then opens the file).
 #pragma once
 
@@ -48,7 +53,13 @@ class FileCache {
     mutable std::array<std::string, 4> coded;
   };
 
-  FileCache(std::uint64_t capacity_bytes, std::uint64_t max_file_bytes);
+  enum class Validation : std::uint8_t {
+    Notify,    // inotify, and a stat at most once a second per entry
+    EveryUse,  // a stat before every hit, no inotify
+  };
+
+  FileCache(std::uint64_t capacity_bytes, std::uint64_t max_file_bytes,
+            Validation validation = Validation::Notify);
   ~FileCache();
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
@@ -57,7 +68,7 @@ class FileCache {
   // message; the cache is unusable after one.
   std::string start(const Docroot& root);
   void stop();  // drops everything and closes the inotify descriptor
-  int notify_fd() const noexcept { return notify_fd_; }
+  int notify_fd() const noexcept { return notify_fd_; }  // -1 with Validation::EveryUse
   // Reads and applies pending inotify events (call when notify_fd() is readable).
   void on_notify();
 
@@ -95,6 +106,7 @@ class FileCache {
   std::uint64_t capacity_;
   std::uint64_t max_file_;
   std::uint64_t bytes_ = 0;
+  Validation validation_;
   int notify_fd_ = -1;
 
   Lru lru_;  // most recently used first

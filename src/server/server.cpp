@@ -128,11 +128,13 @@ std::string Server::open_resources() {
     if (std::size_t n = io::sweep_stale_temps(docroot_, 100000); n > 0)
       spdlog::info("removed {} temporary file(s) of interrupted uploads", n);
   }
-  // On a shared directory other hosts' changes never reach inotify: no cache to go stale.
-  if (options_.cache_bytes > 0 && !options_.shared_fs) {
-    // --cache-size is the process's memory: each loop caches in its share.
+  if (options_.cache_bytes > 0) {
+    // --cache-size is the process's memory: each loop caches in its share. On a shared
+    // directory other hosts' changes never reach inotify: every hit is checked by a stat.
     cache_ = std::make_unique<io::FileCache>(
-        worker_share(options_.cache_bytes, role_.index, role_.count), options_.cache_file_max);
+        worker_share(options_.cache_bytes, role_.index, role_.count), options_.cache_file_max,
+        options_.shared_fs ? io::FileCache::Validation::EveryUse
+                           : io::FileCache::Validation::Notify);
     if (std::string err = cache_->start(docroot_); !err.empty()) {
       spdlog::warn("file cache disabled: {}", err);
       cache_.reset();
@@ -196,7 +198,7 @@ void Server::start_handles() {
   }
   ready_.init(loop_);
   ++open_handles_;
-  if (cache_) {
+  if (cache_ && cache_->notify_fd() >= 0) {
     uv_poll_init(loop_, &notify_poll_, cache_->notify_fd());
     notify_poll_.data = this;
     ++open_handles_;
@@ -468,7 +470,8 @@ void Server::close_handles() {
     uv_close(reinterpret_cast<uv_handle_t*>(&drain_async_), &Server::on_handle_closed);
   }
   ready_.close(&Server::on_handle_closed, this);
-  if (cache_) uv_close(reinterpret_cast<uv_handle_t*>(&notify_poll_), &Server::on_handle_closed);
+  if (cache_ && cache_->notify_fd() >= 0)
+    uv_close(reinterpret_cast<uv_handle_t*>(&notify_poll_), &Server::on_handle_closed);
 }
 
 void Server::on_handle_closed(uv_handle_t* h) {

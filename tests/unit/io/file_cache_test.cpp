@@ -81,3 +81,31 @@ TEST_CASE("the cache holds small files and drops them when they change") {
   CHECK(small.lookup("/y", 0) == nullptr);
   CHECK(small.bytes() == 10);
 }
+
+TEST_CASE("on a shared directory the cache watches nothing and checks every hit by a stat") {
+  TempDir t;
+  t.write("a.txt", "aaaa");
+  t.write("d/b.txt", "bbbb");
+  Docroot d;
+  REQUIRE(d.open_root(t.path(), {}) == 0);
+  FileCache c(1000, 50, FileCache::Validation::EveryUse);
+  REQUIRE(c.start(d).empty());
+  CHECK(c.notify_fd() == -1);  // another host's changes would never show there
+  REQUIRE(put(c, d, "/a.txt", 0));
+  REQUIRE(put(c, d, "/d/b.txt", 0));
+  CHECK(c.lookup("/a.txt", 1)->content == "aaaa");  // unchanged: a hit
+  // Replaced (as another host's upload would: a new file renamed over it), then looked up
+  // 1 ms later: without inotify, only the stat of this lookup can tell.
+  t.write("a.tmp", "AAAA");
+  REQUIRE(::rename((t / "a.tmp").c_str(), (t / "a.txt").c_str()) == 0);
+  CHECK(c.lookup("/a.txt", 2) == nullptr);
+  // Written in place, same size: the mtime and ctime differ.
+  {
+    const int fd = ::open((t / "d/b.txt").c_str(), O_WRONLY);
+    REQUIRE(fd >= 0);
+    ::usleep(20000);  // a coarse file-system clock must tick
+    CHECK(::pwrite(fd, "BBBB", 4, 0) == 4);
+    ::close(fd);
+  }
+  CHECK(c.lookup("/d/b.txt", 3) == nullptr);
+}
