@@ -9,7 +9,8 @@ workers  httpfs --workers 1 and 2 against nginx worker_processes 1 and 2, on one
          request (the server's, wrk's, the whole machine's) matters as much as req/s.
 shared   one GlusterFS volume mounted twice (tests/scale/gluster.sh), HAProxy in front:
          (a) one httpfs --shared-fs on mount 1, (b) two, on mounts 1 and 2, (c) one httpfs on
-         the local disk (no --shared-fs) behind the same HAProxy, (d) that httpfs directly.
+         the local disk (no --shared-fs) behind the same HAProxy, (d) that httpfs directly,
+         (e) one httpfs --shared-fs --workers 4 on mount 1.
          Loads: GET of 1 KiB and of 100 KiB, and PUTs of 64 KiB to names of their own.
 
 CPU comes from /proc: utime+stime of every process of a server (nginx's master and
@@ -50,7 +51,11 @@ WORKER_SERVERS = ["httpfs-1", "httpfs-2", "nginx-1", "nginx-2"]
 CONFIGS = {"d": "(d) local disk, direct",
            "c": "(c) local disk, HAProxy",
            "a": "(a) 1 × --shared-fs, HAProxy",
-           "b": "(b) 2 × --shared-fs, HAProxy"}
+           "b": "(b) 2 × --shared-fs, HAProxy",
+           "e": "(e) 1 × --shared-fs --workers 4, HAProxy"}
+# The instances over the volume, and (e) in particular: a loop waits for each file-system
+# call, a network round trip on a distributed file system, so more loops than cores help.
+SHARED_CONFIGS = ("a", "b", "e")
 CONNS = 50
 WRK_THREADS = 2
 UPLOAD_BYTES = 64 << 10
@@ -487,7 +492,8 @@ http {{
     def haproxy_conf(self, port_of, backends):
         """One HAProxy, a frontend per configuration: roundrobin, keep-alive to the
         backends (connections reused across client connections), health checks every
-        500 ms."""
+        second with 5 s to answer (a loop waiting on a slow file system answers late; a
+        check that gives up sooner takes a busy backend out)."""
         d = os.path.join(self.tmp, "haproxy")
         os.makedirs(d, exist_ok=True)
         self.haproxy_sock = os.path.join(d, "stats.sock")
@@ -502,12 +508,13 @@ http {{
                  "  timeout client 120s",
                  "  timeout server 120s",
                  "  timeout http-keep-alive 120s",
+                 "  timeout check 5s",
                  "  maxconn 4000"]
         for cfg, servers in backends.items():
             lines += ["", f"frontend fe_{cfg}", f"  bind 127.0.0.1:{port_of[cfg]}",
                       f"  default_backend be_{cfg}", f"backend be_{cfg}", "  balance roundrobin",
                       "  option httpchk HEAD /1k.bin"]
-            lines += [f"  server {name} 127.0.0.1:{port} check inter 500"
+            lines += [f"  server {name} 127.0.0.1:{port} check inter 1s fall 5"
                       for name, port in servers]
         path = os.path.join(d, "haproxy.cfg")
         with open(path, "w") as f:
@@ -557,11 +564,11 @@ http {{
         if not os.path.exists("/dev/fuse"):
             why.append("no /dev/fuse")
         if why:
-            note = ("(a) and (b) left out, no GlusterFS volume brought up: " + "; ".join(why))
+            note = ("(a), (b) and (e) left out, no GlusterFS volume brought up: " + "; ".join(why))
             log("bench/scale: " + note)
             self.results["notes"]["shared"] = note
         else:
-            configs += ["a", "b"]
+            configs += list(SHARED_CONFIGS)
         local = os.path.join(self.tmp, "local")
         self.make_docroot(local)
         procs = {}
@@ -585,8 +592,8 @@ http {{
                         time.sleep(0.1)
                 except (RuntimeError, OSError) as e:
                     # The local configurations still run.
-                    self.results["notes"]["shared"] = f"(a) and (b) left out: {e}"
-                    log(f"bench/scale: {e}: (a) and (b) left out")
+                    self.results["notes"]["shared"] = f"(a), (b) and (e) left out: {e}"
+                    log(f"bench/scale: {e}: (a), (b) and (e) left out")
                     self.teardown_gluster()
                     configs = ["d", "c"]
             ports = {}
@@ -599,7 +606,11 @@ http {{
                     p = free_port()
                     procs[name] = Proc(f"httpfs-shared-{name}", self.httpfs_argv(
                         p, shared[i], "--shared-fs"), self.tmp, p)
+                p = free_port()
+                procs["A4"] = Proc("httpfs-shared-A4", self.httpfs_argv(
+                    p, shared[0], "--shared-fs", "--workers", "4"), self.tmp, p)
                 backends["a"] = [("A", procs["A"].port)]
+                backends["e"] = [("A4", procs["A4"].port)]
                 backends["b"] = [("A", procs["A"].port), ("B", procs["B"].port)]
             for cfg in backends:
                 ports[cfg] = free_port()
@@ -632,6 +643,8 @@ http {{
                               "gluster": gp}
                 watch["b"] = {"server": [procs["A"].pid, procs["B"].pid],
                               "haproxy": [procs["haproxy"].pid], "gluster": gp}
+                watch["e"] = {"server": [procs["A4"].pid], "haproxy": [procs["haproxy"].pid],
+                              "gluster": gp}
             lua = os.path.join(self.tmp, "put.lua")
             with open(lua, "w") as f:
                 f.write(PUT_LUA)
@@ -639,10 +652,10 @@ http {{
             for r in range(self.rounds):
                 for load in loads:
                     for cfg in self.rotate(configs, r):
-                        if cfg in ("a", "b") and not (mounted(m1) and mounted(m2)):
+                        if cfg in SHARED_CONFIGS and not (mounted(m1) and mounted(m2)):
                             # Another gluster.sh up takes a live setup's state file for a
                             # left-over one and tears it down.
-                            note = (f"(a) and (b) stopped in round {r + 1}: {m1} or {m2} is no "
+                            note = (f"(a), (b) and (e) stopped in round {r + 1}: {m1} or {m2} is no "
                                     "longer mounted (torn down by another gluster.sh?)")
                             log("bench/scale: " + note)
                             self.results["notes"]["shared"] = note
@@ -654,7 +667,7 @@ http {{
                             # A directory of its own per run, made through the mount the
                             # first instance serves; emptied after a run on the local disk.
                             sub = f"{cfg}-{r}"
-                            top = shared[0] if cfg in ("a", "b") else local
+                            top = shared[0] if cfg in SHARED_CONFIGS else local
                             os.makedirs(os.path.join(top, "up", sub))
                             res = self.wrk(ports[cfg], "/", CONNS, watch[cfg],
                                            extra=("-s", lua), lua_args=(f"/up/{sub}/",),
@@ -836,11 +849,11 @@ def shared_report(results):
              "FUSE (`tests/scale/gluster.sh`: caching off for coherent mounts); httpfs with one "
              "worker each, fsync before answering an upload (the default); one HAProxy process "
              "(its default threads), roundrobin, keep-alive and `http-reuse always` to the "
-             "backends, `check inter 500`. GlusterFS CPU: glusterd, both bricks and both "
+             "backends, `check inter 1s fall 5`, `timeout check 5s`. GlusterFS CPU: glusterd, both bricks and both "
              "FUSE clients. PUT: req/s are uploads/s.", "",
              "| load | metric | " + " | ".join(CONFIGS[c] for c in order) +
-             " | (b) / (a) | (a) / (c) | (c) / (d) |",
-             "|---|---|" + "---:|" * (len(order) + 3)]
+             " | (b) / (a) | (e) / (a) | (a) / (c) | (c) / (d) |",
+             "|---|---|" + "---:|" * (len(order) + 4)]
     for load, label in SHARED_LOADS.items():
         if load not in table:
             continue
@@ -851,7 +864,7 @@ def shared_report(results):
                 continue
             cells = [cell(per[c], key, digits) if per.get(c) else "–" for c in order]
             ratios = [ratio(per.get(a), per.get(b), key)
-                      for a, b in (("b", "a"), ("a", "c"), ("c", "d"))]
+                      for a, b in (("b", "a"), ("e", "a"), ("a", "c"), ("c", "d"))]
             lines.append(f"| {label if first else ''} | {name} | " + " | ".join(cells + ratios)
                          + " |")
             first = False
@@ -888,7 +901,7 @@ def main():
         epilog="Scenarios: workers: keepalive-50, keepalive-1000 (1 KiB), 100k-keepalive; "
                "shared: get-1k, get-100k, put-64k. The shared group needs root, /dev/fuse and "
                "no other GlusterFS on the machine: without them it runs (c) and (d) only and "
-               "says why. A full run takes about 14 minutes on 2 cores; --quick about 2.")
+               "says why. A full run takes about 17 minutes on 2 cores; --quick about 2.")
     ap.add_argument("--quick", action="store_true",
                     help="one round of 3 s runs without warm-up; writes nothing unless --write")
     ap.add_argument("--rounds", type=int, help="rounds (default 3; quick: 1)")
