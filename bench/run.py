@@ -218,17 +218,17 @@ def make_js(size, seed=1):
     return text[:cut] + b"/*" + b" " * (size - cut - 5) + b"*/\n"
 
 
-def nginx_prelude(d):
-    """The start of an nginx.conf for one single-process instance whose pid, logs and
-    temporary files live in `d`, up to the opening of its server block: every nginx of the
-    benchmark shares it, so they differ only in what they serve."""
+def nginx_prelude(d, workers=1):
+    """The start of an nginx.conf whose pid, logs and temporary files live in `d`, up to the
+    opening of its server block: every nginx of the benchmarks shares it, so they differ only
+    in what they serve. One worker runs as a single process; more run under a master."""
     body = os.path.join(d, "body")
     os.makedirs(body, exist_ok=True)
     temps = "".join(f"  {k}_temp_path {body};\n"
                     for k in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
-    return f"""worker_processes 1;
-master_process off;
-daemon off;
+    master = "master_process off;\n" if workers == 1 else ""
+    return f"""worker_processes {workers};
+{master}daemon off;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 worker_rlimit_nofile 40000;

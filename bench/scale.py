@@ -419,25 +419,7 @@ class Bench:
 
     def nginx_conf(self, name, workers, port, root):
         d = os.path.join(self.tmp, name)
-        os.makedirs(os.path.join(d, "body"), exist_ok=True)
-        temps = "".join(f"  {k}_temp_path {d}/body;\n"
-                        for k in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
-        conf = f"""worker_processes {workers};
-daemon off;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-worker_rlimit_nofile 40000;
-events {{ worker_connections 20000; use epoll; multi_accept on; }}
-http {{
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_requests 100000000;
-  keepalive_timeout 120s;
-  default_type application/octet-stream;
-{temps}  server {{
-    listen 127.0.0.1:{port} reuseport;
+        conf = engine.nginx_prelude(d, workers) + f"""    listen 127.0.0.1:{port} reuseport;
     root {root};
   }}
 }}
