@@ -32,6 +32,15 @@ RequestParser::Result RequestParser::parse(std::string_view data) noexcept {
   for (;;) {
     std::size_t begin = 0, end = 0;
     const bool in_request_line = phase_ == Phase::RequestLine;
+    if (in_request_line) {
+      // A byte that cannot be part of a method (NUL, a control byte) is refused when it
+      // arrives, not when a line end follows: a client that sent one after a request would
+      // otherwise wait for an answer that never comes. The same error, at the same position,
+      // as parse_request_line gives for the whole line, so any split of the input agrees.
+      if (ParseError e = method_prefix_error(data.substr(scanner_.line_start()));
+          e != ParseError::None)
+        return fail(e);
+    }
     const std::size_t line_limit =
         in_request_line ? limits_.max_request_line : limits_.max_field_line;
     switch (scanner_.next(data, line_limit, limits_.max_head, begin, end)) {
@@ -104,6 +113,22 @@ void RequestParser::note_request_field(std::string_view name, std::string_view v
         head_.expect_other = true;
       return true;
     });
+  }
+}
+
+ParseError RequestParser::method_prefix_error(std::string_view rest) noexcept {
+  std::size_t i = 0;
+  while (i < rest.size() && chars::is_token(rest[i])) ++i;
+  if (i == rest.size()) return ParseError::None;  // all method so far
+  switch (rest[i]) {
+    case ' ':   // the method's end (or, first, a fault parse_request_line reports)
+    case '\r':  // an empty line before the request, or the line's end, or a bare CR
+    case '\n':  // the scanner's to judge
+      return ParseError::None;
+    case '\t':
+      return ParseError::BadRequestLine;
+    default:
+      return ParseError::BadMethod;
   }
 }
 

@@ -92,6 +92,9 @@ class RequestParser {
   };
   enum class Phase : std::uint8_t { RequestLine, Fields };
 
+  // The fault of the method that `rest` (the current line, possibly partial) starts with,
+  // as far as its bytes tell: None while it could still be a valid request line.
+  static ParseError method_prefix_error(std::string_view rest) noexcept;
   Result fail(ParseError e) noexcept {
     error_ = e;
     result_ = Result::Error;

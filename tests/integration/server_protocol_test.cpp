@@ -98,6 +98,19 @@ TEST_CASE("malformed requests get the parser's status, then the connection close
     CHECK(c.wait_closed(5s));
     CHECK(c.buffered().empty());
   }
+  // A byte that cannot start a request, after a complete one and with nothing after it: 400
+  // and close at once, not a wait for a line end that may never come.
+  for (const std::string tail : {std::string(1, '\0'), std::string("\x01"), std::string("\t")}) {
+    RawConnection c(server.port());
+    c.send("GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n" + tail);
+    auto ok = c.read_response();
+    REQUIRE(ok);
+    CHECK(ok->status == 200);
+    auto bad = c.read_response(httpfs::http::Method::Get, 5s);
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    CHECK(c.wait_closed(5s));
+  }
   // A connection that sends nothing and closes gets no answer at all.
   RawConnection silent(server.port());
   silent.shutdown_write();

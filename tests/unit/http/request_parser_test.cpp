@@ -206,6 +206,35 @@ TEST_CASE("request-line syntax") {
   CHECK(rejects(crlf9 + "GET / HTTP/1.1\r\nHost: a\r\n\r\n") == ParseError::TooManyEmptyLines);
 }
 
+TEST_CASE("a byte that cannot start a request is refused as it arrives, without a line end") {
+  using namespace std::string_literals;
+  const std::string request = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  struct Row {
+    std::string tail;
+    ParseError error;
+  };
+  const Row rows[] = {
+      {"\0"s, ParseError::BadMethod},     {"\x01", ParseError::BadMethod},
+      {"\x7f", ParseError::BadMethod},    {"\xff", ParseError::BadMethod},
+      {"GE\x01", ParseError::BadMethod},  {"{", ParseError::BadMethod},
+      {"\t", ParseError::BadRequestLine}, {"\r\n\x02", ParseError::BadMethod},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.tail);
+    // After a complete request (pipelined), and as the first bytes of a connection.
+    StreamResult r = parse(request + row.tail);
+    CHECK(r.messages.size() == 1);
+    CHECK(r.after == After::Reject);
+    CHECK(r.error == row.error);
+    CHECK(rejects(row.tail) == row.error);
+  }
+  // What may still become a request waits for more.
+  for (const std::string tail : {"G", "GET", "GET ", "GET /\r", "\r\nGE"}) {
+    CAPTURE(tail);
+    CHECK(parse(request + tail).after == After::Incomplete);
+  }
+}
+
 TEST_CASE("field-line syntax") {
   CHECK(rejects("GET / HTTP/1.1\r\nHost : a\r\n\r\n") == ParseError::WhitespaceBeforeColon);
   CHECK(rejects("GET / HTTP/1.1\r\n Host: a\r\n\r\n") == ParseError::WhitespaceBeforeFirstField);
