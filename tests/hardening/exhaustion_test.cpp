@@ -35,7 +35,13 @@ TEST_CASE("out of descriptors (RLIMIT_NOFILE 64 under a running server): no busy
   // time it meets a type, and cannot make one while the process is out of descriptors (it
   // then reports a bad vptr). Debug logging before the exhaustion meets the logger's types
   // first, while descriptors are plenty.
-  ServerProcess server(dir.path(), {"-v"});
+  // One loop, and two: both listeners must stop being polled.
+  std::vector<std::string> args = {"-v"};
+  SUBCASE("one loop") {}
+  SUBCASE("--workers 2") {
+    args.insert(args.end(), {"--workers", "2"});
+  }
+  ServerProcess server(dir.path(), args);
   // The same for a connection's own callbacks: a second request on a keep-alive connection
   // reaches the server through the loop's poll callback.
   {
@@ -82,6 +88,21 @@ TEST_CASE("10 000 idle keep-alive connections: a new client is still served") {
     MESSAGE("10 000 idle connections: server RSS +" << grew << " KiB");
     CHECK(swarm.poll_open() == 10000);
     CHECK(grew < 64 * 1024);
+  }
+  SUBCASE("--workers 2: all are held over both loops") {
+    ServerProcess server(dir.path(), {"--workers", "2"});
+    const long rss0 = rss_kib(server.pid());
+    Swarm swarm(server.port(), 10000, kGet);
+    CHECK(eventually([&] { return serves(server.port()); }, 10s));
+    std::this_thread::sleep_for(500ms);
+    CHECK(swarm.poll_open() == 10000);
+    CHECK(rss_kib(server.pid()) - rss0 < 64 * 1024);
+  }
+  SUBCASE("--workers 2 --max-connections 1000: the limit is the process's") {
+    ServerProcess server(dir.path(), {"--workers", "2", "--max-connections", "1000"});
+    Swarm swarm(server.port(), 10000, kGet);
+    CHECK(eventually([&] { return serves(server.port()); }, 10s));
+    CHECK(eventually([&] { return swarm.poll_open() <= 1000; }, 10s));
   }
   SUBCASE("--max-connections 1000: the oldest idle ones make room") {
     ServerProcess server(dir.path(), {"--max-connections", "1000"});
