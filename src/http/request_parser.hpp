@@ -92,9 +92,9 @@ class RequestParser {
   };
   enum class Phase : std::uint8_t { RequestLine, Fields };
 
-  // The fault of the method that `rest` (the current line, possibly partial) starts with,
+  // The fault of the method that the current line (possibly partial) of `data` starts with,
   // as far as its bytes tell: None while it could still be a valid request line.
-  static ParseError method_prefix_error(std::string_view rest) noexcept;
+  ParseError check_method_prefix(std::string_view data) noexcept;
   Result fail(ParseError e) noexcept {
     error_ = e;
     result_ = Result::Error;
@@ -113,6 +113,9 @@ class RequestParser {
   Phase phase_ = Phase::RequestLine;
   Result result_ = Result::Incomplete;
   ParseError error_ = ParseError::None;
+  // The first byte check_method_prefix() has not judged; kMethodDone once the method ended.
+  static constexpr std::size_t kMethodDone = static_cast<std::size_t>(-1);
+  std::size_t method_scanned_ = 0;
   std::uint32_t method_off_ = 0, method_len_ = 0, target_off_ = 0, target_len_ = 0;
   std::uint32_t host_off_ = 0, host_len_ = 0;
   std::vector<FieldSpan> spans_;

@@ -129,7 +129,7 @@ int Docroot::open(std::string_view path, int flags, mode_t mode) const {
 int Docroot::open_stat(std::string_view path, int flags, struct stat& st) const {
   int fd = -ESTALE;
   for (int attempt = 0; attempt < kStaleRetries && fd == -ESTALE; ++attempt) {
-    fd = open(path, flags);
+    fd = open_once(path, flags, 0);
     if (fd >= 0 && ::fstat(fd, &st) != 0) {
       const int e = errno;
       ::close(fd);
