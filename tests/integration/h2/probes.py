@@ -218,6 +218,10 @@ class Conn:
     def _write_error(self, e):
         self.write_failed = True
         if e.errno in (errno.EPIPE, errno.ECONNRESET):
+            # A reset after the server's last frames leaves those frames in our
+            # receive queue (Linux returns them before the error): read them, or
+            # a GOAWAY that arrived between two writes is missed.
+            self.read_available()
             self.obs["closed"] = True
 
     def flush(self):
