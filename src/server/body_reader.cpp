@@ -46,6 +46,18 @@ UnreadBody unread_body(const http::RequestHead& h) noexcept {
   return UnreadBody::Close;
 }
 
+bool read_before_dispatch(const http::RequestHead& h) noexcept {
+  if (unread_body(h) != UnreadBody::Drop) return false;
+  switch (h.method) {
+    case http::Method::Propfind:
+    case http::Method::Proppatch:
+    case http::Method::Lock:
+      return false;  // their handlers read the body themselves, or refuse before it
+    default:
+      return true;
+  }
+}
+
 void BodyReader::start(const http::RequestHead& head, std::unique_ptr<BodySink> sink,
                        std::uint64_t now) {
   decoder_ = decoder_for(head);
@@ -81,6 +93,10 @@ BodyReader::Status BodyReader::feed(net::ByteBuffer& in) {
       if (auto f = sink_->write(step.data)) return fail(std::move(*f));
     } else if (decoder_.body_bytes() > kMaxDiscard) {
       reading_ = false;  // too much to drop: the connection ends instead
+      fault_ = BodyFault{http::status::kContentTooLarge,
+                         "A request body of this method is read and dropped up to " +
+                             std::to_string(kMaxDiscard) + " bytes.",
+                         false};
       return Status::Abandoned;
     }
   }
@@ -91,11 +107,10 @@ BodyReader::Status BodyReader::end_step() {
   if (decoder_.failed()) {
     // Broken framing: nothing more on this connection can be trusted.
     reading_ = false;
-    if (!sink_) return Status::Abandoned;
     fault_ =
         BodyFault{http::status::kBadRequest,
                   "malformed body: " + std::string(http::error_message(decoder_.error())), false};
-    return Status::Faulted;
+    return sink_ ? Status::Faulted : Status::Abandoned;
   }
   if (!decoder_.done()) return Status::Incomplete;
   reading_ = false;

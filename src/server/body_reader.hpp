@@ -33,6 +33,12 @@ enum class UnreadBody : std::uint8_t {
 };
 UnreadBody unread_body(const http::RequestHead& head) noexcept;
 
+// Whether a body to be dropped is read before the request is dispatched: one that no handler
+// of its method takes (all but the XML-bodied WebDAV methods). Its framing is then known to
+// be sound before anything is done or answered: a broken one gets 400 (RFC 9112 6.3), not a
+// 200 followed by a closed connection, and a DELETE whose body breaks deletes nothing.
+bool read_before_dispatch(const http::RequestHead& head) noexcept;
+
 // A request body nobody asked for is read and dropped up to this size.
 inline constexpr std::uint64_t kMaxDiscard = 64 * 1024;
 
@@ -42,7 +48,8 @@ class BodyReader {
     Incomplete,  // more is to come
     Complete,    // the whole body arrived
     Faulted,     // the sink refused it, or its framing broke: fault()
-    Abandoned,   // a dropped body that broke or grew too large: the connection ends
+    Abandoned,   // a dropped body that broke or grew too large (fault() says which): the
+                 // connection ends
   };
 
   // Reads the body of `head` into `sink` (null: drops it). `now`: the rate window starts.

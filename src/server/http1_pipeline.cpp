@@ -1,6 +1,11 @@
 #include "server/http1_pipeline.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+
 #include "http/parse_error.hpp"
+#include "http/status.hpp"
 #include "server/cross_site.hpp"
 #include "server/debug_log.hpp"
 #include "server/http1_encoder.hpp"
@@ -36,16 +41,48 @@ Http1Pipeline::Next Http1Pipeline::answer_buffered() {
       case http::RequestParser::Result::Complete:
         break;
     }
-    if (const Next n = answer(in.parser.head()); n != Next::More) return n;
+    ++requests_;
+    const http::RequestHead& h = in.parser.head();
+    const Next n = read_before_dispatch(h) ? read_body_first(h) : answer(h, unread_body(h));
+    if (n != Next::More) return n;
   }
   return Next::More;
 }
 
-Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
+Http1Pipeline::Next Http1Pipeline::read_body_first(const http::RequestHead& h) {
   InFlight& in = in_;
-  ++requests_;
+  in.deferred_head.assign(in.in.view().substr(0, h.head_size));
+  // For the error page and log line, should the body break.
+  in.pending = PendingAnswer{server_.access_log().enabled() ? request_line(h) : std::string(),
+                             {},
+                             h.version_minor == 0,
+                             h.method == http::Method::Head,
+                             false,
+                             std::string(allowed_origin(h, server_.options().cors))};
+  in.body.start(h, nullptr, server_.now());
+  // The head's views point into the buffer: nothing past this line may use them.
+  in.in.consume(h.head_size);
+  in.parser.reset();
+  return Next::More;
+}
+
+Http1Pipeline::Next Http1Pipeline::answer_deferred() {
+  InFlight& in = in_;
+  // The copy parsed as it was at first; the parser is free, the body being read.
+  const http::RequestParser::Result r = in.parser.parse(in.deferred_head);
+  assert(r == http::RequestParser::Result::Complete);
+  (void)r;
+  const Next n = answer(in.parser.head(), UnreadBody::None);
+  in.deferred_head.clear();
+  return n;
+}
+
+// Dispatches `h`; `unread` says what becomes of a body nobody takes (None: there is none,
+// or it was read already and `h` is the deferred copy).
+Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h, UnreadBody unread) {
+  InFlight& in = in_;
+  const bool deferred = !in.deferred_head.empty();
   const bool persists = h.keep_alive && !server_.shutting_down();
-  const UnreadBody unread = unread_body(h);
   const std::string_view cors = allowed_origin(h, server_.options().cors);
   Http1Encoder encoder(in.out, {server_.http_date(), h.version_minor == 0,
                                 persists && unread != UnreadBody::Close, cors});
@@ -53,6 +90,13 @@ Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
   Reply reply(encoder, h.method == http::Method::Head);
   Request request{h, {}, {}, peer_, server_.now()};
   Handling handling = server_.router().dispatch(request, reply);
+  if (deferred && handling.sink) {
+    // read_before_dispatch() let through a method whose handler takes a body: it is gone.
+    spdlog::error("{} took a body read before dispatch", http::method_name(h.method));
+    handling.sink->abandon("the body was read before dispatch");
+    handling.sink.reset();
+    reply_error(reply, http::status::kInternalServerError, "The request body was not kept.");
+  }
 
   std::string line = server_.access_log().enabled() ? request_line(h) : std::string();
   if (handling.sink || handling.job) {
@@ -80,8 +124,9 @@ Http1Pipeline::Next Http1Pipeline::answer(const http::RequestHead& h) {
     else if (unread == UnreadBody::Drop)
       in.body.start(h, nullptr, server_.now());
   }
-  // The head's views point into the buffer: nothing past this line may use them.
-  in.in.consume(h.head_size);
+  // The head's views point into the buffer (or the deferred copy): nothing past this line
+  // may use them.
+  if (!deferred) in.in.consume(h.head_size);
   in.parser.reset();
   if (handling.job) {
     in.job = PendingJob::start(server_.loop(), std::move(handling.job), owner_);
@@ -113,6 +158,13 @@ Http1Pipeline::Next Http1Pipeline::body_next(BodyReader::Status status) {
     case BodyReader::Status::Faulted:
       return fail_body(in_.body.take_sink(), in_.body.fault());
     case BodyReader::Status::Abandoned:
+      // A body read before dispatch broke or grew too large: the request is refused like
+      // any framing error. One dropped after an answer just ends the connection.
+      if (!in_.deferred_head.empty()) {
+        HTTPFS_DEBUG("{}: {}", peer_.host(), in_.body.fault().why);
+        queue_last_error(in_.pending, in_.pending.head_only, in_.body.fault().status,
+                         in_.body.fault().why);
+      }
       return Next::End;
   }
   return Next::End;
@@ -121,7 +173,7 @@ Http1Pipeline::Next Http1Pipeline::body_next(BodyReader::Status status) {
 Http1Pipeline::Next Http1Pipeline::complete_body() {
   InFlight& in = in_;
   std::unique_ptr<BodySink> sink = in.body.take_sink();
-  if (!sink) return Next::More;  // a dropped body
+  if (!sink) return in.deferred_head.empty() ? Next::More : answer_deferred();
   const PendingAnswer& p = in.pending;
   Http1Encoder encoder(in.out, {server_.http_date(), p.http10,
                                 p.keep_alive && !server_.shutting_down(), p.cors_origin});

@@ -54,7 +54,9 @@ class Http1Pipeline {
                         std::string_view detail);
 
  private:
-  Next answer(const http::RequestHead& head);
+  Next answer(const http::RequestHead& head, UnreadBody unread);
+  Next read_body_first(const http::RequestHead& head);
+  Next answer_deferred();
   Next answer_parse_error();
   Next complete_body();
   Next fail_body(std::unique_ptr<BodySink> sink, const BodyFault& fault);

@@ -58,6 +58,7 @@ struct InFlight {
     in.clear(kInitialBuffer);
     parser.reset();
     body.reset();
+    deferred_head.clear();
     job = nullptr;
     out.clear();
     logs.clear();
@@ -86,7 +87,10 @@ struct InFlight {
   std::size_t max_in;
   http::RequestParser parser;
 
-  BodyReader body;            // the body of the request being answered
+  BodyReader body;  // the body of the request being answered
+  // The head of a request whose body is read before it is dispatched (read_before_dispatch):
+  // a copy, since the buffer moves on past it; parsed again once the body is in.
+  std::string deferred_head;
   PendingAnswer pending;      // for the answer after the body or the job
   PendingJob* job = nullptr;  // a job on the worker pool (Committing)
 

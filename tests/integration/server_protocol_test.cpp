@@ -117,6 +117,73 @@ TEST_CASE("malformed requests get the parser's status, then the connection close
   CHECK(silent.read_until_close(5s).empty());
 }
 
+TEST_CASE("a body no handler takes is read before the answer: broken framing gets 400") {
+  TempDir root;
+  root.write("f.txt", "f");
+  root.write("keep.txt", "keep");
+  ServerProcess server(root.path());
+  const std::string next = "GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n";
+  SUBCASE("a GET whose chunked body breaks: 400, close, nothing after it answered") {
+    RawConnection c(server.port());
+    c.send(
+        "GET /f.txt HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\nzz\r\n" +
+        next);
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(r->header("Connection") == "close");
+    CHECK(c.wait_closed(5s));
+    CHECK(c.buffered().empty());
+  }
+  SUBCASE("a DELETE whose body breaks deletes nothing") {
+    RawConnection c(server.port());
+    c.send(
+        "DELETE /keep.txt HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nabcdeXX");
+    auto r = c.read_response(httpfs::http::Method::Delete, 5s);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(read_file(root / "keep.txt") == "keep");
+  }
+  SUBCASE("a sound body is dropped and the connection goes on") {
+    RawConnection c(server.port());
+    c.send(
+        "GET /f.txt HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n0\r\n\r\n" +
+        next);
+    for (int i = 0; i < 2; ++i) {
+      auto r = c.read_response();
+      REQUIRE(r);
+      CHECK(r->status == 200);
+      CHECK(r->body == "f");
+    }
+  }
+  SUBCASE("the answer waits for the whole body") {
+    RawConnection c(server.port());
+    c.send("DELETE /keep.txt HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nabc");
+    CHECK_FALSE(c.read_response(httpfs::http::Method::Delete, 300ms));
+    CHECK(read_file(root / "keep.txt") == "keep");  // nothing done before the body is in
+    c.send("def");
+    auto r = c.read_response(httpfs::http::Method::Delete, 5s);
+    REQUIRE(r);
+    CHECK(r->status == 204);
+    CHECK_FALSE(file_exists(root / "keep.txt"));
+  }
+  SUBCASE("a chunked body past the drop limit: 413, close") {
+    RawConnection c(server.port());
+    const std::string chunk(16 * 1024, 'a');
+    std::string body;
+    for (int i = 0; i < 5; ++i) body += "4000\r\n" + chunk + "\r\n";
+    c.send("GET /f.txt HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+    auto r = c.read_response(httpfs::http::Method::Get, 5s);
+    REQUIRE(r);
+    CHECK(r->status == 413);
+    CHECK(r->header("Connection") == "close");
+    CHECK(c.wait_closed(5s));
+  }
+}
+
 TEST_CASE("keep-alive across HTTP/1.0 and 1.1") {
   TempDir root;
   root.write("a", "A");

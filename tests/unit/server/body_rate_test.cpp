@@ -177,3 +177,55 @@ TEST_CASE("unread_body") {
     CHECK(show(unread_body(head)) == show(row.expected));
   }
 }
+
+TEST_CASE("read_before_dispatch: bodies to drop are read first, except where a handler reads") {
+  using http::BodyFraming;
+  using http::Method;
+  struct Row {
+    const char* method_name;
+    Method method;
+    BodyFraming framing;
+    std::uint64_t content_length;
+    bool expect_continue;
+    bool expected;
+  };
+  const Row rows[] = {
+      // No body: nothing to wait for.
+      {"GET", Method::Get, BodyFraming::None, 0, false, false},
+      {"DELETE", Method::Delete, BodyFraming::Length, 0, false, false},
+      // Bodies no handler of the method takes: read (and dropped) before dispatch.
+      {"GET", Method::Get, BodyFraming::Chunked, 0, false, true},
+      {"GET", Method::Get, BodyFraming::Length, kMaxDiscard, false, true},
+      {"HEAD", Method::Head, BodyFraming::Length, 3, false, true},
+      {"DELETE", Method::Delete, BodyFraming::Chunked, 0, false, true},
+      {"OPTIONS", Method::Options, BodyFraming::Length, 1, false, true},
+      {"MKCOL", Method::Mkcol, BodyFraming::Length, 10, false, true},
+      {"COPY", Method::Copy, BodyFraming::Chunked, 0, false, true},
+      {"MOVE", Method::Move, BodyFraming::Length, 2, false, true},
+      {"UNLOCK", Method::Unlock, BodyFraming::Length, 2, false, true},
+      {"TRACE", Method::Trace, BodyFraming::Length, 2, false, true},
+      {"FOO", Method::Unknown, BodyFraming::Chunked, 0, false, true},
+      // XML-bodied methods: their handlers read the body (or refuse before it).
+      {"PROPFIND", Method::Propfind, BodyFraming::Length, 100, false, false},
+      {"PROPPATCH", Method::Proppatch, BodyFraming::Chunked, 0, false, false},
+      {"LOCK", Method::Lock, BodyFraming::Length, 100, false, false},
+      // Uploads, and bodies not worth reading or not sent yet: never read first.
+      {"PUT", Method::Put, BodyFraming::Length, 10, false, false},
+      {"POST", Method::Post, BodyFraming::Chunked, 0, false, false},
+      {"PATCH", Method::Patch, BodyFraming::Length, 10, false, false},
+      {"GET", Method::Get, BodyFraming::Length, kMaxDiscard + 1, false, false},
+      {"GET", Method::Get, BodyFraming::Length, 10, true, false},
+  };
+  for (const Row& row : rows) {
+    http::RequestHead head;
+    head.method = row.method;
+    head.method_token = row.method_name;
+    head.framing = row.framing;
+    head.content_length = row.content_length;
+    head.expect_continue = row.expect_continue;
+    CAPTURE(row.method_name);
+    CAPTURE(static_cast<int>(row.framing));
+    CAPTURE(row.content_length);
+    CHECK(read_before_dispatch(head) == row.expected);
+  }
+}
