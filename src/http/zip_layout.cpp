@@ -93,6 +93,16 @@ void put_time_extra(std::string& out, std::int64_t mtime) {
   put32(out, static_cast<std::uint64_t>(std::clamp<std::int64_t>(mtime, 0, kMax32)));
 }
 
+// A member name as stored: APPNOTE 4.4.17.1 allows only '/' as a separator, and extractors
+// on Windows split at a backslash too, so a POSIX name holding one ("..\..\x") could climb out
+// of the folder it is extracted into. It is written as '_': same length, so the layout's
+// offsets hold, and the file is still read by its real name (entries()).
+void append_name(std::string& out, std::string_view name) {
+  const std::size_t at = out.size();
+  out += name;
+  std::replace(out.begin() + static_cast<std::ptrdiff_t>(at), out.end(), '\\', '_');
+}
+
 class ZipLayout final : public ArchiveLayout {
  public:
   static std::unique_ptr<ArchiveLayout> make(std::vector<ArchiveEntry> entries) {
@@ -196,7 +206,7 @@ class ZipLayout final : public ArchiveLayout {
     put32(out, local_zip64_extra(i) ? kMax32 : 0);
     put16(out, e.name.size());
     put16(out, local_extra_length(i));
-    out += e.name;
+    append_name(out, e.name);
     if (local_zip64_extra(i)) {
       put16(out, kExtraZip64);
       put16(out, 16);
@@ -241,7 +251,7 @@ class ZipLayout final : public ArchiveLayout {
     put16(out, 0);  // internal attributes
     put32(out, attributes);
     put32_or_max(out, local_offset_[i]);
-    out += e.name;
+    append_name(out, e.name);
     if (const unsigned n = central_zip64_fields(i); n > 0) {
       // Only the fields whose 32-bit slot is 0xFFFFFFFF, in the APPNOTE's order.
       put16(out, kExtraZip64);

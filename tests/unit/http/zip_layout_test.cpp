@@ -315,6 +315,28 @@ TEST_CASE("zip layout: headers, descriptors and central records carry the fields
   }
 }
 
+TEST_CASE("zip layout: a backslash in a name is stored as '_', never as a separator") {
+  // Legal POSIX names that extractors on Windows would split at '\\' and climb out with.
+  const std::vector<Member> members = {file("..\\..\\evil.txt", "x"), file("a\\..\\..\\b.txt", "y"),
+                                       dir("d\\..\\/")};
+  const auto layout = make_zip_layout(entries_of(members));
+  REQUIRE(layout);
+  const std::string zip = assemble(*layout, members);
+  REQUIRE(zip.size() == layout->size());
+  const Trailer t = parse_trailer(zip, 0);
+  REQUIRE(t.records.size() == 3);
+  const std::vector<std::string> want = {".._.._evil.txt", "a_.._.._b.txt", "d_.._/"};
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    CHECK(t.records[i].name == want[i]);
+    const std::size_t local = find_piece(*layout, i, kZipLocalHeader);
+    const LocalHeader h = parse_local(
+        std::string_view(zip).substr(t.records[i].offset, layout->pieces()[local].length));
+    CHECK(h.name == want[i]);
+    // The file is still read by its real name.
+    CHECK(layout->entries()[i].name == members[i].entry.name);
+  }
+}
+
 TEST_CASE("zip layout: real tools read a small tree back") {
   const std::vector<Member> members = sample_tree();
   const auto layout = make_zip_layout(entries_of(members));
