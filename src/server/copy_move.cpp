@@ -138,6 +138,10 @@ std::optional<Refusal> parse_destination(const Request& request, http::RequestPa
   const http::Header* h = request.find("destination");
   if (h == nullptr) return Refusal{http::status::kBadRequest, "Destination is required."};
   std::string_view target = h->value;
+  // A Simple-ref (RFC 4918 10.3) has no fragment, and the parsers would not agree on where
+  // one ends ("http://h/a#/../b": a URL reader sees /a). A '#' in a name is sent as %23.
+  if (target.find('#') != std::string_view::npos)
+    return Refusal{http::status::kBadRequest, "Destination may not hold a fragment ('#')."};
   http::TargetForm form = http::TargetForm::Origin;
   if (!target.starts_with("/")) {
     std::string error;

@@ -537,6 +537,9 @@ TEST_CASE("bad requests: the right status, and nothing changes on disk") {
         {"/dir%2Fescape.txt", 400},
         {"http://example.com/x.txt", 502},
         {"http://127.0.0.2:" + std::to_string(port) + "/x.txt", 502},
+        // A fragment: a URL reader sees /a, a path reader /b (RFC 4918 10.3 allows none).
+        {here + "/a#/../b.txt", 400},
+        {"/x.txt#frag", 400},
     };
     // Depths COPY and MOVE do not take.
     CHECK(dav(port, "COPY", "/dir/", {"Destination: /dir2/", "Depth: 1"}).status == 400);
@@ -778,8 +781,8 @@ TEST_CASE("a link to the root does not lead to the state directory, even with --
   CHECK(dav(port, "MOVE", "/self/.httpfs-state", {"Destination: /stolen"}).status / 100 == 4);
   CHECK(dav(port, "MKCOL", "/self/.httpfs-state").status / 100 == 4);
   CHECK(dav(port, "PUT", "/self/.httpfs-state/locks/planted", {}, "x").status / 100 == 4);
-  for (const std::string& listing : {get(port, "/self/?format=text").body,
-                                     dav(port, "PROPFIND", "/self/", {"Depth: 1"}).body}) {
+  for (const std::string& listing :
+       {get(port, "/self/?format=text").body, dav(port, "PROPFIND", "/self/", {"Depth: 1"}).body}) {
     CHECK(!contains(listing, ".httpfs-state"));
     CHECK(contains(listing, "file.txt"));
   }
