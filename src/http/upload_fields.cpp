@@ -56,6 +56,9 @@ UploadFields parse_upload_fields(std::span<const Header> headers) noexcept {
 std::string upload_limit_field(const UploadLimits& limits, std::int64_t interop) {
   std::string out;
   auto add = [&](std::string_view key, std::uint64_t value) {
+    // An sf-integer has at most 15 digits (RFC 8941 3.3.1); a limit beyond is no limit a
+    // client can be told of, and writing it would void the whole field.
+    if (value > static_cast<std::uint64_t>(kSfIntegerMax)) return;
     if (!out.empty()) out += ", ";
     out.append(key).append("=").append(std::to_string(value));
   };

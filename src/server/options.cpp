@@ -63,7 +63,9 @@ std::uint64_t parse_size(std::string_view opt, std::string_view v) {
     }
     if (mult != 1) v.remove_suffix(1);
   }
-  std::uint64_t n = parse_count(opt, v, (1ull << 50));
+  // 2^50 bytes (1 PiB) at most, suffix included: the product may not wrap.
+  constexpr std::uint64_t kMaxSize = 1ull << 50;
+  const std::uint64_t n = parse_count(opt, v, kMaxSize / mult);
   return n * mult;
 }
 

@@ -74,4 +74,8 @@ TEST_CASE("Upload-Limit: min-size always, the lifetime named as the revision nam
         "max-size=8589934592, min-size=0, max-append-size=1048576, max-age=86400");
   CHECK(upload_limit_field(l, 6) ==
         "max-size=8589934592, min-size=0, max-append-size=1048576, expires=86400");
+  // A limit an sf-integer cannot carry (16 digits) is left out, not written invalid.
+  l.max_size = 1000000000000000;
+  l.max_append_size = 999999999999999;
+  CHECK(upload_limit_field(l, 8) == "min-size=0, max-append-size=999999999999999, max-age=86400");
 }

@@ -103,8 +103,13 @@ TEST_CASE("server command line") {
                                        {"--workers", "0"},
                                        {"--workers", "257"},
                                        {"--workers", "two"},
-                                       {"--shared-fs=yes"}})
+                                       {"--shared-fs=yes"},
+                                       // Past 1 PiB, and sizes whose product would wrap.
+                                       {"--max-body", "1048577G"},
+                                       {"--max-body", "17179869184G"},
+                                       {"--max-body", "1125899906842625"}})
     CHECK_THROWS_AS(parse(bad), UsageError);
+  CHECK(parse({"--max-body", "1048576G"}).options.max_body == 1ull << 50);
   // Workers and the shared directory: one loop and a private directory by default.
   CHECK(parse({}).options.workers == 1);
   CHECK_FALSE(parse({}).options.shared_fs);
