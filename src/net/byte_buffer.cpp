@@ -61,6 +61,13 @@ void ByteBuffer::append(std::string_view bytes) {
   end_ += bytes.size();
 }
 
+void ByteBuffer::shrink_to(std::size_t n) {
+  const std::size_t keep = std::max(size(), n);
+  if (cap_ <= keep) return;
+  if (empty() && n == 0) return release();
+  move_to(keep);
+}
+
 void ByteBuffer::release() noexcept {
   data_.reset();
   cap_ = begin_ = end_ = 0;

@@ -47,6 +47,9 @@ class ByteBuffer {
   // Capacity of at least `n` bytes, keeping the held bytes (moved to the front).
   void grow_to(std::size_t n);
   void append(std::string_view bytes);
+  // Capacity of max(size(), n) when it is larger: frees what a burst left behind, keeping
+  // the held bytes (moved to the front).
+  void shrink_to(std::size_t n);
   // Empties the buffer and frees its memory.
   void release() noexcept;
   // Empties the buffer; frees the memory only when it is larger than `keep`.

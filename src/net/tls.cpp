@@ -1,10 +1,12 @@
 #include "net/tls.hpp"
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -25,6 +27,15 @@ constexpr std::size_t kBatch = 256 * 1024;
 // Short pieces (pipelined responses) are gathered up to one full record.
 constexpr std::size_t kRecord = 16 * 1024;
 constexpr unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+// Bytes the kernel holds for the socket, not yet acknowledged (SIOCOUTQ, tcp(7)). Its send
+// buffer may be megabytes (loopback starts at tcp_wmem's maximum) and takes them from a peer
+// that reads nothing as readily as from one that reads fast: what waits there, not the room
+// left, tells the two apart.
+std::size_t unacked(int fd) {
+  int queued = 0;
+  return ::ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 ? static_cast<std::size_t>(queued) : 0;
+}
 // The server's preference: h2 first (RFC 9113 3.2), then http/1.1.
 constexpr unsigned char kAlpnH2[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
@@ -297,7 +308,7 @@ std::unique_ptr<TlsContext> TlsContext::client(bool verify, const std::string& c
 // ---- the stream
 
 TlsStream::TlsStream(const TlsContext& ctx, std::string_view host)
-    : server_(ctx.is_server()), host_(host) {
+    : server_(ctx.is_server()), batch_(kRecord), host_(host) {
   ssl_ = SSL_new(ctx.native());
   if (ssl_ == nullptr) throw std::bad_alloc();
   BIO* bio = BIO_new(stream_bio_method());
@@ -518,15 +529,28 @@ OutputQueue::Flush TlsStream::flush(int fd, OutputQueue& queue, std::uint64_t bu
     // One batch in flight: what was encrypted leaves before more is encrypted.
     if (wants_write()) {
       const int r = send_pending(fd);
-      if (r == -EAGAIN) return OutputQueue::Flush::Blocked;
+      if (r == -EAGAIN) {
+        // The peer reads slower than we write: what waits here is kept to what waits, the
+        // input buffer is not kept for a peer that sends little.
+        batch_ = kRecord;
+        out_.shrink_to(0);
+        if (in_.empty()) in_.release();
+        return OutputQueue::Flush::Blocked;
+      }
       if (r < 0) {
         queue.fail(-r);
         return OutputQueue::Flush::Error;
       }
+      batch_ = std::min(batch_ * 2, kBatch);
     }
     if (queue.empty()) return OutputQueue::Flush::Done;
     if (produced >= budget) return OutputQueue::Flush::Yield;
-    std::string_view plain = queue.peek(scratch, kBatch, kRecord);
+    // A batch tops what waits in the kernel up to kBatch, so that a peer that stops reading
+    // leaves at most one record here. Small answers never ask (one record at most).
+    const std::size_t batch =
+        batch_ > kRecord ? std::clamp(kBatch - std::min(unacked(fd), kBatch), kRecord, batch_)
+                         : kRecord;
+    std::string_view plain = queue.peek(scratch, batch, kRecord);
     if (plain.empty()) {
       if (queue.error() != 0) return OutputQueue::Flush::Error;  // a file could not be read
       queue.consume(0, completed);                               // only response markers were left

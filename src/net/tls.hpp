@@ -10,7 +10,11 @@
 //   OutputQueue ──peek/SSL_write──▶ out_ ──send──▶ socket
 //
 // Output is produced one batch at a time, and only when out_ is empty: at most one batch of
-// ciphertext (kBatch plus record overhead) waits per connection.
+// ciphertext waits per connection. A batch starts at one record and doubles up to kBatch
+// each time one leaves without blocking, but is never larger than the socket's free send
+// space; a send that blocks sets it back to one record and gives the larger buffers back.
+// So a fast peer gets few large send(2) calls, and a thousand peers that read a few bytes a
+// second hold a record or so each, not 384 KiB.
 //
 // Lifetimes: a TlsContext outlives every TlsStream made from it. A TlsStream is owned by
 // its connection and used from the loop thread only.
@@ -125,8 +129,9 @@ class TlsStream {
 
   SSL* ssl_ = nullptr;
   bool server_ = false;
-  ByteBuffer in_;   // ciphertext received, not yet taken by OpenSSL
-  ByteBuffer out_;  // ciphertext produced, not yet sent
+  ByteBuffer in_;      // ciphertext received, not yet taken by OpenSSL
+  ByteBuffer out_;     // ciphertext produced, not yet sent
+  std::size_t batch_;  // plaintext encrypted in the next batch (see above)
   bool eof_ = false;
   bool fatal_ = false;       // OpenSSL failed: no more reads, writes or close_notify
   bool ended_ = false;       // the stream ended: every later read returns 0

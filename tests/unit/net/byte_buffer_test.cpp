@@ -227,3 +227,22 @@ TEST_CASE("release frees the storage") {
   b.append("again");
   CHECK(b.view() == "again");
 }
+
+TEST_CASE("shrink_to keeps the held bytes and frees what a burst left") {
+  ByteBuffer b;
+  b.reserve(256 * 1024);
+  b.append(std::string(100, 'a') + "held");
+  b.consume(100);
+  REQUIRE(b.capacity() >= 256 * 1024);
+  b.shrink_to(16);
+  CHECK(b.view() == "held");
+  CHECK(b.capacity() == 16);  // what is held, or n, whichever is more
+  b.shrink_to(2);
+  CHECK(b.capacity() == 4);
+  CHECK(b.view() == "held");
+  b.shrink_to(64);  // never grows
+  CHECK(b.capacity() == 4);
+  b.consume(4);
+  b.shrink_to(0);  // empty: nothing kept
+  CHECK(b.capacity() == 0);
+}
