@@ -12,6 +12,8 @@ namespace {
 // Accepting is bounded per wake-up so that a connection flood does not starve the
 // connections already being served.
 constexpr int kAcceptBatch = 64;
+// Unsent bytes a socket holds before send(2) blocks (see TCP_NOTSENT_LOWAT below).
+constexpr std::size_t kNotSentLowat = 256 * 1024;
 
 }  // namespace
 
@@ -31,6 +33,12 @@ Listener* Listener::open(uv_loop_t* loop, const SocketAddress& addr, const Setti
   }
   // Accepted sockets inherit TCP_NODELAY: one setsockopt here instead of one per connection.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // And TCP_NOTSENT_LOWAT (tcp(7)): send(2) takes no more once this much waits unsent. The
+  // send buffer autotunes to megabytes (on loopback from the start), and a peer that reads a
+  // few bytes a second would otherwise have that much copied into the kernel for it, a
+  // thousand times over; data in flight to a fast peer is not limited by it.
+  const int lowat = static_cast<int>(kNotSentLowat);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
   if (addr.family() == AF_INET6) {
     int v = settings.v6only ? 1 : 0;
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
