@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,84 +17,55 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// <tmp>/canary.txt beside the docroot <tmp>/www, and links in the docroot that lead out.
+// The targets of hostile_paths(), all inside a scratch directory, as in dav_names_test: the
+// docroot is <tmp>/l1/l2/l3/www, so that "../canary.txt" is <tmp>/l1/l2/l3/canary.txt, the
+// "../../../etc/passwd" and "../../../../etc/passwd" of the generator reach decoys in
+// <tmp>/l1/etc and <tmp>/etc, and the absolute links etc_link and dir/abs lead to <tmp>/etc and
+// <tmp>/outside. The PUTs write: a regression (or a server run with --follow-symlinks) then
+// overwrites decoys the test watches, never this host's /etc or /tmp.
 struct Fixture {
   TempDir tmp;
-  std::string www = tmp / "www";
+  std::string base = tmp / "l1/l2/l3";
+  std::string www = base + "/www";
   std::string canary = "CANARY-" + std::to_string(::getpid()) + "-names";
+  std::string passwd = "root:x:0:0:decoy-" + std::to_string(::getpid()) + ":/root:/bin/sh\n";
+  std::string hostname = "decoy-host-" + std::to_string(::getpid()) + "\n";
+  std::string kept = "OUTSIDE-" + std::to_string(::getpid()) + "-names";
   Fixture() {
-    tmp.write("canary.txt", canary);
-    tmp.write("www/index.html", "index");
-    tmp.write("www/dir/inner.txt", "inner");
-    tmp.mkdir("www/up");
-    tmp.mkdir("www/inside");
-    ::symlink("/etc", (www + "/etc_link").c_str());
-    ::symlink("..", (www + "/out").c_str());
-    ::symlink("../../canary.txt", (www + "/dir/canary_link").c_str());
-    // A chain that ends outside: c1 -> c2 -> c3 -> ../canary.txt
-    ::symlink("c2", (www + "/c1").c_str());
-    ::symlink("c3", (www + "/c2").c_str());
-    ::symlink("../canary.txt", (www + "/c3").c_str());
-    ::symlink("/tmp", (www + "/dir/abs").c_str());
+    tmp.write("l1/l2/l3/canary.txt", canary);
+    for (const std::string etc : {"etc/", "l1/etc/"}) {
+      tmp.write(etc + "passwd", passwd);
+      tmp.write(etc + "hostname", hostname);
+    }
+    tmp.write("outside/x", kept);
+    tmp.write("l1/l2/l3/www/index.html", "index");
+    tmp.write("l1/l2/l3/www/dir/inner.txt", "inner");
+    tmp.mkdir("l1/l2/l3/www/up");
+    tmp.mkdir("l1/l2/l3/www/inside");
+    const std::vector<std::pair<std::string, std::string>> links = {
+        {"etc_link", tmp / "etc"},  // absolute, to the decoy /etc
+        {"out", ".."},
+        {"dir/canary_link", "../../canary.txt"},
+        // A chain that ends outside: c1 -> c2 -> c3 -> ../canary.txt
+        {"c1", "c2"},
+        {"c2", "c3"},
+        {"c3", "../canary.txt"},
+        {"dir/abs", tmp / "outside"}};  // absolute, to a directory beside the docroot
+    for (const auto& [rel, to] : links) {
+      // Absolute targets stay in the scratch directory: nothing here leads to real files.
+      REQUIRE((!to.starts_with("/") || to.starts_with(tmp.path() + "/")));
+      REQUIRE(::symlink(to.c_str(), (www + "/" + rel).c_str()) == 0);
+    }
+  }
+  // Everything beside the docroot (files with their contents, directories): the canary, the
+  // decoys, the outside directory.
+  std::map<std::string, std::string> outside() const {
+    std::map<std::string, std::string> out;
+    for (auto& [rel, content] : read_tree(tmp.path()))
+      if (!rel.starts_with("l1/l2/l3/www/")) out[rel] = content;
+    return out;
   }
 };
-
-// Dot-dot segments and separators in every encoding a server has been fooled by.
-std::vector<std::string> hostile_paths() {
-  const std::vector<std::string> dots = {
-      "..",           "%2e%2e",     "%2E%2E",       ".%2e",
-      "%2e.",         "%252e%252e", "%c0%ae%c0%ae", "%e0%80%ae%e0%80%ae",
-      "%c0%2e%c0%2e", "..%00",      "%2e%2e%00",    "..;"};
-  const std::vector<std::string> seps = {"/",     "%2f",    "%2F",       "%5c", "\\",
-                                         "%252f", "%c0%af", "%e0%80%af", "//",  "/./"};
-  std::vector<std::string> out;
-  for (const std::string& d : dots)
-    for (const std::string& s : seps) {
-      out.push_back("/" + d + s + "canary.txt");
-      out.push_back("/dir/" + d + s + d + s + "canary.txt");
-      out.push_back("/" + d + s + d + s + d + s + "etc/passwd");
-    }
-  const std::vector<std::string> more = {
-      "/canary.txt%00",
-      "/%00../canary.txt",
-      "/..%2f..%2f..%2f..%2fetc%2fpasswd",
-      "http://127.0.0.1/../canary.txt",
-      "http://127.0.0.1/%2e%2e/canary.txt",
-      "http://x/dir/../../canary.txt",
-      "/c1",
-      "/c2",
-      "/c3",
-      "/out/canary.txt",
-      "/out/www/../canary.txt",
-      "/etc_link/passwd",
-      "/etc_link/hostname",
-      "/dir/canary_link",
-      "/dir/abs/x",
-      "/dir/./.././../canary.txt",
-      "/./../canary.txt",
-      "/up/../../canary.txt",
-      "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-      "/" + std::string(3000, 'a') + "/../../canary.txt",
-      "/" +
-          [] {
-            std::string s;
-            for (int i = 0; i < 1000; ++i) s += "a/";
-            for (int i = 0; i < 1001; ++i) s += "../";
-            return s;
-          }() +
-          "canary.txt",
-      "/%0d%0aSet-Cookie:%20x=1/../canary.txt",
-      "/dir%2f..%2f..%2fcanary.txt",
-  };
-  out.insert(out.end(), more.begin(), more.end());
-  return out;
-}
-
-std::string listing_of(const std::string& dir) {
-  std::string s;
-  for (const std::string& e : entries(dir)) s += e + "\n";
-  return s;
-}
 
 }  // namespace
 
@@ -104,7 +76,8 @@ TEST_CASE("200+ generated hostile paths: GET reads nothing outside, PUT writes n
   REQUIRE(paths.size() >= 200);
   const std::string passwd = read_file("/etc/passwd");
   const std::string hostname = file_exists("/etc/hostname") ? read_file("/etc/hostname") : "";
-  const std::string outside_before = listing_of(f.tmp.path());
+  const auto outside_before = f.outside();
+  REQUIRE(outside_before.size() >= 8);  // the canary, 4 decoys, outside/x and their directories
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{}, std::vector<std::string>{"--force-path-walk"}}) {
     ServerProcess server(f.www, args);
@@ -115,6 +88,8 @@ TEST_CASE("200+ generated hostile paths: GET reads nothing outside, PUT writes n
       CHECK(g.status != 0);
       CHECK(g.body.find(f.canary) == std::string::npos);
       CHECK(g.body.find("root:") == std::string::npos);
+      CHECK(g.body.find("decoy-") == std::string::npos);
+      CHECK(g.body.find(f.kept) == std::string::npos);
       CHECK_FALSE(g.has("Set-Cookie"));
       const std::string body = "PWNED-" + std::to_string(i++);
       Response w = request(server.port(), "PUT " + p + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
@@ -125,9 +100,16 @@ TEST_CASE("200+ generated hostile paths: GET reads nothing outside, PUT writes n
     }
     CHECK(server.process().running());
   }
-  // Nothing outside the docroot changed: the canary, the docroot's parent, /etc.
-  CHECK(read_file(f.tmp / "canary.txt") == f.canary);
-  CHECK(listing_of(f.tmp.path()) == outside_before);
+  // Nothing outside the docroot changed: the canary, the decoys, the outside directory (and,
+  // though no path leads there, the host's /etc).
+  CHECK(read_file(f.base + "/canary.txt") == f.canary);
+  for (const std::string etc : {"etc/", "l1/etc/"}) {
+    CHECK(read_file(f.tmp / (etc + "passwd")) == f.passwd);
+    CHECK(read_file(f.tmp / (etc + "hostname")) == f.hostname);
+  }
+  CHECK(read_file(f.tmp / "outside/x") == f.kept);
+  CHECK(entries(f.tmp / "outside") == std::vector<std::string>{"x"});
+  CHECK(f.outside() == outside_before);
   CHECK(read_file("/etc/passwd") == passwd);
   if (!hostname.empty()) CHECK(read_file("/etc/hostname") == hostname);
   // The inside links still work both ways: the fixture is not simply broken.
@@ -141,7 +123,8 @@ TEST_CASE("a symlink swapped during PUTs and GETs never lets one out") {
        {std::vector<std::string>{}, std::vector<std::string>{"--force-path-walk"}}) {
     ServerProcess server(f.www, args);
     int inside = 0;
-    // www/flip is, in turn, a link to the inside directory and a link to the parent.
+    // www/flip is, in turn, a link to the inside directory and a link to the parent (which
+    // holds the canary).
     SymlinkFlipper flipper(f.www + "/flip", "inside", "..");
     for (int i = 0; i < 500; ++i) {
       const std::string body = "PWNED-" + std::to_string(i);
@@ -155,6 +138,6 @@ TEST_CASE("a symlink swapped during PUTs and GETs never lets one out") {
       inside += g.status == 200;
     }
     MESSAGE(inside << " of 500 GETs found the inside file");
-    CHECK(read_file(f.tmp / "canary.txt") == f.canary);
+    CHECK(read_file(f.base + "/canary.txt") == f.canary);
   }
 }
