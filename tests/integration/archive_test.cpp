@@ -876,7 +876,10 @@ TEST_CASE("an interrupted download resumes with Range and If-Range, for zip and 
       cuts.emplace_back("inside the central directory",
                         pick(rng, z.cd_offset + 1, z.cd_offset + z.cd_size - 1));
     }
-    for (const auto& [where, n] : cuts) {
+    for (const auto& cut : cuts) {
+      // Not a structured binding: CAPTURE's lambda cannot capture one under clang 14.
+      const auto& where = cut.first;
+      const auto n = cut.second;
       CAPTURE(where);
       CAPTURE(n);
       const std::string prefix = cut_download(port, target, n);
