@@ -7,11 +7,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <sstream>
 #include <thread>
 
 #include "common.hpp"
 #include "support/http_client.hpp"
 #include "support/swarm.hpp"
+#include "support/test_pki.hpp"
+#include "support/tls_client.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;
@@ -25,6 +29,22 @@ long timed_get(int port, const std::string& path, const std::string& want) {
   Response r = get(port, path);
   const long ms = static_cast<long>(seconds_since(t0) * 1000);
   return r.status == 200 && r.body == want ? ms : -1;
+}
+
+// The largest Send-Q (bytes sent and not yet acknowledged, or not sent yet) of the server's
+// established sockets on `port`, as ss(8) reports it; -1 when ss fails.
+long largest_send_queue(int port) {
+  const RunResult r = run(
+      {"/usr/bin/ss", "-tnH", "state", "established", "( sport = :" + std::to_string(port) + " )"});
+  if (r.status != 0) return -1;
+  long most = 0;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    long recv_q = 0, send_q = 0;
+    if (std::sscanf(line.c_str(), "%ld %ld", &recv_q, &send_q) == 2) most = std::max(most, send_q);
+  }
+  return most;
 }
 
 }  // namespace
@@ -132,6 +152,12 @@ TEST_CASE("a reader that never reads: backpressure, a cut at the send timeout, t
   std::this_thread::sleep_for(1s);
   // The response waits in the socket buffers; the server holds the socket and the file.
   CHECK(fd_count(server.pid()) == fds0 + 2);
+  // And not much of it on the server's side: at most TCP_NOTSENT_LOWAT (256 KiB) unsent,
+  // where the send buffer alone would let the kernel take 2-4 MiB for a reader like this.
+  const long queued = largest_send_queue(server.port());
+  MESSAGE("bytes queued in the server's socket for a reader that never reads: " << queued);
+  CHECK(queued > 0);
+  CHECK(queued <= 512 * 1024);
   CHECK(rss_kib(server.pid()) - rss0 < 16 * 1024);
   CHECK(timed_get(server.port(), "/page.txt", "still served") >= 0);
   // Cut at the send timeout: the socket and the file descriptor are released.
@@ -139,6 +165,30 @@ TEST_CASE("a reader that never reads: backpressure, a cut at the send timeout, t
   const std::string got = stuck.read_until_close(5s);
   CHECK(got.size() < (1u << 30));  // it never got the whole file
   CHECK(timed_get(server.port(), "/page.txt", "still served") >= 0);
+}
+
+TEST_CASE("200 TLS readers that never read hold a record of ciphertext each, not a batch") {
+  static const TestPki pki;
+  TempDir dir;
+  dir.write("page.txt", "still served");
+  REQUIRE(make_sparse(dir / "big.bin", 1LL << 30));
+  ServerProcess server(dir.path(), {"--tls-cert", pki.cert("server"), "--tls-key",
+                                    pki.key("server"), "--access-log", "off"});
+  // Warm up what every connection shares (session cache, allocator arenas) first.
+  for (int i = 0; i < 4; ++i)
+    TlsClient(server.port(), pki.ca_cert()).send("GET /page.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  const long rss0 = rss_kib(server.pid());
+  std::vector<std::unique_ptr<TlsClient>> stuck;
+  for (int i = 0; i < 200; ++i) {
+    stuck.push_back(std::make_unique<TlsClient>(server.port(), pki.ca_cert()));
+    stuck.back()->send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  std::this_thread::sleep_for(2s);
+  const long grown = rss_kib(server.pid()) - rss0;
+  MESSAGE("server RSS growth for 200 TLS readers that never read: " << grown << " KiB");
+  // About 40 KiB each (OpenSSL's state and one record); a blocked 256 KiB batch of
+  // ciphertext and a 128 KiB input buffer each made it 75 MiB.
+  CHECK(grown < 32 * 1024);
 }
 
 TEST_CASE("1 000 000 pipelined GETs whose answers are never read: memory bounded, others served") {
