@@ -22,34 +22,11 @@
 // on stderr), 2 on bad arguments or a missing module, 3 when the overall timer fires first.
 
 const fs = require('node:fs')
-const path = require('node:path')
 
-function die(code, message) {
-  process.stderr.write(`fetch.cjs: ${message}\n`, () => process.exit(code))
-}
-
-const args = process.argv.slice(2)
-let chromiumPath = '/usr/bin/chromium'
-let timeoutMs = 20000
-while (args.length && args[0].startsWith('--')) {
-  const opt = args.shift()
-  const value = args.shift()
-  if (opt === '--chromium' && value) chromiumPath = value
-  else if (opt === '--timeout-ms' && Number(value) > 0) timeoutMs = Number(value)
-  else return die(2, `usage: bad option ${opt} ${value ?? ''}`)
-}
+const cli = require('./cli.cjs')('fetch.cjs', 20000)
+if (cli.failed) return
+const { die, chromium, chromiumPath, timeoutMs, args, timer } = cli
 if (args.length === 0 || args.length % 2 !== 0) return die(2, 'usage: give URL OUT pairs')
-
-let chromium
-try {
-  const paths = [path.join(__dirname, '..', 'tus')]
-  chromium = require(require.resolve('playwright-core', { paths })).chromium
-} catch (err) {
-  return die(2, `playwright-core not found (NODE_PATH or ../tus/node_modules): ${err.message}`)
-}
-
-// The whole run is bounded, browser start included.
-const timer = setTimeout(() => die(3, `timed out after ${timeoutMs} ms`), timeoutMs)
 
 // In the page: fetch url again, the bytes as base64 (through a data: URL, fast for MiBs).
 async function pageFetch({ url, accept }) {

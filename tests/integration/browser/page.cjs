@@ -27,34 +27,13 @@
 // arguments or a missing module, 3 when the overall timer fires first.
 
 const fs = require('node:fs')
-const path = require('node:path')
 
-function die(code, message) {
-  process.stderr.write(`page.cjs: ${message}\n`, () => process.exit(code))
-}
-
-const args = process.argv.slice(2)
-let chromiumPath = '/usr/bin/chromium'
-let timeoutMs = 120000
-while (args.length && args[0].startsWith('--')) {
-  const opt = args.shift()
-  const value = args.shift()
-  if (opt === '--chromium' && value) chromiumPath = value
-  else if (opt === '--timeout-ms' && Number(value) > 0) timeoutMs = Number(value)
-  else return die(2, `usage: bad option ${opt} ${value ?? ''}`)
-}
+const cli = require('./cli.cjs')('page.cjs', 120000)
+if (cli.failed) return
+const { die, chromium, chromiumPath, timeoutMs, args, timer } = cli
 if (args.length !== 2) return die(2, 'usage: page.cjs [options] SPEC.json OUT.json')
 const [specPath, outPath] = args
 
-let chromium
-try {
-  const paths = [path.join(__dirname, '..', 'tus')]
-  chromium = require(require.resolve('playwright-core', { paths })).chromium
-} catch (err) {
-  return die(2, `playwright-core not found (NODE_PATH or ../tus/node_modules): ${err.message}`)
-}
-
-const timer = setTimeout(() => die(3, `timed out after ${timeoutMs} ms`), timeoutMs)
 const log = (s) => process.stdout.write(`${s}\n`)
 
 // The page's rows in list order (they are positioned, so DOM order is not list order).
