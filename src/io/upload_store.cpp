@@ -87,6 +87,20 @@ constexpr std::string_view kNames[] = {"id",     "target",    "interop",  "offse
                                        "length", "complete",  "if-match", "if-none-match",
                                        "digest", "principal", "client",   "expires"};
 
+// What the server writes as a target: "/" then segments that are not empty, "." or "..",
+// and no NUL (a record with one would have the system calls stop short of it and commit to
+// another name).
+bool normal_target(std::string_view t) {
+  if (!t.starts_with('/') || t.size() < 2 || t.find('\0') != std::string_view::npos) return false;
+  for (std::size_t at = 1; at <= t.size();) {
+    const std::size_t end = std::min(t.find('/', at), t.size());
+    const std::string_view seg = t.substr(at, end - at);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    at = end + 1;
+  }
+  return true;
+}
+
 // Stores the value of record `index` (of kNames) in `u`; false for a bad value.
 bool apply(std::size_t index, std::string_view v, Upload& u) {
   switch (index) {
@@ -95,7 +109,7 @@ bool apply(std::size_t index, std::string_view v, Upload& u) {
       return UploadStore::valid_id(v);
     case 1:
       u.target = v;
-      return v.starts_with('/');
+      return normal_target(v);
     case 2:
       return parse_decimal(v, u.interop);
     case 3:
@@ -177,14 +191,15 @@ bool UploadStore::valid_id(std::string_view id) noexcept {
   return true;
 }
 
-int UploadStore::open(const Docroot& root) {
+int UploadStore::open(const Docroot& root, std::time_t lifetime_s) {
+  lifetime_s_ = lifetime_s;
   dir_.attach(root);
   const int fd = dir_.fd(false);
   return fd == -ENOENT ? 0 : (fd < 0 ? fd : 0);
 }
 
 int UploadStore::create(Upload& upload) {
-  if (!upload.target.starts_with('/')) return -EINVAL;
+  if (!normal_target(upload.target)) return -EINVAL;      // it could not be read back
   if (encode(upload).size() > kMaxRecord) return -E2BIG;  // it could not be read back
   const int d = dir_.fd(true);
   if (d < 0) return d;
@@ -217,6 +232,7 @@ int UploadStore::find(std::string_view id, std::time_t now, Upload& out) const {
   if (loaded == Loaded::Missing) loaded = load(d, done_name(id), u);
   if (loaded == Loaded::Unreadable) return -EIO;
   if (loaded != Loaded::Ok || u.expires <= now) return -ENOENT;
+  u.expires = std::min(u.expires, now + lifetime_s_);
   out = std::move(u);
   return 0;
 }
@@ -251,8 +267,10 @@ int UploadStore::open_data(std::string_view id, int flags, std::uint64_t offset)
   if (fd < 0) return -errno;
   struct stat st {};
   int r = ::fstat(fd, &st) != 0 ? -errno : 0;
-  if (r == 0 && !S_ISREG(st.st_mode)) r = -EINVAL;
-  if (r == 0 && static_cast<std::uint64_t>(st.st_size) < offset) r = -EIO;  // data lost
+  // Not a regular file of its own (a hard link would make appends change another file), or
+  // shorter than the record says: the upload cannot go on.
+  if (r == 0 && (!S_ISREG(st.st_mode) || st.st_nlink != 1)) r = -EUCLEAN;
+  if (r == 0 && static_cast<std::uint64_t>(st.st_size) < offset) r = -EUCLEAN;  // data lost
   if (r == 0 && (flags & O_ACCMODE) != O_RDONLY) {
     // One writer per upload across processes: the lock is the open file description's, so
     // it holds until this descriptor closes, and another open() of the file conflicts.
@@ -325,6 +343,10 @@ std::size_t UploadStore::sweep(std::time_t now) {
     Upload u;
     const Loaded loaded = load(d, name, u);
     const bool dead = loaded == Loaded::Corrupt || (loaded == Loaded::Ok && u.expires <= now);
+    if (!dead && loaded == Loaded::Ok && u.expires > now + lifetime_s_) {
+      u.expires = now + lifetime_s_;  // from a clock far ahead: it ends within the lifetime
+      write_file_atomically(d, name, encode(u));
+    }
     return dead ? Doom::Remove : Doom::Keep;
   });
   unlink_entries(d, [&](const std::string& name) {

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,9 +47,14 @@ struct Upload {
 
 class UploadStore {
  public:
-  // Attaches the store to the served tree; makes nothing until the first upload. 0, or
-  // -errno when the directory is there but cannot be opened.
-  int open(const Docroot& root);
+  // The longest an upload may live from now: by default, whatever its record says.
+  static constexpr std::time_t kAnyLifetime = std::numeric_limits<std::time_t>::max() / 2;
+
+  // Attaches the store to the served tree; makes nothing until the first upload. An upload
+  // whose record expires later than `lifetime_s` from now (written under a clock that was
+  // ahead, or by a host whose clock is) is taken to expire then: find() says so, and
+  // sweep() writes it down. 0, or -errno when the directory is there but cannot be opened.
+  int open(const Docroot& root, std::time_t lifetime_s = kAnyLifetime);
 
   // Whether `id` has the form of an upload id (the only strings that may name a file here).
   static bool valid_id(std::string_view id) noexcept;
@@ -65,7 +71,9 @@ class UploadStore {
   // Opens the data file of `id` (O_RDWR for appending, O_RDONLY to read). For writing, it
   // takes the upload's writer lock (an OFD lock, held until the descriptor closes: -EBUSY
   // while another request, here or in another process, holds it) and truncates the file to
-  // `offset`. The descriptor, or -errno (-EIO: fewer than `offset` bytes are there).
+  // `offset`. The descriptor, or -errno: -ENOENT when the data file is gone (committed or
+  // cancelled meanwhile), -EUCLEAN when it is damaged (fewer than `offset` bytes, not a
+  // regular file of one link): the upload cannot go on.
   int open_data(std::string_view id, int flags, std::uint64_t offset) const;
   // Lets go of the writer lock of a descriptor from open_data() and closes it. (An explicit
   // unlock: on GlusterFS a lock released by close() alone still held against another mount
@@ -96,6 +104,7 @@ class UploadStore {
 
  private:
   StateSubdir dir_{"uploads"};
+  std::time_t lifetime_s_ = kAnyLifetime;
 };
 
 }  // namespace httpfs::io

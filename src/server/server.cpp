@@ -118,7 +118,7 @@ std::string Server::open_resources() {
     locks_.sweep(std::time(nullptr));
   }
   // Resumable uploads, in the same state directory: a restart continues them.
-  if (int r = uploads_.open(docroot_); r < 0) {
+  if (int r = uploads_.open(docroot_, static_cast<std::time_t>(options_.upload_expiry_s)); r < 0) {
     if (sweeps) spdlog::warn("resumable uploads unavailable: {}", net::errno_text(r));
   } else if (std::size_t n = sweeps ? uploads_.sweep(std::time(nullptr)) : 0; n > 0) {
     spdlog::info("removed {} expired upload(s)", n);

@@ -477,6 +477,13 @@ std::optional<PreBodyRefusal> Upload::open_data(int dir, std::string name) {
   if (r.lock_fd < 0) ::close(dir);
   if (e < 0) {
     sink_.reset();  // nothing of this request is there to keep
+    if (e == -EUCLEAN) {
+      // Its data is lost or not its own: the upload is over, as if it had expired.
+      spdlog::warn("{} {}: upload {} has a damaged data file; removed", peer_, path_, r.record.id);
+      r.store.remove(r.record.id);
+    }
+    if (e == -EUCLEAN || e == -ENOENT)
+      return PreBodyRefusal{http::status::kNotFound, "There is no upload at this URL."};
     spdlog::warn("{} {}: cannot open the upload's data: {}", peer_, path_, net::errno_text(e));
     return refusal_from_errno(e, "Cannot open the upload's data");
   }

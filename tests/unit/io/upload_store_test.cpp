@@ -130,7 +130,15 @@ TEST_CASE("the data file is cut back to the promised offset before appending") {
   fd = f.store.open_data(u.id, O_RDONLY, 8);
   REQUIRE(fd >= 0);
   ::close(fd);
-  CHECK(f.store.open_data(u.id, O_RDONLY, 9) == -EIO);
+  CHECK(f.store.open_data(u.id, O_RDONLY, 9) == -EUCLEAN);
+  // A data file with a second link is not the upload's own: appending would change the other.
+  const std::string data = f.dir() + "/" + u.id + ".data";
+  REQUIRE(::link(data.c_str(), (f.dir() + "/other").c_str()) == 0);
+  CHECK(f.store.open_data(u.id, O_RDWR, 8) == -EUCLEAN);
+  ::unlink((f.dir() + "/other").c_str());
+  fd = f.store.open_data(u.id, O_RDWR, 8);
+  CHECK(fd >= 0);
+  UploadStore::close_data(fd);
 }
 
 TEST_CASE("one writer at a time: the data file's lock holds until its descriptor closes") {
@@ -244,4 +252,52 @@ TEST_CASE("a completed record is swept when it expires, and must say it is compl
   CHECK(f.store.find(v.id, kNow, got) == -ENOENT);
   Upload incomplete = make_upload("/w");
   CHECK(f.store.complete(incomplete) == -EINVAL);
+}
+
+TEST_CASE("a target that is not a normal path is refused, and read back as damage") {
+  Fixture f;
+  const std::vector<std::string> bads = {
+      "", "x", "/", "/a/../b", "/..", "/./a", "/a//b", "/a/", std::string("/a\0b", 4)};
+  for (const std::string& bad : bads) {
+    Upload u = make_upload(bad);
+    CHECK_MESSAGE(f.store.create(u) == -EINVAL, bad);
+  }
+  // A record edited on disk: "/ok" becomes "/.." (same length), or "/o\0" (the system calls
+  // would stop at the NUL and commit to "/o").
+  const std::vector<std::string> edits = {"/..", std::string("/o\0", 3)};
+  for (const std::string& edit : edits) {
+    Upload u = make_upload("/ok");
+    REQUIRE(f.store.create(u) == 0);
+    const std::string path = f.dir() + "/" + u.id;
+    std::string record = httpfs::test::read_file(path);
+    const std::size_t at = record.find("/ok");
+    REQUIRE(at != std::string::npos);
+    record.replace(at, 3, edit);
+    httpfs::test::write_file(path, record);
+    Upload got;
+    CHECK(f.store.find(u.id, kNow, got) == -ENOENT);
+    CHECK(f.store.sweep(kNow) == 1);
+    CHECK_FALSE(httpfs::test::file_exists(path));
+  }
+}
+
+TEST_CASE("an expiry beyond the lifetime (a clock that was ahead) ends within the lifetime") {
+  TempDir tmp;
+  Docroot root;
+  REQUIRE(root.open_root(tmp.path(), {}) == 0);
+  UploadStore store;
+  REQUIRE(store.open(root, 60) == 0);
+  Upload u = make_upload("/far");
+  u.expires = kNow + 10 * 365 * 24 * 3600;
+  REQUIRE(store.create(u) == 0);
+  Upload got;
+  REQUIRE(store.find(u.id, kNow, got) == 0);
+  CHECK(got.expires == kNow + 60);  // what HEAD's Upload-Limit then says
+  CHECK(store.sweep(kNow) == 0);    // kept, and its record written down with that expiry
+  UploadStore unbounded;
+  REQUIRE(unbounded.open(root) == 0);
+  REQUIRE(unbounded.find(u.id, kNow, got) == 0);
+  CHECK(got.expires == kNow + 60);
+  CHECK(unbounded.find(u.id, kNow + 61, got) == -ENOENT);
+  CHECK(store.sweep(kNow + 61) == 1);
 }
