@@ -8,7 +8,7 @@ HTTPFS_PACKAGES=(
   curl nginx-light openssl ca-certificates litmus rclone
   zlib1g-dev libzstd-dev libbrotli-dev zstd brotli unzip libarchive-tools p7zip-full
   libnghttp2-dev nghttp2-client python3-h2 tinyproxy apache2-bin lighttpd wget
-  glusterfs-server glusterfs-client haproxy slowhttptest
+  glusterfs-server glusterfs-client haproxy slowhttptest libfaketime
   chromium
 )
 
