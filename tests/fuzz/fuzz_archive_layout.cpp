@@ -399,6 +399,13 @@ void check_time_extra(const Extra& x, std::int64_t mtime) {
         static_cast<std::uint64_t>(std::clamp<std::int64_t>(mtime, 0, 0xFFFFFFFFll)));
 }
 
+// A member name as a zip stores it: a backslash, which extractors on Windows take for a
+// separator, as '_' (http/zip_layout.cpp).
+std::string zip_name(std::string name) {
+  std::replace(name.begin(), name.end(), '\\', '_');
+  return name;
+}
+
 void read_zip(const Archive& a, const ArchiveLayout& layout) {
   const auto& entries = layout.entries();
   const std::uint64_t n = entries.size();
@@ -418,7 +425,7 @@ void read_zip(const Archive& a, const ArchiveLayout& layout) {
     check(le(h, 6, 2) == (e.dir ? 0x800u : 0x808u));
     check(le(h, 8, 2) == 0 && le(h, 14, 4) == 0);
     const std::uint64_t name_len = le(h, 26, 2), extra_len = le(h, 28, 2);
-    check(a.read(off + 30, name_len) == e.name);
+    check(a.read(off + 30, name_len) == zip_name(e.name));
     const Extra x = extras(a.read(off + 30 + name_len, extra_len));
     check_time_extra(x, e.mtime);
     const bool local64 = z && !e.dir;
@@ -452,7 +459,7 @@ void read_zip(const Archive& a, const ArchiveLayout& layout) {
     check((attributes >> 16) == ((e.dir ? 0040000u : 0100000u) | e.mode));
     check(((attributes & 0x10) != 0) == e.dir);
     check(le(h, 42, 4) == std::min(local[i], kMax32));
-    check(a.read(off + 46, name_len) == e.name);
+    check(a.read(off + 46, name_len) == zip_name(e.name));
     const Extra x = extras(a.read(off + 46 + name_len, extra_len));
     check_time_extra(x, e.mtime);
     if (big || far) {
