@@ -209,7 +209,16 @@ def main():
              f"of 16 bytes on a fresh connection every 100 ms meanwhile. Machine: "
              f"{os.cpu_count()} cores, Linux {platform.release()}; nothing pinned (the tool, "
              f"the client and the server share the cores). The whole run took "
-             f"{time.time() - t0:.0f} s.", ""] + table(results, servers, schemes)
+             f"{time.time() - t0:.0f} s. Versions: {engine.nginx_v().splitlines()[0]}; "
+             f"{subprocess.run(['slowhttptest', '-h'], capture_output=True, text=True).stdout.split('version')[-1].split()[0]} "
+             "(slowhttptest).", "",
+             "### Slow clients: slowhttptest at 1000 connections, a normal client meanwhile",
+             "", "Both servers: header and body deadlines 5 s, send 10 s, one worker, access "
+             "log off; httpfs's minimum body rate is its default (1024 B/s), nginx has none. "
+             "Latency: one GET of 16 bytes on a fresh connection every 100 ms (python "
+             "http.client; over HTTPS a full handshake each). CPU: the server's, over the "
+             "attack; RSS: its peak. Probe down: seconds the tool's own probe went "
+             "unanswered for 3 s.", ""] + table(results, servers, schemes)
     text = "\n".join(lines)
     print(text)
     if not args.quick and not args.no_write:
