@@ -34,6 +34,7 @@
 #include "support/http_client.hpp"
 #include "support/node.hpp"
 #include "support/process.hpp"
+#include "support/shared_run.hpp"
 
 using namespace httpfs::test;
 namespace fs = std::filesystem;
@@ -285,22 +286,7 @@ void run_chromium(Judged& j) {
 
 // The shared run, or nullptr after saying why not (and failing under CI=true).
 const Judged* judged_or_skip() {
-  static Judged j;
-  static bool started = false;
-  if (!started) {
-    started = true;
-    run_chromium(j);
-  }
-  if (!j.missing.empty()) {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string_view(ci) == "true")
-      FAIL_CHECK("Chromium cannot run under CI: " << j.missing);
-    else
-      MESSAGE("skipped: " << j.missing);
-    return nullptr;
-  }
-  REQUIRE_MESSAGE(j.complete, "the Chromium run failed (see the first case that ran)");
-  return &j;
+  return shared_run_or_skip<Judged>(run_chromium);
 }
 
 // A scenario that ran to its end, with no console error but those `allowed` says may come.
