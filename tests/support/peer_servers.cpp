@@ -51,8 +51,11 @@ std::unique_ptr<PeerServer> PeerServer::apache(const std::string& root) {
                      "/error.log\"\nLogLevel warn\nTypesConfig " + types + "\n";
   for (const char* m : {"mpm_prefork", "authz_core", "mime", "dir", "autoindex", "dav", "dav_fs"})
     conf += "LoadModule " + std::string(m) + "_module " + mods + "/mod_" + m + ".so\n";
+  // -X (below) serves one connection at a time: with keep-alive, a client's second connection
+  // waits out the first one's KeepAliveTimeout (httpc --mirror walks listings and fetches files
+  // on two connections: 45 s of waiting). Each connection serves one request and closes.
   conf += user +
-          "StartServers 1\nMaxRequestWorkers 4\nKeepAlive On\nKeepAliveTimeout 5\n"
+          "StartServers 1\nMaxRequestWorkers 4\nKeepAlive Off\n"
           "DocumentRoot \"" +
           root + "\"\nDavLockDB \"" + d +
           "/davlock\"\n"
