@@ -100,7 +100,7 @@ TEST_CASE("malformed requests get the parser's status, then the connection close
   }
   // A byte that cannot start a request, after a complete one and with nothing after it: 400
   // and close at once, not a wait for a line end that may never come.
-  for (const std::string tail : {std::string(1, '\0'), std::string("\x01"), std::string("\t")}) {
+  for (const std::string& tail : {std::string(1, '\0'), std::string("\x01"), std::string("\t")}) {
     RawConnection c(server.port());
     c.send("GET /f.txt HTTP/1.1\r\nHost: h\r\n\r\n" + tail);
     auto ok = c.read_response();
