@@ -19,7 +19,8 @@ namespace httpfs::net {
 
 namespace {
 
-// Ciphertext read from the socket per recv(2): room for several full records.
+// Ciphertext read from the socket per recv(2): room for several full records once reads fill
+// what they are given (next_input_room).
 constexpr std::size_t kInChunk = 128 * 1024;
 // Plaintext encrypted per batch: a file body is pread in pieces this big, and the batch's
 // ciphertext leaves in one send(2).
@@ -308,7 +309,7 @@ std::unique_ptr<TlsContext> TlsContext::client(bool verify, const std::string& c
 // ---- the stream
 
 TlsStream::TlsStream(const TlsContext& ctx, std::string_view host)
-    : server_(ctx.is_server()), batch_(kRecord), host_(host) {
+    : server_(ctx.is_server()), batch_(kRecord), in_room_(kRecord), host_(host) {
   ssl_ = SSL_new(ctx.native());
   if (ssl_ == nullptr) throw std::bad_alloc();
   BIO* bio = BIO_new(stream_bio_method());
@@ -339,6 +340,10 @@ bool TlsStream::handshake_done() const noexcept {
   return SSL_is_init_finished(ssl_) == 1;
 }
 
+std::size_t next_input_room(std::size_t room, std::size_t got) noexcept {
+  return got >= room ? std::min(room * 2, kInChunk) : room;
+}
+
 std::string_view TlsStream::alpn() const noexcept {
   const unsigned char* p = nullptr;
   unsigned int n = 0;
@@ -359,12 +364,14 @@ std::string TlsStream::description() const {
 }
 
 int TlsStream::fill(int fd) {
-  in_.reserve(kInChunk);
+  in_.reserve(in_room_);
   for (;;) {
-    ssize_t n = ::recv(fd, in_.tail(), in_.tail_room(), 0);
+    const std::size_t room = in_.tail_room();
+    ssize_t n = ::recv(fd, in_.tail(), room, 0);
     if (n > 0) {
       const auto first = static_cast<unsigned char>(*in_.tail());
       in_.commit(static_cast<std::size_t>(n));
+      in_room_ = next_input_room(in_room_, std::min(static_cast<std::size_t>(n), room));
       if (!first_bytes_seen_) {
         first_bytes_seen_ = true;
         // A TLS connection opens with a handshake record (22). An upper-case letter is the

@@ -16,6 +16,10 @@
 // So a fast peer gets few large send(2) calls, and a thousand peers that read a few bytes a
 // second hold a record or so each, not 384 KiB.
 //
+// Input is read the same way: one record's room at first, doubled (up to 128 KiB) each time
+// a recv(2) fills all it was given. An upload's reads grow to large ones within a few calls;
+// a peer that trickles a request a few bytes at a time keeps 16 KiB, not 128.
+//
 // Lifetimes: a TlsContext outlives every TlsStream made from it. A TlsStream is owned by
 // its connection and used from the loop thread only.
 #pragma once
@@ -37,6 +41,10 @@ namespace httpfs::net {
 
 // Whether this build has TLS (meson feature 'tls').
 bool tls_available() noexcept;
+
+// The room for the next recv(2) of ciphertext after one of `room` bytes brought `got`:
+// twice as much (at most 128 KiB) when it filled the room, else the same.
+std::size_t next_input_room(std::size_t room, std::size_t got) noexcept;
 
 class TlsContext {
  public:
@@ -129,9 +137,10 @@ class TlsStream {
 
   SSL* ssl_ = nullptr;
   bool server_ = false;
-  ByteBuffer in_;      // ciphertext received, not yet taken by OpenSSL
-  ByteBuffer out_;     // ciphertext produced, not yet sent
-  std::size_t batch_;  // plaintext encrypted in the next batch (see above)
+  ByteBuffer in_;        // ciphertext received, not yet taken by OpenSSL
+  ByteBuffer out_;       // ciphertext produced, not yet sent
+  std::size_t batch_;    // plaintext encrypted in the next batch (see above)
+  std::size_t in_room_;  // tail room asked of in_ before a recv(2) (see above)
   bool eof_ = false;
   bool fatal_ = false;       // OpenSSL failed: no more reads, writes or close_notify
   bool ended_ = false;       // the stream ended: every later read returns 0

@@ -200,6 +200,39 @@ TEST_CASE("200 TLS readers that never read hold a record of ciphertext each, not
   CHECK(grown < 32 * 1024);
 }
 
+TEST_CASE("300 TLS heads trickled in: each holds a record's room of input, not 128 KiB") {
+  static const TestPki pki;
+  TempDir dir;
+  dir.write("page.txt", "still served");
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  const std::string asan_options =
+      "ASAN_OPTIONS=" + std::string(asan != nullptr ? asan + std::string(":") : "") +
+      "quarantine_size_mb=1:thread_local_quarantine_size_kb=64";
+  // MALLOC_PERTURB_ makes glibc fill every allocation, so what the server reserves is
+  // resident and RSS counts it (without, untouched pages of a large buffer are free).
+  ServerProcess server(
+      dir.path(),
+      {"--tls-cert", pki.cert("server"), "--tls-key", pki.key("server"), "--access-log", "off"},
+      {asan_options, "MALLOC_PERTURB_=165"});
+  for (int i = 0; i < 4; ++i)
+    TlsClient(server.port(), pki.ca_cert()).send("GET /page.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  const long rss0 = rss_kib(server.pid());
+  std::vector<std::unique_ptr<TlsClient>> slow;
+  for (int i = 0; i < 300; ++i) {
+    slow.push_back(std::make_unique<TlsClient>(server.port(), pki.ca_cert()));
+    slow.back()->send("GET /page.txt HTTP/1.1\r\nHo");
+  }
+  std::this_thread::sleep_for(1s);
+  const long grown = rss_kib(server.pid()) - rss0;
+  MESSAGE("server RSS growth for 300 TLS connections in the middle of a head: " << grown << " KiB");
+  // About 49 KiB each (OpenSSL's state and a 16 KiB input buffer); with a 128 KiB input
+  // buffer from the first read, 165 KiB each (48 MiB).
+  CHECK(grown < 24 * 1024);
+  TlsClient other(server.port(), pki.ca_cert());
+  other.send("GET /page.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(other.read_until_close(5s).ends_with("\r\n\r\nstill served"));
+}
+
 TEST_CASE("1 000 000 pipelined GETs whose answers are never read: memory bounded, others served") {
   TempDir dir;
   dir.write("4k.bin", random_bytes(4096, 3));

@@ -105,7 +105,8 @@ TEST_CASE("TLS streams: input the socket no longer shows is reported as buffered
   Pair p(pki().ca_cert());
   REQUIRE(p.handshake() == 0);
   OutputQueue q;
-  const std::string data = httpfs::test::random_bytes(64 * 1024, 5);
+  // One record, which the first read's room (one record) takes whole.
+  const std::string data = httpfs::test::random_bytes(12 * 1024, 5);
   q.append(data);
   q.end_response();
   std::size_t completed = 0;
@@ -126,6 +127,34 @@ TEST_CASE("TLS streams: input the socket no longer shows is reported as buffered
   CHECK(n == -EAGAIN);
   CHECK(got == data);
   CHECK_FALSE(p.client->has_buffered_input());
+}
+
+TEST_CASE("TLS streams: whole records left in the input buffer are reported as buffered") {
+  Pair p(pki().ca_cert());
+  REQUIRE(p.handshake() == 0);
+  // Three records (one SSL_write each), all within the first read's room.
+  const std::string data = httpfs::test::random_bytes(3 * 4000, 6);
+  for (int i = 0; i < 3; ++i) {
+    OutputQueue q;
+    q.append(data.substr(static_cast<std::size_t>(i) * 4000, 4000));
+    q.end_response();
+    std::size_t completed = 0;
+    REQUIRE(p.server->flush(p.s, q, 1 << 20, completed) == OutputQueue::Flush::Done);
+  }
+  char buf[4000];
+  REQUIRE(p.client->read(p.c, buf, sizeof buf) == 4000);
+  char probe;
+  CHECK(::recv(p.c, &probe, 1, MSG_PEEK) == -1);
+  CHECK(errno == EAGAIN);
+  // Nothing decrypted waits in OpenSSL (the first record was taken whole): the two others
+  // are still ciphertext in the stream's own buffer.
+  CHECK(p.client->has_buffered_input());
+  std::string got(buf, 4000);
+  long n;
+  while ((n = p.client->read(p.c, buf, sizeof buf)) > 0)
+    got.append(buf, static_cast<std::size_t>(n));
+  CHECK(n == -EAGAIN);
+  CHECK(got == data);
 }
 
 TEST_CASE("TLS streams: close_notify is a clean end, a bare close is not") {
@@ -185,4 +214,20 @@ TEST_CASE("TLS contexts: unusable files are refused with the reason") {
   CHECK(err.find("cannot read the CA certificates") == 0);
   CHECK(TlsContext::client(false, "", err));  // -k needs no store
   CHECK(httpfs::net::tls_available());
+}
+
+TEST_CASE("TLS input room: one record first, doubled by each read that fills it, 128 KiB at most") {
+  struct Row {
+    std::size_t room, got, next;
+  };
+  const Row rows[] = {
+      {16384, 0, 16384},      {16384, 517, 16384},      {16384, 16383, 16384},
+      {16384, 16384, 32768},  {16384, 20000, 32768},    {32768, 32768, 65536},
+      {65536, 65536, 131072}, {131072, 131072, 131072}, {131072, 1, 131072},
+  };
+  for (const Row& r : rows) {
+    CAPTURE(r.room);
+    CAPTURE(r.got);
+    CHECK(httpfs::net::next_input_room(r.room, r.got) == r.next);
+  }
 }
