@@ -231,6 +231,7 @@ int UploadStore::find(std::string_view id, std::time_t now, Upload& out) const {
   Loaded loaded = load(d, std::string(id), u);
   if (loaded == Loaded::Missing) loaded = load(d, done_name(id), u);
   if (loaded == Loaded::Unreadable) return -EIO;
+  if (loaded == Loaded::Corrupt) return -EUCLEAN;
   if (loaded != Loaded::Ok || u.expires <= now) return -ENOENT;
   u.expires = std::min(u.expires, now + lifetime_s_);
   out = std::move(u);

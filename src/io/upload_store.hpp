@@ -62,7 +62,8 @@ class UploadStore {
   // Makes `upload` (its id is made here): an empty data file and the record. 0, -E2BIG (a
   // record over 64 KiB: fields too long), -errno.
   int create(Upload& upload);
-  // The unexpired upload `id`: 0, -ENOENT (none, expired, or not an id), -EIO (its record
+  // The unexpired upload `id`: 0, -ENOENT (none, expired, not an id, or another version's
+  // record), -EUCLEAN (a record that is damaged: the sweep removes it), -EIO (its record
   // cannot be read now), -errno.
   int find(std::string_view id, std::time_t now, Upload& out) const;
   // Writes the record of an existing upload anew (offset, length, completeness, expiry):

@@ -1,5 +1,6 @@
 #include "server/resumable.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +33,13 @@ int find_own_upload(const UploadContext& uploads, std::string_view id, const Req
                     io::Upload& out) {
   const std::time_t now = std::time(nullptr);
   int r = uploads.store.find(id, now, out);
+  if (r == -EUCLEAN) {
+    // The server's own state, damaged on disk (a crash of the disk, a hand edit): the client
+    // cannot use it and is told there is no upload; the operator is told why.
+    spdlog::warn("{}: upload {} has a damaged record; answered 404, the next sweep removes it",
+                 request.peer.host(), id);
+    return -ENOENT;
+  }
   if (r == 0 && out.principal != request.user) return -ENOENT;
   if (r < 0) return r;
   // Only the owner ends a request of the owner's; then the record is read again.
