@@ -10,6 +10,7 @@
 #include "http/parse_error.hpp"
 #include "http/status.hpp"
 #include "server/body_rate.hpp"
+#include "server/body_reader.hpp"
 #include "server/cross_site.hpp"
 #include "server/debug_log.hpp"
 #include "server/h2_response.hpp"
@@ -91,9 +92,12 @@ struct H2Stream final : BodyControl {
   std::string head_text;       // what the parser saw; the head's views point into it
 
   std::unique_ptr<BodySink> sink;  // the body is being read into it
-  bool end_requested = false;      // the sink asked for the request to end
-  PendingAnswer pending;           // for answers after the head, and the log line
-  Job* job = nullptr;              // a job answers: the pending one, for detach()
+  // Its body is read (and dropped) before it is dispatched (read_before_dispatch): no handler
+  // of its method takes one, and a request whose body breaks or is reset must do nothing.
+  bool deferred = false;
+  bool end_requested = false;  // the sink asked for the request to end
+  PendingAnswer pending;       // for answers after the head, and the log line
+  Job* job = nullptr;          // a job answers: the pending one, for detach()
   PendingJob* pending_job = nullptr;
 
   H2Response response;
@@ -443,7 +447,7 @@ bool H2Session::watch_streams(bool& acted) {
   const std::int32_t connection = nghttp2_session_get_remote_window_size(session_);
   bool stalled_any = false;
   for (auto& [id, st] : streams_) {
-    if (st->sink && now - st->body_at >= o.body_timeout_ms) {
+    if ((st->sink || st->deferred) && now - st->body_at >= o.body_timeout_ms) {
       cut_body(*st, "no data within the body timeout");
       acted = true;
       continue;
@@ -470,7 +474,8 @@ bool H2Session::watch_streams(bool& acted) {
 void H2Session::cut_body(H2Stream& s, std::string_view why) {
   HTTPFS_DEBUG("{}: HTTP/2 stream {}: request body {}", peer_.host(), s.id, why);
   std::unique_ptr<BodySink> sink = std::move(s.sink);
-  sink->abandon(std::string(why));
+  if (sink) sink->abandon(std::string(why));
+  s.deferred = false;  // never dispatched
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, NGHTTP2_CANCEL);
 }
 
@@ -529,18 +534,14 @@ bool H2Session::frame_received(const nghttp2_frame& f) {
         if (f.headers.cat == NGHTTP2_HCAT_REQUEST) {
           dispatch(*st, end_stream);
         } else if (end_stream) {  // trailers end the body
-          st->remote_closed = true;
-          if (st->sink) complete_body(*st);
+          body_ended(*st);
         }
       }
       break;
     case NGHTTP2_DATA:
       idle = f.hd.length == 0 && !end_stream;
       if (end_stream) {
-        if (H2Stream* st = stream(f.hd.stream_id)) {
-          st->remote_closed = true;
-          if (st->sink) complete_body(*st);
-        }
+        if (H2Stream* st = stream(f.hd.stream_id)) body_ended(*st);
       }
       break;
     case NGHTTP2_SETTINGS:
@@ -590,6 +591,32 @@ void H2Session::dispatch(H2Stream& s, bool end_stream) {
     parser.reset();
     return answer_error(s, status, http::error_message(e));
   }
+  if (!end_stream && read_before_dispatch(parser.head())) {
+    s.deferred = true;
+    s.body_at = server_.now();
+    parser.reset();
+    return;
+  }
+  route(s, end_stream);
+}
+
+void H2Session::body_ended(H2Stream& s) {
+  s.remote_closed = true;
+  if (s.deferred) {
+    // The copy in head_text parses as it did at first; the body is whole and dropped.
+    s.deferred = false;
+    const http::RequestParser::Result r = in_->parser.parse(s.head_text);
+    assert(r == http::RequestParser::Result::Complete);
+    (void)r;
+    route(s, true);
+  } else if (s.sink) {
+    complete_body(s);
+  }
+}
+
+// Hands the head the parser holds to the router; the parser is reset after.
+void H2Session::route(H2Stream& s, bool end_stream) {
+  http::RequestParser& parser = in_->parser;
   const http::RequestHead& h = parser.head();
   s.pending.head_only = h.method == http::Method::Head;
   s.pending.cors_origin = allowed_origin(h, server_.options().cors);
@@ -617,6 +644,18 @@ void H2Session::dispatch(H2Stream& s, bool end_stream) {
 }
 
 void H2Session::body_data(H2Stream& s, std::string_view bytes) {
+  if (s.deferred) {
+    s.body_at = server_.now();
+    s.discarded += bytes.size();
+    if (s.discarded > kMaxDiscard) {
+      s.deferred = false;
+      HTTPFS_DEBUG("{}: HTTP/2 stream {}: a body past {} bytes that no handler takes", peer_.host(),
+                   s.id, kMaxDiscard);
+      answer_error(s, http::status::kContentTooLarge,
+                   "This request takes no body, and this one is too large to drop.");
+    }
+    return;
+  }
   if (s.sink) {
     // --min-body-rate per stream, judged once per body-timeout window (server/body_rate.hpp).
     const std::uint64_t now = server_.now();

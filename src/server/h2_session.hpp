@@ -6,7 +6,10 @@
 //
 //   HEADERS (END_HEADERS)  the request head is checked by the HTTP/1 parser (the same limits
 //                          and rules: Host from :authority, the target, Content-Length), then
-//                          dispatched; a refusal goes out before any DATA is taken
+//                          dispatched; a refusal goes out before any DATA is taken. A
+//                          body no handler of its method takes (read_before_dispatch, as
+//                          HTTP/1) is read and dropped first: dispatched at END_STREAM,
+//                          never after a reset, 413 past 64 KiB
 //   DATA                   into the handler's BodySink; flow control is the backpressure
 //   END_STREAM             the sink finishes: an answer, or a Job on the worker pool
 //   the answer             HEADERS, then DATA frames of the body without copies
@@ -120,6 +123,8 @@ class H2Session final : private PendingJob::Owner {
   // ---- streams (from nghttp2's callbacks)
   H2Stream* stream(std::int32_t id) const;
   void dispatch(H2Stream& s, bool end_stream);
+  void route(H2Stream& s, bool end_stream);
+  void body_ended(H2Stream& s);  // END_STREAM came (on DATA or trailers)
   void body_data(H2Stream& s, std::string_view bytes);
   void complete_body(H2Stream& s);
   void fail_body(H2Stream& s, const BodyFault& fault);

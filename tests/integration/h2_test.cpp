@@ -345,6 +345,26 @@ TEST_CASE("a header list over --max-head is 431; HTTP/1 rules apply to the head"
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a body no handler takes is read before the answer, as over HTTP/1") {
+  TempDir root;
+  for (const char* name : {"f-reset", "f-whole", "f-large"}) root.write(name, "keep");
+  ServerProcess server(root.path());
+  const nlohmann::json j = probe(server, "body_first", {"--path", "/f"});
+  INFO(j.dump());
+  // Reset before its body ended: never dispatched, nothing deleted, no answer.
+  CHECK(file_exists(root / "f-reset"));
+  CHECK_FALSE(j["responses"].contains("1"));
+  // Whole: dispatched at END_STREAM.
+  CHECK(j["responses"]["3"] == 204);
+  CHECK_FALSE(file_exists(root / "f-whole"));
+  // Past 64 KiB: 413, and nothing deleted.
+  CHECK(j["responses"]["5"] == 413);
+  CHECK(file_exists(root / "f-large"));
+  CHECK(j["goaway"].is_null());
+  CHECK(tail_line(curl2(server, "/f-large")) == "200 2");
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("shutdown: GOAWAY, and the streams in flight finish") {
   TempDir root;
   const std::string large = random_bytes(2 << 20, 11);

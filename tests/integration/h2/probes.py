@@ -69,7 +69,7 @@ PROBE_NAMES = (
     "get", "rapid_reset", "continuation_flood", "header_bomb",
     "settings_flood", "ping_flood", "empty_data_flood", "zero_window",
     "data_after_end_stream", "bad_preface", "idle_stream_flood", "stalled_stream",
-    "connection_window", "silent_upload", "trickle_upload",
+    "connection_window", "silent_upload", "trickle_upload", "body_first",
 )
 
 
@@ -539,6 +539,25 @@ def probe_trickle_upload(c, args):
             c.wait_readable(tick - time.monotonic())
         c.flush()
     c.settle(done=lambda: bool(c.obs["rst"]), quiet=1.0)
+
+
+def probe_body_first(c, args):
+    """DELETEs with bodies, which no handler takes: stream 1 of --path + "-reset" sends
+    "abc" and is reset (CANCEL) before its END_STREAM; stream 3 of --path + "-whole" sends
+    "abc" and ends; stream 5 of --path + "-large" sends 80 KiB and ends."""
+    c.handshake()
+
+    def delete(suffix):
+        return c.request("DELETE", args.path + suffix)
+    c.write(headers_frame(1, delete("-reset")) + data_frame(1, b"abc"))
+    c.settle(quiet=0.3, hold=0.3)
+    c.write(rst_frame(1, CANCEL))
+    c.write(headers_frame(3, delete("-whole")) + data_frame(3, b"abc", end_stream=True))
+    large = bytearray(headers_frame(5, delete("-large")))
+    for i in range(5):
+        large += data_frame(5, b"x" * MAX_FRAME, end_stream=(i == 4))
+    c.write(bytes(large))
+    c.settle(done=lambda: 3 in c.ended and 5 in c.ended)
 
 
 def probe_data_after_end_stream(c, args):
