@@ -368,7 +368,7 @@ void H2Session::settle() {
     stream_.release_buffers();
   }
   bool body_wanted = false;
-  for (const auto& [id, st] : streams_) body_wanted |= st->sink != nullptr;
+  for (const auto& [id, st] : streams_) body_wanted |= st->sink != nullptr || st->deferred;
   Timeout t = Timeout::KeepAlive;
   if (output || stalled)
     t = Timeout::Send;

@@ -365,6 +365,19 @@ TEST_CASE("a body no handler takes is read before the answer, as over HTTP/1") {
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("HTTP/2: a body read before dispatch that stops is reset at --body-timeout") {
+  TempDir root;
+  root.write("f", "keep");
+  ServerProcess server(root.path(), {"--body-timeout", "1"});
+  const nlohmann::json j = probe(server, "silent_delete", {"--path", "/f", "--hold", "6"});
+  INFO(j.dump());
+  constexpr int kCancel = 8;
+  CHECK(j["rst"] == nlohmann::json::array({nlohmann::json::array({1, kCancel})}));
+  CHECK_FALSE(j["responses"].contains("1"));
+  CHECK(file_exists(root / "f"));
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("shutdown: GOAWAY, and the streams in flight finish") {
   TempDir root;
   const std::string large = random_bytes(2 << 20, 11);

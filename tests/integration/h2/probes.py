@@ -70,6 +70,7 @@ PROBE_NAMES = (
     "settings_flood", "ping_flood", "empty_data_flood", "zero_window",
     "data_after_end_stream", "bad_preface", "idle_stream_flood", "stalled_stream",
     "connection_window", "silent_upload", "trickle_upload", "body_first",
+    "silent_delete",
 )
 
 
@@ -558,6 +559,14 @@ def probe_body_first(c, args):
         large += data_frame(5, b"x" * MAX_FRAME, end_stream=(i == 4))
     c.write(bytes(large))
     c.settle(done=lambda: 3 in c.ended and 5 in c.ended)
+
+
+def probe_silent_delete(c, args):
+    """Stream 1: DELETE --path with DATA "abc" and never its END_STREAM; watched until the
+    server resets it or --hold seconds."""
+    c.handshake()
+    c.write(headers_frame(1, c.request("DELETE", args.path)) + data_frame(1, b"abc"))
+    c.settle(done=lambda: bool(c.obs["rst"]), quiet=args.hold, hold=args.hold)
 
 
 def probe_data_after_end_stream(c, args):
