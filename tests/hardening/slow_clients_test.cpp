@@ -48,6 +48,25 @@ long largest_send_queue(int port) {
   return most;
 }
 
+// A TLS server of `dir` for RSS measurements: under ASan, freed memory waits in a quarantine
+// of 256 MiB and counts as resident, so it is kept small (the options are ignored without
+// ASan); `env` is added. What every connection shares (session cache, allocator arenas) is
+// warmed up by four GETs of /page.txt.
+std::unique_ptr<ServerProcess> tls_server(const TestPki& pki, const TempDir& dir,
+                                          std::vector<std::string> env = {}) {
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  env.push_back("ASAN_OPTIONS=" + std::string(asan != nullptr ? asan + std::string(":") : "") +
+                "quarantine_size_mb=1:thread_local_quarantine_size_kb=64");
+  auto server = std::make_unique<ServerProcess>(
+      dir.path(),
+      std::vector<std::string>{"--tls-cert", pki.cert("server"), "--tls-key", pki.key("server"),
+                               "--access-log", "off"},
+      env);
+  for (int i = 0; i < 4; ++i)
+    TlsClient(server->port(), pki.ca_cert()).send("GET /page.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  return server;
+}
+
 }  // namespace
 
 TEST_CASE("slowloris: 1000 heads trickled a byte at a time are cut at the header deadline") {
@@ -173,19 +192,8 @@ TEST_CASE("200 TLS readers that never read hold a record of ciphertext each, not
   TempDir dir;
   dir.write("page.txt", "still served");
   REQUIRE(make_sparse(dir / "big.bin", 1LL << 30));
-  // Under ASan, freed memory waits in a quarantine of 256 MiB and counts as resident: keep
-  // it small so that RSS tells what is held (the options are ignored without ASan).
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  const std::string asan_options =
-      "ASAN_OPTIONS=" + std::string(asan != nullptr ? asan + std::string(":") : "") +
-      "quarantine_size_mb=1:thread_local_quarantine_size_kb=64";
-  ServerProcess server(
-      dir.path(),
-      {"--tls-cert", pki.cert("server"), "--tls-key", pki.key("server"), "--access-log", "off"},
-      {asan_options});
-  // Warm up what every connection shares (session cache, allocator arenas) first.
-  for (int i = 0; i < 4; ++i)
-    TlsClient(server.port(), pki.ca_cert()).send("GET /page.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto server_owner = tls_server(pki, dir);
+  const ServerProcess& server = *server_owner;
   const long rss0 = rss_kib(server.pid());
   std::vector<std::unique_ptr<TlsClient>> stuck;
   for (int i = 0; i < 200; ++i) {
@@ -204,18 +212,10 @@ TEST_CASE("300 TLS heads trickled in: each holds a record's room of input, not 1
   static const TestPki pki;
   TempDir dir;
   dir.write("page.txt", "still served");
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  const std::string asan_options =
-      "ASAN_OPTIONS=" + std::string(asan != nullptr ? asan + std::string(":") : "") +
-      "quarantine_size_mb=1:thread_local_quarantine_size_kb=64";
   // MALLOC_PERTURB_ makes glibc fill every allocation, so what the server reserves is
   // resident and RSS counts it (without, untouched pages of a large buffer are free).
-  ServerProcess server(
-      dir.path(),
-      {"--tls-cert", pki.cert("server"), "--tls-key", pki.key("server"), "--access-log", "off"},
-      {asan_options, "MALLOC_PERTURB_=165"});
-  for (int i = 0; i < 4; ++i)
-    TlsClient(server.port(), pki.ca_cert()).send("GET /page.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto server_owner = tls_server(pki, dir, {"MALLOC_PERTURB_=165"});
+  const ServerProcess& server = *server_owner;
   const long rss0 = rss_kib(server.pid());
   std::vector<std::unique_ptr<TlsClient>> slow;
   for (int i = 0; i < 300; ++i) {
