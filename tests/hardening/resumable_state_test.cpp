@@ -33,48 +33,16 @@
 
 #include "common.hpp"
 #include "support/http_client.hpp"
+#include "support/upload_requests.hpp"
 #include "support/wait.hpp"
 
 using namespace httpfs::test;
 using namespace std::chrono_literals;
 using httpfs::http::Method;
-using Fields = std::vector<std::string>;
 
 namespace {
 
-// ---- requests (as in integration/resumable_test.cpp) -------------------------------------
-
-std::string raw(std::string_view method, std::string_view path, const Fields& fields,
-                std::string_view body = {}) {
-  std::string r = std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: h\r\n";
-  for (const std::string& f : fields) r += f + "\r\n";
-  return r + "\r\n" + std::string(body);
-}
-
-std::string with_body(std::string_view method, std::string_view path, Fields fields,
-                      std::string_view body) {
-  fields.push_back("Content-Length: " + std::to_string(body.size()));
-  return raw(method, path, fields, body);
-}
-
-Fields operator+(Fields a, const Fields& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-Fields creating(bool complete) {
-  return {"Upload-Draft-Interop-Version: 8",
-          std::string("Upload-Complete: ") + (complete ? "?1" : "?0")};
-}
-
-Fields appending(std::uint64_t offset, bool complete) {
-  return {"Upload-Draft-Interop-Version: 8", "Content-Type: application/partial-upload",
-          "Upload-Offset: " + std::to_string(offset),
-          std::string("Upload-Complete: ") + (complete ? "?1" : "?0")};
-}
-
-const std::string kUserA = "Authorization: Basic YTph";  // a:a
-const std::string kUserB = "Authorization: Basic Yjpi";  // b:b
+// ---- requests (support/upload_requests.hpp) ----------------------------------------------
 
 // One request on a fresh connection; its final answer (interim ones skipped).
 Response ask(int port, const std::string& req, Method method) {

@@ -30,12 +30,12 @@
 
 #include "http/base64.hpp"
 #include "support/http_client.hpp"
+#include "support/upload_requests.hpp"
 #include "support/vectors.hpp"
 #include "support/wait.hpp"
 
 using namespace httpfs::test;
 using httpfs::http::Method;
-using Fields = std::vector<std::string>;
 
 namespace {
 
@@ -44,49 +44,6 @@ long max_age(const std::string& limit) {
   const std::size_t at = limit.find("max-age=");
   return at == std::string::npos ? -1 : std::stol(limit.substr(at + 8));
 }
-
-// ---- requests ----------------------------------------------------------------------------
-
-// "METHOD path HTTP/1.1" with Host and `fields` ("Name: value"), the blank line, then `body`
-// (whose length the caller states, or not, in `fields`).
-std::string raw(std::string_view method, std::string_view path, const Fields& fields,
-                std::string_view body = {}) {
-  std::string r = std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: h\r\n";
-  for (const std::string& f : fields) r += f + "\r\n";
-  return r + "\r\n" + std::string(body);
-}
-
-// The same with Content-Length: the size of `body`.
-std::string with_body(std::string_view method, std::string_view path, Fields fields,
-                      std::string_view body) {
-  fields.push_back("Content-Length: " + std::to_string(body.size()));
-  return raw(method, path, fields, body);
-}
-
-Fields operator+(Fields a, const Fields& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::string sf_bool(bool b) {
-  return b ? "?1" : "?0";
-}
-
-// The fields of a creation (PUT or POST with Upload-Complete) in interop `v`.
-Fields creating(bool complete, int v = 8) {
-  return {"Upload-Draft-Interop-Version: " + std::to_string(v),
-          "Upload-Complete: " + sf_bool(complete)};
-}
-
-// The fields of an append (PATCH) at `offset` in interop `v`.
-Fields appending(std::uint64_t offset, bool complete, int v = 8) {
-  return {"Upload-Draft-Interop-Version: " + std::to_string(v),
-          "Content-Type: application/partial-upload", "Upload-Offset: " + std::to_string(offset),
-          "Upload-Complete: " + sf_bool(complete)};
-}
-
-const std::string kUserA = "Authorization: Basic YTph";  // a:a
-const std::string kUserB = "Authorization: Basic Yjpi";  // b:b
 
 // ---- answers -----------------------------------------------------------------------------
 
